@@ -1,0 +1,191 @@
+use super::parse::{ApiDef, HandlerItem, RouteFn};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// The handler type, the user's code, one salvo handler per route, and the
+/// `keel::Api` impl that `uri_router!` reads.
+pub(crate) fn generate(def: &ApiDef) -> TokenStream {
+    let handler = &def.handler;
+    let user_code = user_code(def);
+    let path = &def.path;
+    let public = def.public;
+    let version = match &def.version {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    };
+    let handler_name = handler.to_string();
+    let decls = def.routes.iter().map(|route| {
+        let verb = verb_variant(route.verb);
+        quote! {
+            ::keel::RouteDecl {
+                verb: ::keel::Verb::#verb,
+                path: #path,
+                version: #version,
+                handler: #handler_name,
+                public: #public,
+            }
+        }
+    });
+    let route_impls = def.routes.iter().map(|route| route_impl(def, route));
+    let endpoints = def.routes.iter().enumerate().map(|(index, route)| {
+        let salvo_handler = salvo_handler_ident(route);
+        let operation = operation_ident(route);
+        let doc = &route.doc;
+        quote! {
+            ::keel::Endpoint::new(&<Self as ::keel::Api>::ROUTES[#index], #doc, #salvo_handler, #operation)
+        }
+    });
+    let count = def.routes.len();
+    quote! {
+        #user_code
+        const _: () = {
+            use ::keel::__private::salvo;
+            #(#route_impls)*
+            #[automatically_derived]
+            impl ::keel::Api for #handler {
+                const ROUTES: &'static [::keel::RouteDecl] = &[#(#decls),*];
+                fn endpoints() -> ::std::vec::Vec<::keel::Endpoint> {
+                    let mut endpoints = ::std::vec::Vec::with_capacity(#count);
+                    #(endpoints.push(#endpoints);)*
+                    endpoints
+                }
+            }
+        };
+    }
+}
+
+/// What is emitted beside errors: the user's code and an empty route list, so
+/// `uri_router!` and callers still compile and only the real error shows.
+pub(crate) fn fallback(def: &ApiDef) -> TokenStream {
+    let handler = &def.handler;
+    let user_code = user_code(def);
+    quote! {
+        #user_code
+        #[automatically_derived]
+        impl ::keel::Api for #handler {
+            const ROUTES: &'static [::keel::RouteDecl] = &[];
+            fn endpoints() -> ::std::vec::Vec<::keel::Endpoint> {
+                ::std::vec::Vec::new()
+            }
+        }
+    }
+}
+
+/// The handler struct and the user's functions, unchanged.
+fn user_code(def: &ApiDef) -> TokenStream {
+    let handler = &def.handler;
+    match &def.item {
+        HandlerItem::Impl(item_impl) => {
+            let doc = super::parse::doc_text(&item_impl.attrs);
+            let doc = if doc.is_empty() { format!("The `{handler}` view (`#[keel::api]`).") } else { doc };
+            quote! {
+                #[doc = #doc]
+                #[derive(Clone, Copy, Debug, Default)]
+                pub struct #handler;
+                #item_impl
+            }
+        }
+        HandlerItem::Fn(item_fn) => {
+            let vis = &item_fn.vis;
+            let attrs = &item_fn.attrs;
+            let sig = &item_fn.sig;
+            let block = &item_fn.block;
+            quote! {
+                #(#attrs)*
+                #[allow(non_camel_case_types)]
+                #[derive(Clone, Copy, Debug, Default)]
+                #vis struct #handler;
+                impl #handler {
+                    #(#attrs)*
+                    #vis #sig #block
+                }
+            }
+        }
+    }
+}
+
+fn salvo_handler_ident(route: &RouteFn) -> syn::Ident {
+    format_ident!("__keel_{}_handler", route.fn_ident)
+}
+
+fn operation_ident(route: &RouteFn) -> syn::Ident {
+    format_ident!("__keel_{}_operation", route.fn_ident)
+}
+
+fn verb_variant(verb: &str) -> syn::Ident {
+    let mut name = verb.to_owned();
+    if let Some(first) = name.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    format_ident!("{}", name)
+}
+
+/// One route: a salvo handler that extracts each argument (answering the
+/// envelope on failure), calls the user's fn and writes its answer; and the
+/// OpenAPI operation built from the same argument and return types.
+fn route_impl(def: &ApiDef, route: &RouteFn) -> TokenStream {
+    let handler = &def.handler;
+    let fn_ident = &route.fn_ident;
+    let salvo_handler = salvo_handler_ident(route);
+    let operation = operation_ident(route);
+    let locals: Vec<syn::Ident> = (0..route.args.len()).map(|i| format_ident!("__arg{}", i)).collect();
+    let extracts = route.args.iter().zip(&locals).map(|(arg, local)| {
+        let ty = &arg.ty;
+        let name = arg.name.to_string();
+        let name = name.trim_start_matches('_');
+        // Spanned on the user's type, so an argument type that is not an
+        // extractor is reported on that argument.
+        let call = quote_spanned! {ty.span()=>
+            <#ty as ::keel::FromRequest>::from_request(req, depot, #name).await
+        };
+        quote! {
+            let #local = match #call {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(error) => {
+                    ::keel::__private::write_error(error, depot, res);
+                    return;
+                }
+            };
+        }
+    });
+    let output = &route.output;
+    let write = quote_spanned! {output.span()=>
+        ::keel::IntoAnswer::write_answer(answer, depot, res)
+    };
+    let registers = route.args.iter().map(|arg| {
+        let ty = &arg.ty;
+        let name = arg.name.to_string();
+        let name = name.trim_start_matches('_');
+        quote_spanned! {ty.span()=>
+            <#ty as ::keel::__private::oapi::EndpointArgRegister>::register(components, &mut operation, #name);
+        }
+    });
+    let out_register = quote_spanned! {output.span()=>
+        <#output as ::keel::IntoAnswer>::register(components, &mut operation);
+    };
+    quote! {
+        #[allow(non_camel_case_types)]
+        struct #salvo_handler;
+        #[salvo::async_trait]
+        impl salvo::Handler for #salvo_handler {
+            async fn handle(
+                &self,
+                req: &mut salvo::Request,
+                depot: &mut salvo::Depot,
+                res: &mut salvo::Response,
+                _ctrl: &mut salvo::FlowCtrl,
+            ) {
+                #(#extracts)*
+                let answer = #handler::#fn_ident(#(#locals),*).await;
+                #write
+            }
+        }
+        fn #operation(components: &mut ::keel::__private::oapi::Components) -> ::keel::__private::oapi::Operation {
+            let mut operation = ::keel::__private::oapi::Operation::new();
+            #(#registers)*
+            #out_register
+            operation
+        }
+    }
+}

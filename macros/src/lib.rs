@@ -1,0 +1,41 @@
+//! Procedural macros of keel. Users depend on the `keel` crate, which
+//! re-exports these; see its documentation for runnable examples.
+//!
+//! Each macro is a module: attribute parsing, rule checks and code generation
+//! kept apart. The naming rules shared by all macros are pure functions in
+//! [`rules`], unit-tested beside their code; compile-fail behaviour is pinned
+//! by trybuild cases in `tests/ui/`.
+
+mod api;
+mod attr;
+mod ctxt;
+mod main_attr;
+mod router;
+mod rules;
+mod service;
+
+use proc_macro::TokenStream;
+
+/// Declares a service's identity. See `keel::service`.
+#[proc_macro_attribute]
+pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
+    service::expand(args.into(), item.into()).into()
+}
+
+/// Turns an impl block (class-style view) or an async fn into routes. See `keel::api`.
+#[proc_macro_attribute]
+pub fn api(args: TokenStream, item: TokenStream) -> TokenStream {
+    api::expand(args.into(), item.into()).into()
+}
+
+/// Lists a service's handlers and checks them for route conflicts. See `keel::uri_router`.
+#[proc_macro]
+pub fn uri_router(input: TokenStream) -> TokenStream {
+    router::expand(input.into()).into()
+}
+
+/// The entry of a service binary. See `keel::main`.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    main_attr::expand(args.into(), item.into()).into()
+}

@@ -1,0 +1,73 @@
+//! `keel::uri_router!(SysConf => TestHandler, AccountHandler, …)`: the seed's
+//! `uri_router.py`, one list of a service's handlers.
+//!
+//! A proc macro sees only its own tokens, so the handlers' routes are compared
+//! where they are all known: in a `const` item, evaluated by `cargo check`.
+//! Two handlers on the same verb + version + path (`{id}` and `{uid}` count as
+//! the same segment) stop the build with a message naming both.
+
+use crate::ctxt::Ctxt;
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Path, Token, Type};
+
+struct RouterInput {
+    service: Type,
+    handlers: Punctuated<Path, Token![,]>,
+}
+
+impl Parse for RouterInput {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let service: Type = input.parse()?;
+        input.parse::<Token![=>]>().map_err(|err| {
+            syn::Error::new(
+                err.span(),
+                "uri_router! starts with the service, then `=>` and the handlers: `uri_router!(SysConf => TestHandler, AccountHandler)`",
+            )
+        })?;
+        let handlers = Punctuated::parse_terminated(input)?;
+        Ok(RouterInput { service, handlers })
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let input = match syn::parse2::<RouterInput>(input) {
+        Ok(input) => input,
+        Err(err) => return err.to_compile_error(),
+    };
+    let mut ctxt = Ctxt::default();
+    if input.handlers.is_empty() {
+        ctxt.error_spanned_by(&input.service, "uri_router! lists at least one handler after `=>`");
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for handler in &input.handlers {
+        let text = quote!(#handler).to_string();
+        if seen.contains(&text) {
+            ctxt.error_spanned_by(handler, format!("`{text}` is listed twice in uri_router!; list each handler once"));
+        }
+        seen.push(text);
+    }
+    let service = &input.service;
+    let handlers: Vec<&Path> = input.handlers.iter().collect();
+    let route_sets = handlers.iter().map(|h| quote_spanned!(h.span()=> <#h as ::keel::Api>::ROUTES));
+    let check_span = input.handlers.last().map_or_else(|| service.span(), |h| h.span());
+    let check = quote_spanned! {check_span=>
+        const _: () = ::keel::__private::assert_unique_routes(
+            &[#(#route_sets),*],
+            <#service as ::keel::Service>::INFO.version,
+        );
+    };
+    let code = quote! {
+        #check
+        /// This service's routes, from `uri_router!`; checked for conflicts at
+        /// compile time.
+        pub fn uri_router() -> ::keel::UriRouter {
+            ::keel::UriRouter::new(<#service as ::keel::Service>::INFO)
+                #(.with::<#handlers>())*
+        }
+    };
+    ctxt.into_tokens_with(code)
+}

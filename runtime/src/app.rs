@@ -1,0 +1,219 @@
+//! Booting a service (seed: `http_manage_sys.py`): router with versions →
+//! middleware → error catchers → serve.
+
+use crate::answer::{ApiError, ErrorCode, write_error};
+use crate::cli::{Cli, Command};
+use crate::request_id::{REQUEST_ID_HEADER, RequestId};
+use crate::router::UriRouter;
+use crate::service::ServiceInfo;
+use futures_util::FutureExt;
+use salvo::conn::{Acceptor, Listener, TcpListener};
+use salvo::handler::ArcHandler;
+use salvo::http::header::HeaderValue;
+use salvo::http::{HeaderName, ResBody};
+use salvo::server::ServerHandle;
+use salvo::{Depot, FlowCtrl, Handler, Request, Response, Router, Server, async_trait};
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// State shared by every request of a service.
+#[derive(Debug)]
+pub struct AppState {
+    /// The service's identity.
+    pub service: ServiceInfo,
+}
+
+/// A service ready to boot.
+///
+/// ```no_run
+/// # #[keel::service(name = "demo", id = 9, port = 8009, prefix = "demo", version = "1.00.00")]
+/// # pub struct DemoConf;
+/// # #[keel::api(path = "/ping", public)]
+/// # impl Ping { async fn get() -> keel::ApiResult<&'static str> { Ok(keel::answer_json("pong")) } }
+/// # keel::uri_router!(DemoConf => Ping);
+/// #[keel::main(bin_name = "http_demo")]
+/// async fn main() -> std::process::ExitCode {
+///     keel::App::new(uri_router()) // router with versions
+///         .run()                   // CLI: serve (default), routes, openapi
+///         .await
+/// }
+/// ```
+pub struct App {
+    router: UriRouter,
+    hoops: Vec<ArcHandler>,
+}
+
+impl App {
+    /// An app serving `router`; every answer, including 404/405 and panics,
+    /// comes back in the envelope.
+    pub fn new(router: UriRouter) -> Self {
+        App { router, hoops: Vec::new() }
+    }
+
+    /// Adds middleware that runs before each matched route (seed: the
+    /// service's registered middleware).
+    pub fn hoop(mut self, hoop: impl Handler) -> Self {
+        self.hoops.push(hoop.arc());
+        self
+    }
+
+    /// The service's identity.
+    pub fn service_info(&self) -> ServiceInfo {
+        self.router.service()
+    }
+
+    /// The routes.
+    pub fn uri_router(&self) -> &UriRouter {
+        &self.router
+    }
+
+    /// The salvo service: keel's frame (request id, panics, envelopes,
+    /// access line) around the versioned routes.
+    pub fn salvo_service(&self) -> salvo::Service {
+        let state = Arc::new(AppState { service: self.router.service() });
+        let mut routes = self.router.salvo_router();
+        for hoop in &self.hoops {
+            routes = routes.hoop(hoop.clone());
+        }
+        // The frame is a Service hoop: Router hoops do not run when no route
+        // matches, and 404/405 must get an envelope and an access line too.
+        salvo::Service::new(Router::new().push(routes)).hoop(Frame { state })
+    }
+
+    /// Parses the command line and runs the command: `serve` (default),
+    /// `routes` or `openapi`. Returns the process exit code.
+    pub async fn run(self) -> ExitCode {
+        let cli = Cli::parse_for(self.service_info());
+        match cli.command.unwrap_or_default() {
+            Command::Serve => {
+                let info = self.service_info();
+                let bind = cli.bind.unwrap_or_else(|| "0.0.0.0".to_owned());
+                let port = cli.port.unwrap_or(info.port);
+                match self.bind(&format!("{bind}:{port}")).await {
+                    Ok(running) => {
+                        log::info!(target: crate::log::INFO, "{} listening on http://{}", info.name, running.addr);
+                        running.wait().await;
+                        ExitCode::SUCCESS
+                    }
+                    Err(err) => {
+                        eprintln!("{}: {err}", info.name);
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Command::Routes => {
+                print!("{}", crate::cli::routes_table(&self.router));
+                ExitCode::SUCCESS
+            }
+            Command::Openapi => match crate::openapi::document(&self.router).to_pretty_json() {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("openapi: {err}");
+                    ExitCode::FAILURE
+                }
+            },
+        }
+    }
+
+    /// Binds `addr` (port 0 picks a free one) and serves in the background.
+    pub async fn bind(self, addr: &str) -> Result<RunningServer, BootError> {
+        let acceptor = TcpListener::new(addr.to_owned())
+            .try_bind()
+            .await
+            .map_err(|err| BootError(format!("cannot listen on {addr}: {err}")))?;
+        let local = acceptor
+            .holdings()
+            .first()
+            .map(|h| h.local_addr.clone())
+            .ok_or_else(|| BootError(format!("cannot listen on {addr}: no address bound")))?;
+        let addr = local
+            .into_std()
+            .ok_or_else(|| BootError(format!("{addr} is not an IP socket address")))?;
+        let server = Server::new(acceptor);
+        let handle = server.handle();
+        let service = self.salvo_service();
+        let task = tokio::spawn(async move { server.serve(service).await });
+        Ok(RunningServer { addr, handle, task })
+    }
+}
+
+/// Boot failed; the message names what and why, in one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BootError(String);
+
+/// A service serving in the background.
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    handle: ServerHandle,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting and lets in-flight requests finish within `timeout`.
+    pub fn stop_graceful(&self, timeout: std::time::Duration) {
+        self.handle.stop_graceful(Some(timeout));
+    }
+
+    /// Waits until the server stops.
+    pub async fn wait(self) {
+        if let Err(err) = self.task.await {
+            log::error!(target: crate::log::FAILED, "server task failed: {err}");
+        }
+    }
+}
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+
+/// keel's frame around every request, matched or not.
+struct Frame {
+    state: Arc<AppState>,
+}
+
+#[async_trait]
+impl Handler for Frame {
+    async fn handle(&self, req: &mut Request, depot: &mut Depot, res: &mut Response, ctrl: &mut FlowCtrl) {
+        let started = Instant::now();
+        let request_id = RequestId::from_header(req.headers().get(&X_REQUEST_ID).map(HeaderValue::as_bytes));
+        // A sane or generated id is always a valid header value.
+        if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+            res.headers_mut().insert(X_REQUEST_ID.clone(), value);
+        }
+        depot.insert_typed(request_id);
+        depot.insert_typed(self.state.clone());
+
+        let outcome = AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind().await;
+        if let Err(panic) = outcome {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-text panic payload".to_owned());
+            res.replace_body(ResBody::None);
+            write_error(ApiError::internal(format!("handler panicked: {what}")), depot, res);
+        }
+        // Error statuses nobody answered (salvo's 404/405, a hoop that only
+        // set a status) get the envelope too.
+        let status = res.status_code.unwrap_or(salvo::http::StatusCode::NOT_FOUND);
+        if (status.is_client_error() || status.is_server_error()) && (res.body.is_none() || res.body.is_error()) {
+            res.replace_body(ResBody::None);
+            write_error(ApiError::new(ErrorCode::from_status(status)), depot, res);
+        }
+        log::info!(
+            target: crate::log::ACCESS,
+            "{} {} {} {} {:.3}ms",
+            RequestId::of(depot),
+            req.method(),
+            req.uri().path(),
+            res.status_code.map_or(0, |s| s.as_u16()),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! The service binary's command line: `serve` (default), `routes`, `openapi`.
+
+use crate::router::UriRouter;
+use crate::service::ServiceInfo;
+use clap::{Parser, Subcommand};
+use std::fmt::Write;
+
+#[derive(Debug, Parser)]
+#[command(about = "A keel service", long_about = None)]
+pub(crate) struct Cli {
+    /// Port to listen on (wins over configuration).
+    #[arg(long, global = true)]
+    pub(crate) port: Option<u16>,
+    /// Address to bind (wins over configuration), e.g. 127.0.0.1.
+    #[arg(long, global = true)]
+    pub(crate) bind: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+#[derive(Debug, Default, Subcommand)]
+pub(crate) enum Command {
+    /// Serve HTTP (the default).
+    #[default]
+    Serve,
+    /// Print the route table: verb, URL, handler, access.
+    Routes,
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+impl Cli {
+    pub(crate) fn parse_for(service: ServiceInfo) -> Cli {
+        let command = <Cli as clap::CommandFactory>::command()
+            .name(service.name)
+            .version(service.version)
+            .about(format!("keel service `{}` (id {}, prefix `{}`)", service.name, service.id, service.prefix));
+        let matches = command.get_matches();
+        match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+            Ok(cli) => cli,
+            Err(err) => err.exit(),
+        }
+    }
+}
+
+/// The `routes` table, aligned columns.
+pub fn routes_table(router: &UriRouter) -> String {
+    let rows = router.table();
+    let url_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(3).max(3);
+    let handler_width = rows.iter().map(|r| r.2.len()).max().unwrap_or(7).max(7);
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<6}  {:<url_width$}  {:<handler_width$}  ACCESS", "VERB", "URL", "HANDLER");
+    for (verb, url, handler, public) in rows {
+        let access = if public { "public" } else { "protected" };
+        let _ = writeln!(out, "{:<6}  {url:<url_width$}  {handler:<handler_width$}  {access}", verb.as_str());
+    }
+    out
+}

@@ -1,0 +1,217 @@
+//! Typed route arguments. Their failures answer 400 envelopes that name the
+//! field as a path (`items[2].name`): 40000 when the input cannot be read at
+//! all (malformed JSON), 40001 when a field is missing or has the wrong type.
+
+use crate::answer::{ApiError, ErrorCode, FieldError};
+use crate::app::AppState;
+use crate::log::MultLogger;
+use crate::request_id::RequestId;
+use crate::service::ServiceInfo;
+use salvo::http::ParseError;
+use salvo::oapi::{self, Components, EndpointArgRegister, Operation, ToSchema};
+use salvo::{Depot, Request};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// A type a route can take as an argument.
+///
+/// `name` is the argument's name in the route's signature; `PathParam` uses it
+/// to find its `{param}`, the others to name the field in errors.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a route argument",
+    note = "route arguments are `Ctx`, `Json<T>`, `Query<T>` or `PathParam<T>`"
+)]
+pub trait FromRequest: Sized + Send {
+    /// Reads the argument from the request.
+    fn from_request<'a>(
+        req: &'a mut Request,
+        depot: &'a Depot,
+        name: &'static str,
+    ) -> impl Future<Output = Result<Self, ApiError>> + Send + 'a;
+}
+
+/// The handler context (seed: the `self` of an `api_base` view): request id,
+/// service identity and the MultLogger.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// The current request's id.
+    pub request_id: RequestId,
+    /// The service's identity.
+    pub service: ServiceInfo,
+    /// `ctx.log.info(..)` / `ctx.log.failed(..)`, tagged with the request id.
+    pub log: MultLogger,
+    state: Arc<AppState>,
+}
+
+impl Ctx {
+    /// The application state shared by every request.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+}
+
+impl FromRequest for Ctx {
+    async fn from_request(_req: &mut Request, depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
+        let state = depot
+            .get_typed::<Arc<AppState>>()
+            .map_err(|_| ApiError::internal("Ctx used outside a keel App (no AppState in the depot)"))?
+            .clone();
+        let request_id = depot.get_typed::<RequestId>().cloned().unwrap_or_else(|_| RequestId::generate());
+        Ok(Ctx {
+            log: MultLogger::for_request(state.service.name, request_id.clone()),
+            service: state.service,
+            request_id,
+            state,
+        })
+    }
+}
+
+impl EndpointArgRegister for Ctx {
+    fn register(_: &mut Components, _: &mut Operation, _: &str) {}
+}
+
+/// A JSON request body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + Send + 'static> FromRequest for Json<T> {
+    async fn from_request(req: &mut Request, _depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
+        if let Some(mime) = req.content_type()
+            && mime.subtype() != "json"
+            && mime.suffix().is_none_or(|s| s != "json")
+        {
+            return Err(ApiError::bad_request(format!(
+                "the body must be JSON: send `Content-Type: application/json`, not `{mime}`"
+            )));
+        }
+        let bytes = req.payload().await.map_err(|err| match err {
+            ParseError::PayloadTooLarge => ApiError::new(ErrorCode::PayloadTooLarge),
+            _ => ApiError::bad_request("the request body could not be read"),
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+        de.end().map_err(|err| ApiError::bad_request(format!("malformed JSON body: {err}")))?;
+        Ok(Json(value))
+    }
+}
+
+fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    match inner.classify() {
+        serde_json::error::Category::Data => field_error(&path, &strip_position(&inner.to_string())),
+        _ => ApiError::bad_request(format!("malformed JSON body: {inner}")),
+    }
+}
+
+/// serde_json appends " at line L column C"; the field path says more.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(at) => msg[..at].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// A 40001 for `path` (`.` when at the top), with a "missing field `x`"
+/// message moved into the path so the client sees `items[2].name`.
+fn field_error(path: &str, msg: &str) -> ApiError {
+    let parent = if path == "." { "" } else { path };
+    let field = match msg.strip_prefix("missing field `").and_then(|m| m.split_once('`')) {
+        Some((name, _)) if parent.is_empty() => name.to_owned(),
+        Some((name, _)) => format!("{parent}.{name}"),
+        None if parent.is_empty() => "body".to_owned(),
+        None => parent.to_owned(),
+    };
+    ApiError::validation(vec![FieldError::new(field, msg)])
+}
+
+impl<T: ToSchema> EndpointArgRegister for Json<T> {
+    fn register(components: &mut Components, operation: &mut Operation, _arg: &str) {
+        let body = oapi::RequestBody::new()
+            .description("JSON body")
+            .add_content("application/json", T::to_schema(components))
+            .required(oapi::Required::True);
+        operation.request_body = Some(body);
+    }
+}
+
+/// The query string, deserialized into `T`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + Send + 'static> FromRequest for Query<T> {
+    async fn from_request(req: &mut Request, _depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
+        let query = req.uri().query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        match serde_path_to_error::deserialize(de) {
+            Ok(value) => Ok(Query(value)),
+            Err(err) => {
+                let path = err.path().to_string();
+                let msg = err.into_inner().to_string();
+                let mut error = field_error(&path, &msg);
+                if error.field_errors().iter().all(|e| e.field == "body") {
+                    error = ApiError::validation(vec![FieldError::new("query", msg)]);
+                }
+                Err(error.msg("bad query string"))
+            }
+        }
+    }
+}
+
+impl<T: ToSchema> EndpointArgRegister for Query<T> {
+    fn register(components: &mut Components, operation: &mut Operation, _arg: &str) {
+        crate::openapi::add_query_parameters::<T>(components, operation);
+    }
+}
+
+/// One `{param}` of the path; the argument's name picks the parameter (checked
+/// at compile time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathParam<T>(pub T);
+
+impl<T> std::ops::Deref for PathParam<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: FromStr + Send + 'static> FromRequest for PathParam<T> {
+    async fn from_request(req: &mut Request, _depot: &Depot, name: &'static str) -> Result<Self, ApiError> {
+        let raw = req.params().get(name).map(String::as_str).unwrap_or("");
+        raw.parse().map(PathParam).map_err(|_| {
+            ApiError::validation(vec![FieldError::new(
+                name,
+                format!("`{raw}` is not a valid {}", std::any::type_name::<T>().rsplit("::").next().unwrap_or("value")),
+            )])
+            .msg("bad path parameter")
+        })
+    }
+}
+
+impl<T: ToSchema> EndpointArgRegister for PathParam<T> {
+    fn register(components: &mut Components, operation: &mut Operation, arg: &str) {
+        let parameter = oapi::Parameter::new(arg)
+            .location(oapi::ParameterIn::Path)
+            .required(oapi::Required::True)
+            .schema(T::to_schema(components));
+        operation.parameters.insert(parameter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_fields_are_named_by_their_full_path() {
+        let err = field_error("items[2]", "missing field `name`");
+        assert_eq!(err.field_errors()[0].field, "items[2].name");
+        let err = field_error(".", "missing field `username`");
+        assert_eq!(err.field_errors()[0].field, "username");
+        let err = field_error("items[2].qty", "invalid type: string \"x\", expected u32");
+        assert_eq!(err.field_errors()[0].field, "items[2].qty");
+    }
+}

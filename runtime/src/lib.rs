@@ -1,0 +1,94 @@
+//! keel: conventions of a multi-service backend, enforced at compile time.
+//!
+//! A service declares its identity with [`service`], its handlers with
+//! [`api`], lists them with [`uri_router!`] and boots from a binary whose
+//! `main` carries [`main`]. Naming rules (versions, paths, binary names,
+//! route conflicts) are checked by the macros: a mistake stops `cargo check`
+//! with a message that says what to write instead.
+//!
+//! ```
+//! use keel::prelude::*;
+//!
+//! #[keel::service(name = "demo", id = 9, port = 8009, prefix = "demo", version = "1.00.02")]
+//! pub struct DemoConf;
+//!
+//! #[derive(Serialize, ToSchema)]
+//! pub struct Hello { greeting: String }
+//!
+//! /// Says hello.
+//! #[keel::api(path = "/hello", public)]
+//! impl HelloHandler {
+//!     async fn get(ctx: Ctx) -> ApiResult<Hello> {
+//!         Ok(answer_json(Hello { greeting: format!("hello from {}", ctx.service.name) }))
+//!     }
+//! }
+//!
+//! keel::uri_router!(DemoConf => HelloHandler);
+//!
+//! # tokio_test();
+//! # fn tokio_test() {
+//! # keel::__private::block_on(async {
+//! let app = keel::App::new(uri_router());
+//! let answer = keel::testing::call(&app, "GET", "/v1.00.02/hello", None).await;
+//! assert_eq!(answer.status, 200);
+//! assert_eq!(answer.json["data"]["greeting"], "hello from demo");
+//! # });
+//! # }
+//! ```
+
+mod answer;
+mod app;
+mod cli;
+mod extract;
+pub mod log;
+pub mod openapi;
+mod request_id;
+mod route;
+mod router;
+mod service;
+pub mod time;
+pub mod testing;
+
+pub use answer::{Answer, ApiError, ApiResult, ErrorCode, FieldError, IntoAnswer, Page, answer_json, answer_page};
+pub use app::{App, AppState, BootError, RunningServer};
+pub use cli::routes_table;
+pub use extract::{Ctx, FromRequest, Json, PathParam, Query};
+pub use keel_macros::{api, main, service, uri_router};
+pub use log::MultLogger;
+pub use request_id::{REQUEST_ID_HEADER, RequestId};
+pub use route::{Api, Endpoint, RouteDecl, Verb};
+pub use router::UriRouter;
+pub use service::{Service, ServiceInfo};
+
+/// What a service module usually needs: `use keel::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Answer, ApiError, ApiResult, Ctx, ErrorCode, FieldError, Json, Page, PathParam, Query, answer_json,
+        answer_page,
+    };
+    /// salvo-oapi's derive expands to `salvo::oapi::…` paths; this brings
+    /// `salvo` into scope so services need not depend on salvo themselves.
+    pub use crate::__private::salvo;
+    pub use salvo::oapi::ToSchema;
+    pub use serde::{Deserialize, Serialize};
+}
+
+/// Used by generated code; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::answer::write_error;
+    pub use crate::route::assert_unique_routes;
+    pub use salvo;
+    pub use salvo::oapi;
+
+    /// Runs a service binary's `main` on a multi-threaded tokio runtime.
+    pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(runtime) => runtime.block_on(future),
+            Err(err) => {
+                eprintln!("cannot start the tokio runtime: {err}");
+                std::process::exit(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! MultLogger (seed): `ctx.log.info(..)` and `ctx.log.failed(..)`, each line
+//! tagged with the service and request id. Records go through the `log`
+//! facade under the targets [`INFO`] and [`FAILED`]; the service's logger
+//! routes those to `info.log` and `failed.log`.
+
+use crate::request_id::RequestId;
+use std::fmt::Display;
+
+/// `log` target of lines meant for `info.log`.
+pub const INFO: &str = "info";
+/// `log` target of the one access line per request (in `info.log`).
+pub const ACCESS: &str = "access";
+/// `log` target of lines meant for `failed.log`.
+pub const FAILED: &str = "failed";
+
+/// The seed's MultLogger, bound to one request.
+#[derive(Clone, Debug)]
+pub struct MultLogger {
+    service: &'static str,
+    request_id: RequestId,
+}
+
+impl MultLogger {
+    pub(crate) fn for_request(service: &'static str, request_id: RequestId) -> Self {
+        MultLogger { service, request_id }
+    }
+
+    /// A line in `info.log`.
+    pub fn info(&self, msg: impl Display) {
+        log::info!(target: INFO, "[{}] [{}] {msg}", self.service, self.request_id);
+    }
+
+    /// A line in `failed.log`.
+    pub fn failed(&self, msg: impl Display) {
+        log::error!(target: FAILED, "[{}] [{}] {msg}", self.service, self.request_id);
+    }
+}

@@ -1,0 +1,69 @@
+//! The OpenAPI document, built from the `#[api]` declarations.
+
+use crate::router::UriRouter;
+use salvo::oapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use salvo::oapi::{
+    Components, OpenApi, Operation, Parameter, ParameterIn, PathItem, PathItemType, RefOr, Required,
+    SecurityRequirement, ToSchema, schema::Schema,
+};
+
+/// Name of the bearer security scheme in the document.
+pub const BEARER_SCHEME: &str = "bearer";
+
+/// Each property of `T` becomes a query parameter.
+pub(crate) fn add_query_parameters<T: ToSchema>(components: &mut Components, operation: &mut Operation) {
+    let schema = T::to_schema(components);
+    let object = match &schema {
+        RefOr::Type(Schema::Object(object)) => Some((**object).clone()),
+        RefOr::Ref(reference) => {
+            let name = reference.ref_location.rsplit('/').next().unwrap_or_default();
+            match components.schemas.get(name) {
+                Some(RefOr::Type(Schema::Object(object))) => Some((**object).clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let Some(object) = object else { return };
+    for (name, property) in object.properties {
+        let required = if object.required.contains(&name) { Required::True } else { Required::False };
+        operation.parameters.insert(
+            Parameter::new(name).location(ParameterIn::Query).required(required).schema(property),
+        );
+    }
+}
+
+/// The document of a service's routes: docs, parameters, bodies, the
+/// envelope around each answer, and a bearer scheme on protected routes.
+pub fn document(router: &UriRouter) -> OpenApi {
+    let service = router.service();
+    let mut components = Components::new();
+    let mut doc = OpenApi::new(service.name, service.version);
+    for endpoint in router.endpoints() {
+        let decl = endpoint.decl;
+        let mut operation = endpoint.operation(&mut components);
+        let mut lines = endpoint.doc.lines();
+        if let Some(summary) = lines.next().filter(|s| !s.is_empty()) {
+            operation.summary = Some(summary.to_owned());
+        }
+        let rest = lines.collect::<Vec<_>>().join("\n");
+        if !rest.trim().is_empty() {
+            operation.description = Some(rest.trim().to_owned());
+        }
+        operation.tags = vec![decl.handler.to_owned()];
+        operation.operation_id = Some(format!("{}_{}", decl.handler, decl.verb.as_str().to_ascii_lowercase()));
+        if !decl.public {
+            operation.securities = Some(vec![SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new())]);
+        }
+        let item_type = match decl.verb {
+            crate::Verb::Get => PathItemType::Get,
+            crate::Verb::Post => PathItemType::Post,
+            crate::Verb::Put => PathItemType::Put,
+            crate::Verb::Patch => PathItemType::Patch,
+            crate::Verb::Delete => PathItemType::Delete,
+        };
+        doc = doc.add_path(decl.url(service.version), PathItem::new(item_type, operation));
+    }
+    doc.components(components)
+        .add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
+}

@@ -1,0 +1,250 @@
+//! Route declarations made by `#[keel::api]` and the compile-time conflict
+//! check run by `uri_router!`.
+
+use salvo::handler::ArcHandler;
+use salvo::oapi::{Components, Operation};
+
+/// The five verbs that become routes on a class-style view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verb {
+    /// GET: read.
+    Get,
+    /// POST: create or validate.
+    Post,
+    /// PUT: update.
+    Put,
+    /// PATCH: partial update.
+    Patch,
+    /// DELETE: remove.
+    Delete,
+}
+
+impl Verb {
+    /// Upper-case method name, as on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+}
+
+/// One route as declared by `#[keel::api]`: plain data, usable in `const`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteDecl {
+    /// The HTTP verb.
+    pub verb: Verb,
+    /// The path below the version, e.g. `/account/{id}`.
+    pub path: &'static str,
+    /// The declared version; `None` takes the service version.
+    pub version: Option<&'static str>,
+    /// The handler type's name, for messages and the `routes` table.
+    pub handler: &'static str,
+    /// Marked `public` (no token needed once auth is on).
+    pub public: bool,
+}
+
+impl RouteDecl {
+    /// The version this route answers under.
+    pub const fn version_or<'a>(&self, service_version: &'a str) -> &'a str
+    where
+        'static: 'a,
+    {
+        match self.version {
+            Some(v) => v,
+            None => service_version,
+        }
+    }
+
+    /// The full URL path: `/v{version}{path}`.
+    pub fn url(&self, service_version: &str) -> String {
+        format!("/v{}{}", self.version_or(service_version), self.path)
+    }
+}
+
+/// A route ready to serve: its declaration, docs, handler and OpenAPI operation.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// What `#[api]` declared.
+    pub decl: &'static RouteDecl,
+    /// The handler's `///` docs.
+    pub doc: &'static str,
+    pub(crate) handler: ArcHandler,
+    pub(crate) operation: fn(&mut Components) -> Operation,
+}
+
+impl Endpoint {
+    #[doc(hidden)]
+    pub fn new(
+        decl: &'static RouteDecl,
+        doc: &'static str,
+        handler: impl salvo::Handler,
+        operation: fn(&mut Components) -> Operation,
+    ) -> Self {
+        Endpoint { decl, doc, handler: salvo::Handler::arc(handler), operation }
+    }
+
+    /// The OpenAPI operation of this route (parameters, body, answers).
+    pub fn operation(&self, components: &mut Components) -> Operation {
+        (self.operation)(components)
+    }
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint").field("decl", self.decl).field("doc", &self.doc).finish_non_exhaustive()
+    }
+}
+
+/// A handler type made by `#[keel::api]`; listed in `uri_router!`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a keel handler",
+    note = "declare it with `#[keel::api(path = \"/…\")]` on `impl {Self} {{ async fn get(..) … }}`"
+)]
+pub trait Api {
+    /// Every route the handler declares.
+    const ROUTES: &'static [RouteDecl];
+    /// The routes with their salvo handlers.
+    fn endpoints() -> Vec<Endpoint>;
+}
+
+/// Fails const evaluation when two routes share verb, version and path
+/// (parameters compare equal whatever their names), naming both handlers.
+#[doc(hidden)]
+pub const fn assert_unique_routes(sets: &[&[RouteDecl]], service_version: &str) {
+    let mut a_set = 0;
+    while a_set < sets.len() {
+        let mut a = 0;
+        while a < sets[a_set].len() {
+            let mut b_set = a_set;
+            while b_set < sets.len() {
+                let mut b = if b_set == a_set { a + 1 } else { 0 };
+                while b < sets[b_set].len() {
+                    let (x, y) = (&sets[a_set][a], &sets[b_set][b]);
+                    if same_route(x, y, service_version) {
+                        conflict(x, y, service_version);
+                    }
+                    b += 1;
+                }
+                b_set += 1;
+            }
+            a += 1;
+        }
+        a_set += 1;
+    }
+}
+
+const fn same_route(x: &RouteDecl, y: &RouteDecl, service_version: &str) -> bool {
+    x.verb as u8 == y.verb as u8
+        && bytes_eq(x.version_or(service_version).as_bytes(), y.version_or(service_version).as_bytes())
+        && same_path_shape(x.path.as_bytes(), y.path.as_bytes())
+}
+
+const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Compares two paths with every `{param}` counted as one wildcard segment.
+const fn same_path_shape(a: &[u8], b: &[u8]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] == b'{' && b[j] == b'{' {
+            while i < a.len() && a[i] != b'}' {
+                i += 1;
+            }
+            while j < b.len() && b[j] != b'}' {
+                j += 1;
+            }
+        } else if a[i] != b[j] {
+            return false;
+        }
+        i += 1;
+        j += 1;
+    }
+    i == a.len() && j == b.len()
+}
+
+/// Panics (at compile time) with "`A` and `B` both declare PUT /v1.00.02/x".
+const fn conflict(x: &RouteDecl, y: &RouteDecl, service_version: &str) -> ! {
+    let mut buf = [0u8; 512];
+    let mut len = 0;
+    len = push(&mut buf, len, b"route conflict: `");
+    len = push(&mut buf, len, x.handler.as_bytes());
+    len = push(&mut buf, len, b"` and `");
+    len = push(&mut buf, len, y.handler.as_bytes());
+    len = push(&mut buf, len, b"` both declare ");
+    len = push(&mut buf, len, x.verb.as_str().as_bytes());
+    len = push(&mut buf, len, b" /v");
+    len = push(&mut buf, len, x.version_or(service_version).as_bytes());
+    len = push(&mut buf, len, x.path.as_bytes());
+    len = push(&mut buf, len, b" (path parameters match any segment, whatever their names); change the path, verb or version of one of them");
+    let (message, _) = buf.split_at(len);
+    match core::str::from_utf8(message) {
+        Ok(message) => panic!("{}", message),
+        Err(_) => panic!("route conflict in uri_router!"),
+    }
+}
+
+const fn push(buf: &mut [u8; 512], mut len: usize, bytes: &[u8]) -> usize {
+    let mut i = 0;
+    while i < bytes.len() && len < buf.len() {
+        buf[len] = bytes[i];
+        len += 1;
+        i += 1;
+    }
+    len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn decl(verb: Verb, path: &'static str, version: Option<&'static str>) -> RouteDecl {
+        RouteDecl { verb, path, version, handler: "H", public: false }
+    }
+
+    #[test]
+    fn params_match_whatever_their_names() {
+        let cases = [
+            ("/account/{id}", "/account/{uid}", true),
+            ("/account/{id}", "/account/me", false),
+            ("/account", "/account/{id}", false),
+            ("/{a}/x/{b}", "/{c}/x/{d}", true),
+            ("/{a}/x", "/{a}/y", false),
+            ("/account", "/accounts", false),
+        ];
+        for (a, b, same) in cases {
+            assert_eq!(same_path_shape(a.as_bytes(), b.as_bytes()), same, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn routes_conflict_on_verb_version_and_shape() {
+        let put = decl(Verb::Put, "/account/{id}", Some("1.00.02"));
+        assert!(same_route(&put, &decl(Verb::Put, "/account/{uid}", None), "1.00.02"));
+        assert!(!same_route(&put, &decl(Verb::Put, "/account/{uid}", None), "1.00.03"));
+        assert!(!same_route(&put, &decl(Verb::Get, "/account/{id}", Some("1.00.02")), "1.00.02"));
+    }
+
+    #[test]
+    #[should_panic(expected = "`H` and `H` both declare PUT /v1.00.02/account/{id}")]
+    fn a_conflict_names_both_handlers_and_the_route() {
+        assert_unique_routes(
+            &[&[decl(Verb::Put, "/account/{id}", None)], &[decl(Verb::Put, "/account/{uid}", None)]],
+            "1.00.02",
+        );
+    }
+}

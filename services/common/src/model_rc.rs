@@ -1,0 +1,1 @@
+//! Shared cache models (seed: `common/model_rc`). They arrive with `#[keel::cache]` (the cache issue).

@@ -1,0 +1,6 @@
+//! The service's identity (seed: `config/conf_manage_sys.py`, `SysConf`).
+//! Deployment settings live in `config/*.toml`.
+
+/// manage_system: id 1, port 8001, tables and cache keys prefixed `sys`.
+#[keel::service(name = "manage_system", id = 1, port = 8001, prefix = "sys", version = "1.00.02")]
+pub struct SysConf;

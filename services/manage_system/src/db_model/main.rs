@@ -1,0 +1,1 @@
+//! Main tables: `sys_account` arrives with `#[keel::table]` (the data issue).

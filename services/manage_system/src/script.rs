@@ -1,0 +1,1 @@
+//! Scheduled and one-off scripts (seed: `script/`); they arrive with the scripts issue.
