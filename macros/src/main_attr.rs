@@ -43,7 +43,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         ctxt.error_spanned_by(&item_fn.sig.ident, "#[keel::main] goes on `async fn main()`");
     }
     if !item_fn.sig.inputs.is_empty() {
-        ctxt.error_spanned_by(&item_fn.sig.inputs, "`main` takes no arguments; the command line is parsed by `App::run`");
+        ctxt.error_spanned_by(
+            &item_fn.sig.inputs,
+            "`main` takes no arguments; the command line is parsed by `App::run`",
+        );
     }
     let attrs = &item_fn.attrs;
     let output = &item_fn.sig.output;

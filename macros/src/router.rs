@@ -40,19 +40,35 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     };
     let mut ctxt = Ctxt::default();
     if input.handlers.is_empty() {
-        ctxt.error_spanned_by(&input.service, "uri_router! lists at least one handler after `=>`");
+        ctxt.error_spanned_by(
+            &input.service,
+            "uri_router! lists at least one handler after `=>`",
+        );
     }
     let mut seen: Vec<String> = Vec::new();
     for handler in &input.handlers {
         let text = quote!(#handler).to_string();
         if seen.contains(&text) {
-            ctxt.error_spanned_by(handler, format!("`{text}` is listed twice in uri_router!; list each handler once"));
+            ctxt.error_spanned_by(
+                handler,
+                format!("`{text}` is listed twice in uri_router!; list each handler once"),
+            );
         }
         seen.push(text);
     }
+    if ctxt.has_errors() {
+        // The conflict check would repeat the same mistake as a route conflict.
+        return ctxt.into_tokens_with(quote! {
+            pub fn uri_router() -> ::keel::UriRouter {
+                ::core::unreachable!("uri_router! did not compile")
+            }
+        });
+    }
     let service = &input.service;
     let handlers: Vec<&Path> = input.handlers.iter().collect();
-    let route_sets = handlers.iter().map(|h| quote_spanned!(h.span()=> <#h as ::keel::Api>::ROUTES));
+    let route_sets = handlers
+        .iter()
+        .map(|h| quote_spanned!(h.span()=> <#h as ::keel::Api>::ROUTES));
     let check_span = input.handlers.last().map_or_else(|| service.span(), |h| h.span());
     let check = quote_spanned! {check_span=>
         const _: () = ::keel::__private::assert_unique_routes(

@@ -7,7 +7,6 @@ use crate::ctxt::Ctxt;
 use crate::rules::{check_name_part, check_service_name, check_version};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
-use syn::spanned::Spanned;
 use syn::{ItemStruct, LitInt, LitStr};
 
 const MACRO: &str = "service";
@@ -27,7 +26,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = match syn::parse2::<ItemStruct>(item.clone()) {
         Ok(item) => item,
         Err(_) => {
-            ctxt.error_spanned_by(&item, "#[keel::service] goes on a struct, e.g. `pub struct SysConf;`");
+            ctxt.error_spanned_by(
+                &item,
+                "#[keel::service] goes on a struct, e.g. `pub struct SysConf;`",
+            );
             return ctxt.into_tokens_with(item);
         }
     };
@@ -38,7 +40,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn parse(ctxt: &mut Ctxt, args: TokenStream, item: &ItemStruct) -> Option<ServiceDef> {
-    let span = if args.is_empty() { Span::call_site() } else { args.span() };
+    // A missing key has no token of its own: blame the whole attribute.
+    let span = Span::call_site();
     let attr = AttrArgs::parse(ctxt, MACRO, args, KEYS);
     let name = attr.string(ctxt, "name");
     let name = AttrArgs::require(ctxt, name, span, MACRO, "name", "\"manage_system\"");
@@ -74,7 +77,15 @@ fn parse(ctxt: &mut Ctxt, args: TokenStream, item: &ItemStruct) -> Option<Servic
     {
         ctxt.error_spanned_by(version, msg);
     }
-    let id = id.and_then(|lit| ranged::<u32>(ctxt, &lit, "id", 1, "a positive integer that no other service of the workspace uses"));
+    let id = id.and_then(|lit| {
+        ranged::<u32>(
+            ctxt,
+            &lit,
+            "id",
+            1,
+            "a positive integer that no other service of the workspace uses",
+        )
+    });
     let port = port.and_then(|lit| ranged::<u16>(ctxt, &lit, "port", 1, "a TCP port, 1 to 65535"));
     Some(ServiceDef {
         item: item.clone(),
@@ -94,7 +105,10 @@ where
     match lit.base10_parse::<T>() {
         Ok(value) if value >= min => Some(value),
         _ => {
-            ctxt.error_spanned_by(lit, format!("`{key} = {lit}` is out of range: {key} must be {what}"));
+            ctxt.error_spanned_by(
+                lit,
+                format!("`{key} = {lit}` is out of range: {key} must be {what}"),
+            );
             None
         }
     }

@@ -50,7 +50,10 @@ impl App {
     /// An app serving `router`; every answer, including 404/405 and panics,
     /// comes back in the envelope.
     pub fn new(router: UriRouter) -> Self {
-        App { router, hoops: Vec::new() }
+        App {
+            router,
+            hoops: Vec::new(),
+        }
     }
 
     /// Adds middleware that runs before each matched route (seed: the
@@ -73,7 +76,9 @@ impl App {
     /// The salvo service: keel's frame (request id, panics, envelopes,
     /// access line) around the versioned routes.
     pub fn salvo_service(&self) -> salvo::Service {
-        let state = Arc::new(AppState { service: self.router.service() });
+        let state = Arc::new(AppState {
+            service: self.router.service(),
+        });
         let mut routes = self.router.salvo_router();
         for hoop in &self.hoops {
             routes = routes.hoop(hoop.clone());
@@ -189,7 +194,9 @@ impl Handler for Frame {
         depot.insert_typed(request_id);
         depot.insert_typed(self.state.clone());
 
-        let outcome = AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind().await;
+        let outcome = AssertUnwindSafe(ctrl.call_next(req, depot, res))
+            .catch_unwind()
+            .await;
         if let Err(panic) = outcome {
             let what = panic
                 .downcast_ref::<&str>()
@@ -197,12 +204,18 @@ impl Handler for Frame {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-text panic payload".to_owned());
             res.replace_body(ResBody::None);
-            write_error(ApiError::internal(format!("handler panicked: {what}")), depot, res);
+            write_error(
+                ApiError::internal(format!("handler panicked: {what}")),
+                depot,
+                res,
+            );
         }
         // Error statuses nobody answered (salvo's 404/405, a hoop that only
         // set a status) get the envelope too.
         let status = res.status_code.unwrap_or(salvo::http::StatusCode::NOT_FOUND);
-        if (status.is_client_error() || status.is_server_error()) && (res.body.is_none() || res.body.is_error()) {
+        if (status.is_client_error() || status.is_server_error())
+            && (res.body.is_none() || res.body.is_error())
+        {
             res.replace_body(ResBody::None);
             write_error(ApiError::new(ErrorCode::from_status(status)), depot, res);
         }

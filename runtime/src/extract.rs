@@ -8,7 +8,7 @@ use crate::log::MultLogger;
 use crate::request_id::RequestId;
 use crate::service::ServiceInfo;
 use salvo::http::ParseError;
-use salvo::oapi::{self, Components, EndpointArgRegister, Operation, ToSchema};
+use salvo::oapi::{self, Components, Operation, ToSchema};
 use salvo::{Depot, Request};
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -30,6 +30,12 @@ pub trait FromRequest: Sized + Send {
         depot: &'a Depot,
         name: &'static str,
     ) -> impl Future<Output = Result<Self, ApiError>> + Send + 'a;
+
+    /// Describes the argument in the route's OpenAPI operation (parameters,
+    /// request body); nothing by default.
+    fn register(components: &mut Components, operation: &mut Operation, name: &str) {
+        let _ = (components, operation, name);
+    }
 }
 
 /// The handler context (seed: the `self` of an `api_base` view): request id,
@@ -58,7 +64,10 @@ impl FromRequest for Ctx {
             .get_typed::<Arc<AppState>>()
             .map_err(|_| ApiError::internal("Ctx used outside a keel App (no AppState in the depot)"))?
             .clone();
-        let request_id = depot.get_typed::<RequestId>().cloned().unwrap_or_else(|_| RequestId::generate());
+        let request_id = depot
+            .get_typed::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|_| RequestId::generate());
         Ok(Ctx {
             log: MultLogger::for_request(state.service.name, request_id.clone()),
             service: state.service,
@@ -68,15 +77,11 @@ impl FromRequest for Ctx {
     }
 }
 
-impl EndpointArgRegister for Ctx {
-    fn register(_: &mut Components, _: &mut Operation, _: &str) {}
-}
-
 /// A JSON request body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Json<T>(pub T);
 
-impl<T: DeserializeOwned + Send + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Json<T> {
     async fn from_request(req: &mut Request, _depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
         if let Some(mime) = req.content_type()
             && mime.subtype() != "json"
@@ -92,8 +97,17 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for Json<T> {
         })?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
-        de.end().map_err(|err| ApiError::bad_request(format!("malformed JSON body: {err}")))?;
+        de.end()
+            .map_err(|err| ApiError::bad_request(format!("malformed JSON body: {err}")))?;
         Ok(Json(value))
+    }
+
+    fn register(components: &mut Components, operation: &mut Operation, _name: &str) {
+        let body = oapi::RequestBody::new()
+            .description("JSON body")
+            .add_content("application/json", T::to_schema(components))
+            .required(oapi::Required::True);
+        operation.request_body = Some(body);
     }
 }
 
@@ -118,7 +132,10 @@ fn strip_position(msg: &str) -> String {
 /// message moved into the path so the client sees `items[2].name`.
 fn field_error(path: &str, msg: &str) -> ApiError {
     let parent = if path == "." { "" } else { path };
-    let field = match msg.strip_prefix("missing field `").and_then(|m| m.split_once('`')) {
+    let field = match msg
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split_once('`'))
+    {
         Some((name, _)) if parent.is_empty() => name.to_owned(),
         Some((name, _)) => format!("{parent}.{name}"),
         None if parent.is_empty() => "body".to_owned(),
@@ -127,21 +144,11 @@ fn field_error(path: &str, msg: &str) -> ApiError {
     ApiError::validation(vec![FieldError::new(field, msg)])
 }
 
-impl<T: ToSchema> EndpointArgRegister for Json<T> {
-    fn register(components: &mut Components, operation: &mut Operation, _arg: &str) {
-        let body = oapi::RequestBody::new()
-            .description("JSON body")
-            .add_content("application/json", T::to_schema(components))
-            .required(oapi::Required::True);
-        operation.request_body = Some(body);
-    }
-}
-
 /// The query string, deserialized into `T`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query<T>(pub T);
 
-impl<T: DeserializeOwned + Send + 'static> FromRequest for Query<T> {
+impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Query<T> {
     async fn from_request(req: &mut Request, _depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
         let query = req.uri().query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
@@ -158,10 +165,8 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for Query<T> {
             }
         }
     }
-}
 
-impl<T: ToSchema> EndpointArgRegister for Query<T> {
-    fn register(components: &mut Components, operation: &mut Operation, _arg: &str) {
+    fn register(components: &mut Components, operation: &mut Operation, _name: &str) {
         crate::openapi::add_query_parameters::<T>(components, operation);
     }
 }
@@ -178,22 +183,23 @@ impl<T> std::ops::Deref for PathParam<T> {
     }
 }
 
-impl<T: FromStr + Send + 'static> FromRequest for PathParam<T> {
+impl<T: FromStr + Send + 'static + ToSchema> FromRequest for PathParam<T> {
     async fn from_request(req: &mut Request, _depot: &Depot, name: &'static str) -> Result<Self, ApiError> {
         let raw = req.params().get(name).map(String::as_str).unwrap_or("");
         raw.parse().map(PathParam).map_err(|_| {
             ApiError::validation(vec![FieldError::new(
                 name,
-                format!("`{raw}` is not a valid {}", std::any::type_name::<T>().rsplit("::").next().unwrap_or("value")),
+                format!(
+                    "`{raw}` is not a valid {}",
+                    std::any::type_name::<T>().rsplit("::").next().unwrap_or("value")
+                ),
             )])
             .msg("bad path parameter")
         })
     }
-}
 
-impl<T: ToSchema> EndpointArgRegister for PathParam<T> {
-    fn register(components: &mut Components, operation: &mut Operation, arg: &str) {
-        let parameter = oapi::Parameter::new(arg)
+    fn register(components: &mut Components, operation: &mut Operation, name: &str) {
+        let parameter = oapi::Parameter::new(name)
             .location(oapi::ParameterIn::Path)
             .required(oapi::Required::True)
             .schema(T::to_schema(components));

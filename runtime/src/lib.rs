@@ -46,10 +46,12 @@ mod request_id;
 mod route;
 mod router;
 mod service;
-pub mod time;
 pub mod testing;
+pub mod time;
 
-pub use answer::{Answer, ApiError, ApiResult, ErrorCode, FieldError, IntoAnswer, Page, answer_json, answer_page};
+pub use answer::{
+    Answer, ApiError, ApiResult, ErrorCode, FieldError, IntoAnswer, Page, answer_json, answer_page,
+};
 pub use app::{App, AppState, BootError, RunningServer};
 pub use cli::routes_table;
 pub use extract::{Ctx, FromRequest, Json, PathParam, Query};
@@ -62,13 +64,13 @@ pub use service::{Service, ServiceInfo};
 
 /// What a service module usually needs: `use keel::prelude::*;`.
 pub mod prelude {
+    /// salvo-oapi's derive expands to `salvo::oapi::…` paths; this brings
+    /// `salvo` into scope so services need not depend on salvo themselves.
+    pub use crate::__private::salvo;
     pub use crate::{
         Answer, ApiError, ApiResult, Ctx, ErrorCode, FieldError, Json, Page, PathParam, Query, answer_json,
         answer_page,
     };
-    /// salvo-oapi's derive expands to `salvo::oapi::…` paths; this brings
-    /// `salvo` into scope so services need not depend on salvo themselves.
-    pub use crate::__private::salvo;
     pub use salvo::oapi::ToSchema;
     pub use serde::{Deserialize, Serialize};
 }

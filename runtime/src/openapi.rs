@@ -26,9 +26,16 @@ pub(crate) fn add_query_parameters<T: ToSchema>(components: &mut Components, ope
     };
     let Some(object) = object else { return };
     for (name, property) in object.properties {
-        let required = if object.required.contains(&name) { Required::True } else { Required::False };
+        let required = if object.required.contains(&name) {
+            Required::True
+        } else {
+            Required::False
+        };
         operation.parameters.insert(
-            Parameter::new(name).location(ParameterIn::Query).required(required).schema(property),
+            Parameter::new(name)
+                .location(ParameterIn::Query)
+                .required(required)
+                .schema(property),
         );
     }
 }
@@ -51,9 +58,16 @@ pub fn document(router: &UriRouter) -> OpenApi {
             operation.description = Some(rest.trim().to_owned());
         }
         operation.tags = vec![decl.handler.to_owned()];
-        operation.operation_id = Some(format!("{}_{}", decl.handler, decl.verb.as_str().to_ascii_lowercase()));
+        operation.operation_id = Some(format!(
+            "{}_{}",
+            decl.handler,
+            decl.verb.as_str().to_ascii_lowercase()
+        ));
         if !decl.public {
-            operation.securities = Some(vec![SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new())]);
+            operation.securities = Some(vec![SecurityRequirement::new(
+                BEARER_SCHEME,
+                Vec::<String>::new(),
+            )]);
         }
         let item_type = match decl.verb {
             crate::Verb::Get => PathItemType::Get,
@@ -64,6 +78,8 @@ pub fn document(router: &UriRouter) -> OpenApi {
         };
         doc = doc.add_path(decl.url(service.version), PathItem::new(item_type, operation));
     }
-    doc.components(components)
-        .add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
+    doc.components(components).add_security_scheme(
+        BEARER_SCHEME,
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+    )
 }

@@ -78,7 +78,11 @@ fn user_code(def: &ApiDef) -> TokenStream {
     match &def.item {
         HandlerItem::Impl(item_impl) => {
             let doc = super::parse::doc_text(&item_impl.attrs);
-            let doc = if doc.is_empty() { format!("The `{handler}` view (`#[keel::api]`).") } else { doc };
+            let doc = if doc.is_empty() {
+                format!("The `{handler}` view (`#[keel::api]`).")
+            } else {
+                doc
+            };
             quote! {
                 #[doc = #doc]
                 #[derive(Clone, Copy, Debug, Default)]
@@ -129,7 +133,9 @@ fn route_impl(def: &ApiDef, route: &RouteFn) -> TokenStream {
     let fn_ident = &route.fn_ident;
     let salvo_handler = salvo_handler_ident(route);
     let operation = operation_ident(route);
-    let locals: Vec<syn::Ident> = (0..route.args.len()).map(|i| format_ident!("__arg{}", i)).collect();
+    let locals: Vec<syn::Ident> = (0..route.args.len())
+        .map(|i| format_ident!("__arg{}", i))
+        .collect();
     let extracts = route.args.iter().zip(&locals).map(|(arg, local)| {
         let ty = &arg.ty;
         let name = arg.name.to_string();
@@ -158,7 +164,7 @@ fn route_impl(def: &ApiDef, route: &RouteFn) -> TokenStream {
         let name = arg.name.to_string();
         let name = name.trim_start_matches('_');
         quote_spanned! {ty.span()=>
-            <#ty as ::keel::__private::oapi::EndpointArgRegister>::register(components, &mut operation, #name);
+            <#ty as ::keel::FromRequest>::register(components, &mut operation, #name);
         }
     });
     let out_register = quote_spanned! {output.span()=>

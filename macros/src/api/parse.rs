@@ -2,7 +2,6 @@ use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
 use crate::rules::{ApiPath, check_api_path, check_version};
 use proc_macro2::{Span, TokenStream};
-use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ImplItem, Item, ItemFn, ItemImpl, LitStr, Pat, ReturnType, Signature, Type};
 
 const MACRO: &str = "api";
@@ -45,7 +44,8 @@ pub(crate) struct RouteArg {
 
 impl ApiDef {
     pub(crate) fn parse(ctxt: &mut Ctxt, args: TokenStream, item: TokenStream) -> Option<ApiDef> {
-        let args_span = if args.is_empty() { Span::call_site() } else { args.span() };
+        // A missing key has no token of its own: blame the whole attribute.
+        let args_span = Span::call_site();
         let attr = AttrArgs::parse(ctxt, MACRO, args, KEYS);
         let path = attr.string(ctxt, "path");
         let path = AttrArgs::require(ctxt, path, args_span, MACRO, "path", "\"/test\"");
@@ -141,7 +141,10 @@ fn impl_self_ident(ctxt: &mut Ctxt, item: &ItemImpl) -> Option<Ident> {
         return None;
     }
     if !item.generics.params.is_empty() {
-        ctxt.error_spanned_by(&item.generics, "#[api] handlers cannot be generic: a route serves one concrete type");
+        ctxt.error_spanned_by(
+            &item.generics,
+            "#[api] handlers cannot be generic: a route serves one concrete type",
+        );
         return None;
     }
     match &*item.self_ty {
@@ -149,7 +152,10 @@ fn impl_self_ident(ctxt: &mut Ctxt, item: &ItemImpl) -> Option<Ident> {
             Some(p.path.segments[0].ident.clone())
         }
         other => {
-            ctxt.error_spanned_by(other, "#[api] needs a plain handler name here, e.g. `impl AccountHandler`");
+            ctxt.error_spanned_by(
+                other,
+                "#[api] needs a plain handler name here, e.g. `impl AccountHandler`",
+            );
             None
         }
     }
@@ -194,7 +200,10 @@ fn route_fn(
 ) -> Option<RouteFn> {
     let mut ok = true;
     if sig.asyncness.is_none() {
-        ctxt.error_spanned_by(sig.fn_token, format!("a route must be async: write `async fn {}`", sig.ident));
+        ctxt.error_spanned_by(
+            sig.fn_token,
+            format!("a route must be async: write `async fn {}`", sig.ident),
+        );
         ok = false;
     }
     if !sig.generics.params.is_empty() {
@@ -205,7 +214,11 @@ fn route_fn(
     for input in &sig.inputs {
         match input {
             FnArg::Receiver(receiver) => {
-                let fix = if in_impl { "; handlers are stateless, take the context as `ctx: Ctx`" } else { "" };
+                let fix = if in_impl {
+                    "; handlers are stateless, take the context as `ctx: Ctx`"
+                } else {
+                    ""
+                };
                 ctxt.error_spanned_by(receiver, format!("a route takes no `self`{fix}"));
                 ok = false;
             }
@@ -238,7 +251,10 @@ fn route_fn(
                         ok = false;
                     }
                 }
-                args.push(RouteArg { name, ty: (*pat_type.ty).clone() });
+                args.push(RouteArg {
+                    name,
+                    ty: (*pat_type.ty).clone(),
+                });
             }
         }
     }
@@ -273,7 +289,10 @@ pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> String {
     for attr in attrs {
         if attr.path().is_ident("doc")
             && let syn::Meta::NameValue(nv) = &attr.meta
-            && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
         {
             lines.push(s.value().trim().to_owned());
         }

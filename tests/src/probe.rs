@@ -1,0 +1,93 @@
+//! A small service used only by the tests: one route per framework edge.
+
+use keel::prelude::*;
+
+/// The probe's identity.
+#[keel::service(name = "probe", id = 99, port = 8999, prefix = "prb", version = "2.00.00")]
+pub struct ProbeConf;
+
+/// One line of an order.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct Item {
+    /// Item name.
+    pub name: String,
+    /// How many.
+    pub qty: u32,
+}
+
+/// An order with items.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct NewOrder {
+    /// The lines.
+    pub items: Vec<Item>,
+}
+
+/// Paging of the item list.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ItemQuery {
+    /// Page, from 1.
+    pub page: u64,
+    /// Rows per page.
+    pub size: Option<u64>,
+}
+
+/// Orders (a class-style view with two verbs).
+#[keel::api(path = "/orders", version = "1.00.02")]
+impl OrderHandler {
+    /// Create an order: answers 201.
+    async fn post(body: Json<NewOrder>) -> ApiResult<NewOrder> {
+        Ok(answer_json(body.0).created())
+    }
+
+    /// Page through orders.
+    async fn get(q: Query<ItemQuery>) -> ApiResult<Page<Item>> {
+        let size = q.0.size.unwrap_or(20);
+        let list = vec![Item {
+            name: format!("page {}", q.0.page),
+            qty: 1,
+        }];
+        Ok(answer_page(list, 1, q.0.page, size))
+    }
+}
+
+/// Listed before [`ItemMeHandler`] in the router on purpose: the literal
+/// `/item/me` must still win.
+#[keel::api(path = "/item/{id}")]
+impl ItemHandler {
+    async fn get(id: PathParam<u64>) -> ApiResult<String> {
+        Ok(answer_json(format!("item {}", *id)))
+    }
+}
+
+/// The literal sibling of `/item/{id}`.
+#[keel::api(path = "/item/me")]
+impl ItemMeHandler {
+    async fn get() -> ApiResult<String> {
+        Ok(answer_json("me".to_owned()))
+    }
+}
+
+/// Queue work: answers 202.
+#[keel::api(method = "post", path = "/work", public)]
+pub async fn queue_work(ctx: Ctx) -> ApiResult<()> {
+    ctx.log.info("work queued");
+    Ok(answer_json(()).accepted())
+}
+
+/// A handler that panics.
+#[keel::api(method = "get", path = "/boom")]
+pub async fn boom() -> ApiResult<()> {
+    let rows: Vec<u8> = Vec::new();
+    let _ = rows[3];
+    Ok(answer_json(()))
+}
+
+/// A handler failing with an internal error whose text must stay private.
+#[keel::api(method = "get", path = "/failing")]
+pub async fn failing() -> ApiResult<()> {
+    Err(ApiError::internal(
+        "connection to db://admin:secret@10.0.0.1 refused",
+    ))
+}
+
+keel::uri_router!(ProbeConf => OrderHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing);

@@ -1,0 +1,223 @@
+//! Boots services on ephemeral loopback ports and talks HTTP to them.
+
+use keel::App;
+use keel_tests::{Reply, probe, send};
+use serde_json::Value;
+use std::net::SocketAddr;
+
+async fn boot(app: App) -> SocketAddr {
+    match app.bind("127.0.0.1:0").await {
+        Ok(running) => {
+            let addr = running.addr;
+            // The server runs until the test's runtime ends.
+            tokio::spawn(running.wait());
+            addr
+        }
+        Err(err) => panic!("boot failed: {err}"),
+    }
+}
+
+async fn get(addr: SocketAddr, path: &str) -> Reply {
+    request(addr, "GET", path, &[], None).await
+}
+
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Reply {
+    match send(addr, method, path, headers, body).await {
+        Ok(reply) => reply,
+        Err(err) => panic!("{method} {path}: {err}"),
+    }
+}
+
+/// Every answer is `{code, msg, data, request_id}` and echoes the header id.
+fn envelope(reply: &Reply, status: u16, code: u64) -> Value {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    let json = reply.json();
+    assert_eq!(json["code"], code, "{json}");
+    assert!(json["msg"].is_string(), "{json}");
+    assert!(json.get("data").is_some(), "{json}");
+    let id = json["request_id"].as_str().unwrap_or_default();
+    assert!(!id.is_empty(), "{json}");
+    assert_eq!(reply.header("x-request-id"), Some(id));
+    json
+}
+
+fn field_of(json: &Value) -> &str {
+    json["data"]["errors"][0]["field"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn manage_system_answers_the_versioned_test_route_in_the_envelope() {
+    let addr = boot(App::new(manage_system::uri_router::uri_router())).await;
+    let json = envelope(&get(addr, "/v1.00.02/test").await, 200, 0);
+    assert_eq!(json["msg"], "ok");
+    assert_eq!(json["data"]["service"], "manage_system");
+    assert_eq!(json["data"]["id"], 1);
+    assert_eq!(json["data"]["version"], "1.00.02");
+    let time = json["data"]["time"].as_str().unwrap_or_default();
+    assert!(
+        time.len() == 20 && time.ends_with('Z') && time.as_bytes()[10] == b'T',
+        "{time}"
+    );
+    // Unversioned or other-version URLs are not routes.
+    envelope(&get(addr, "/test").await, 404, 40400);
+    envelope(&get(addr, "/v1.00.03/test").await, 404, 40400);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_404_and_405_envelopes() {
+    let addr = boot(App::new(manage_system::uri_router::uri_router())).await;
+    let json = envelope(&get(addr, "/v1.00.02/nothing-here").await, 404, 40400);
+    assert_eq!(json["msg"], "not found");
+    let reply = request(addr, "DELETE", "/v1.00.02/test", &[], None).await;
+    envelope(&reply, 405, 40500);
+    assert_eq!(reply.header("allow"), Some("GET"));
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_when_sane_and_replaced_otherwise() {
+    let addr = boot(App::new(manage_system::uri_router::uri_router())).await;
+    let sane = request(
+        addr,
+        "GET",
+        "/v1.00.02/test",
+        &[("x-request-id", "trace-42.a_b")],
+        None,
+    )
+    .await;
+    assert_eq!(envelope(&sane, 200, 0)["request_id"], "trace-42.a_b");
+    let long = "x".repeat(65);
+    for insane in ["a b", "<script>", long.as_str()] {
+        let reply = request(addr, "GET", "/v1.00.02/test", &[("x-request-id", insane)], None).await;
+        let id = envelope(&reply, 200, 0)["request_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_ne!(id, insane);
+        assert_eq!(id.len(), 24, "{id}");
+    }
+    // Errors carry it too.
+    let missing = request(addr, "GET", "/nope", &[("x-request-id", "err-1")], None).await;
+    assert_eq!(envelope(&missing, 404, 40400)["request_id"], "err-1");
+}
+
+#[tokio::test]
+async fn json_bodies_answer_201_or_name_the_failing_field() {
+    let addr = boot(App::new(probe::uri_router())).await;
+    let json_type = [("content-type", "application/json")];
+    let ok = r#"{"items":[{"name":"a","qty":1},{"name":"b","qty":2}]}"#;
+    let json = envelope(
+        &request(addr, "POST", "/v1.00.02/orders", &json_type, Some(ok)).await,
+        201,
+        0,
+    );
+    assert_eq!(json["data"]["items"][1]["qty"], 2);
+
+    let malformed = request(
+        addr,
+        "POST",
+        "/v1.00.02/orders",
+        &json_type,
+        Some(r#"{"items": [}"#),
+    )
+    .await;
+    let json = envelope(&malformed, 400, 40000);
+    assert!(
+        json["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("malformed JSON"),
+        "{json}"
+    );
+
+    let wrong_type = r#"{"items":[{"name":"a","qty":1},{"name":"b","qty":2},{"name":"c","qty":"three"}]}"#;
+    let json = envelope(
+        &request(addr, "POST", "/v1.00.02/orders", &json_type, Some(wrong_type)).await,
+        400,
+        40001,
+    );
+    assert_eq!(field_of(&json), "items[2].qty");
+    assert!(
+        json["data"]["errors"][0]["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("invalid type"),
+        "{json}"
+    );
+
+    let missing = r#"{"items":[{"name":"a","qty":1},{"qty":2}]}"#;
+    let json = envelope(
+        &request(addr, "POST", "/v1.00.02/orders", &json_type, Some(missing)).await,
+        400,
+        40001,
+    );
+    assert_eq!(field_of(&json), "items[1].name");
+
+    let not_json = request(
+        addr,
+        "POST",
+        "/v1.00.02/orders",
+        &[("content-type", "text/plain")],
+        Some("hi"),
+    )
+    .await;
+    envelope(&not_json, 400, 40000);
+}
+
+#[tokio::test]
+async fn query_strings_page_or_name_the_failing_parameter() {
+    let addr = boot(App::new(probe::uri_router())).await;
+    let json = envelope(&get(addr, "/v1.00.02/orders?page=3&size=5").await, 200, 0);
+    assert_eq!(json["data"]["page"], 3);
+    assert_eq!(json["data"]["size"], 5);
+    assert_eq!(json["data"]["total"], 1);
+    assert_eq!(json["data"]["list"][0]["name"], "page 3");
+
+    let json = envelope(&get(addr, "/v1.00.02/orders?page=abc").await, 400, 40001);
+    assert_eq!(field_of(&json), "page");
+    let json = envelope(&get(addr, "/v1.00.02/orders?size=5").await, 400, 40001);
+    assert_eq!(field_of(&json), "page");
+}
+
+#[tokio::test]
+async fn literal_segments_win_over_params_whatever_the_listing_order() {
+    let addr = boot(App::new(probe::uri_router())).await;
+    assert_eq!(
+        envelope(&get(addr, "/v2.00.00/item/me").await, 200, 0)["data"],
+        "me"
+    );
+    assert_eq!(
+        envelope(&get(addr, "/v2.00.00/item/42").await, 200, 0)["data"],
+        "item 42"
+    );
+    let json = envelope(&get(addr, "/v2.00.00/item/forty-two").await, 400, 40001);
+    assert_eq!(field_of(&json), "id");
+}
+
+#[tokio::test]
+async fn panics_and_internal_errors_answer_500_without_internal_text() {
+    let addr = boot(App::new(probe::uri_router())).await;
+    let json = envelope(&get(addr, "/v2.00.00/boom").await, 500, 50000);
+    assert_eq!(json["msg"], "internal error");
+    assert!(!json.to_string().contains("index out of bounds"), "{json}");
+    let json = envelope(&get(addr, "/v2.00.00/failing").await, 500, 50000);
+    assert!(!json.to_string().contains("secret"), "{json}");
+    // The service keeps serving after a panic.
+    envelope(&get(addr, "/v2.00.00/item/me").await, 200, 0);
+}
+
+#[tokio::test]
+async fn free_fn_routes_take_the_service_version_and_can_answer_202() {
+    let addr = boot(App::new(probe::uri_router())).await;
+    let reply = request(addr, "POST", "/v2.00.00/work", &[], None).await;
+    assert_eq!(envelope(&reply, 202, 0)["data"], Value::Null);
+}
