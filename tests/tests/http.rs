@@ -171,6 +171,12 @@ async fn json_bodies_answer_201_or_name_the_failing_field() {
     )
     .await;
     envelope(&not_json, 400, 40000);
+
+    // Over the body limit (64 KiB by default).
+    let name = "x".repeat(70 * 1024);
+    let huge = format!(r#"{{"items":[{{"name":"{name}","qty":1}}]}}"#);
+    let reply = request(addr, "POST", "/v1.00.02/orders", &json_type, Some(&huge)).await;
+    assert_eq!(envelope(&reply, 413, 41300)["msg"], "request body too large");
 }
 
 #[tokio::test]
