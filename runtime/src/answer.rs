@@ -253,7 +253,6 @@ pub fn answer_json<T>(data: T) -> Answer<T> {
 
 /// One page of rows: `{"list","total","page","size"}` (seed: `answer_page`).
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
-#[salvo(schema(name = "Page"))]
 pub struct Page<T: ToSchema + 'static> {
     /// The rows of this page.
     pub list: Vec<T>,

@@ -1,8 +1,10 @@
-//! Booting a service (seed: `http_manage_sys.py`): router with versions →
-//! middleware → error catchers → serve.
+//! Booting a service (seed: `http_manage_sys.py`): config → logs → router
+//! with versions → middleware → error catchers → serve → drain on SIGTERM.
 
 use crate::answer::{ApiError, ErrorCode, write_error};
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ServeFlags};
+use crate::config::{Config, ConfigSources};
+use crate::ops::HealthCheck;
 use crate::request_id::{REQUEST_ID_HEADER, RequestId};
 use crate::router::UriRouter;
 use crate::service::ServiceInfo;
@@ -17,13 +19,15 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// State shared by every request of a service.
 #[derive(Debug)]
 pub struct AppState {
     /// The service's identity.
     pub service: ServiceInfo,
+    /// The deployment settings it booted with.
+    pub config: Config,
 }
 
 /// A service ready to boot.
@@ -44,22 +48,40 @@ pub struct AppState {
 pub struct App {
     router: UriRouter,
     hoops: Vec<ArcHandler>,
+    config: Config,
+    health: Vec<HealthCheck>,
 }
 
 impl App {
-    /// An app serving `router`; every answer, including 404/405 and panics,
-    /// comes back in the envelope.
+    /// An app serving `router` on the embedded default configuration; every
+    /// answer, including 404/405 and panics, comes back in the envelope.
     pub fn new(router: UriRouter) -> Self {
         App {
             router,
             hoops: Vec::new(),
+            config: Config::default(),
+            health: Vec::new(),
         }
+    }
+
+    /// Uses `config` instead of the embedded defaults (`run` loads it from
+    /// the config files and the environment).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
     }
 
     /// Adds middleware that runs before each matched route (seed: the
     /// service's registered middleware).
     pub fn hoop(mut self, hoop: impl Handler) -> Self {
         self.hoops.push(hoop.arc());
+        self
+    }
+
+    /// Adds a readiness check reported by `GET /health` (a database, a
+    /// cache…); `/health` answers 503 while any check fails.
+    pub fn health_check(mut self, check: HealthCheck) -> Self {
+        self.health.push(check);
         self
     }
 
@@ -73,19 +95,24 @@ impl App {
         &self.router
     }
 
-    /// The salvo service: keel's frame (request id, panics, envelopes,
-    /// access line) around the versioned routes.
+    /// The salvo service: keel's frame (request id, body limit, panics,
+    /// envelopes, access line) around the versioned routes and the
+    /// operational ones (`/health`, `/openapi.json`, `/docs`).
     pub fn salvo_service(&self) -> salvo::Service {
         let state = Arc::new(AppState {
             service: self.router.service(),
+            config: self.config.clone(),
         });
         let mut routes = self.router.salvo_router();
         for hoop in &self.hoops {
             routes = routes.hoop(hoop.clone());
         }
+        let root = Router::new()
+            .push(routes)
+            .push(crate::ops::routes(&self.router, self.health.clone()));
         // The frame is a Service hoop: Router hoops do not run when no route
         // matches, and 404/405 must get an envelope and an access line too.
-        salvo::Service::new(Router::new().push(routes)).hoop(Frame { state })
+        salvo::Service::new(root).hoop(Frame { state })
     }
 
     /// Parses the command line and runs the command: `serve` (default),
@@ -93,22 +120,7 @@ impl App {
     pub async fn run(self) -> ExitCode {
         let cli = Cli::parse_for(self.service_info());
         match cli.command.unwrap_or_default() {
-            Command::Serve => {
-                let info = self.service_info();
-                let bind = cli.bind.unwrap_or_else(|| "0.0.0.0".to_owned());
-                let port = cli.port.unwrap_or(info.port);
-                match self.bind(&format!("{bind}:{port}")).await {
-                    Ok(running) => {
-                        log::info!(target: crate::log::INFO, "{} listening on http://{}", info.name, running.addr);
-                        running.wait().await;
-                        ExitCode::SUCCESS
-                    }
-                    Err(err) => {
-                        eprintln!("{}: {err}", info.name);
-                        ExitCode::FAILURE
-                    }
-                }
-            }
+            Command::Serve => self.serve(cli.serve).await,
             Command::Routes => {
                 print!("{}", crate::cli::routes_table(&self.router));
                 ExitCode::SUCCESS
@@ -124,6 +136,54 @@ impl App {
                 }
             },
         }
+    }
+
+    /// config → logs → listen → serve until SIGTERM / Ctrl-C → drain → flush.
+    async fn serve(mut self, flags: ServeFlags) -> ExitCode {
+        let info = self.service_info();
+        let sources = ConfigSources::from_process(flags.home, flags.profile);
+        let config = match Config::load(&info, &sources) {
+            Ok(config) => config,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                return ExitCode::from(2);
+            }
+        };
+        let log_guard = match crate::logging::init(&sources.home, info.name, &config.log) {
+            Ok(guard) => guard,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                return ExitCode::FAILURE;
+            }
+        };
+        let bind = flags.bind.unwrap_or_else(|| config.server.bind.clone());
+        let port = flags.port.unwrap_or_else(|| config.port(&info));
+        let drain = Duration::from_secs(config.server.shutdown_timeout);
+        self.config = config;
+        let running = match self.bind(&format!("{bind}:{port}")).await {
+            Ok(running) => running,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                log::error!(target: crate::log::FAILED, "boot failed: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let url = format!("http://{}", running.addr);
+        log::info!(target: crate::log::INFO, "{} {} listening on {url}", info.name, info.version);
+        println!(
+            "{} {} listening on {url} (logs in {})",
+            info.name,
+            info.version,
+            log_guard.dir.display()
+        );
+        let signal = shutdown_signal().await;
+        log::info!(target: crate::log::INFO, "{signal}: draining in-flight requests (up to {}s)", drain.as_secs());
+        running.stop_graceful(drain);
+        running.wait().await;
+        log::info!(target: crate::log::INFO, "{} stopped", info.name);
+        // Writes every queued line before the process exits.
+        drop(log_guard);
+        ExitCode::SUCCESS
     }
 
     /// Binds `addr` (port 0 picks a free one) and serves in the background.
@@ -163,7 +223,7 @@ pub struct RunningServer {
 
 impl RunningServer {
     /// Stops accepting and lets in-flight requests finish within `timeout`.
-    pub fn stop_graceful(&self, timeout: std::time::Duration) {
+    pub fn stop_graceful(&self, timeout: Duration) {
         self.handle.stop_graceful(Some(timeout));
     }
 
@@ -172,6 +232,29 @@ impl RunningServer {
         if let Err(err) = self.task.await {
             log::error!(target: crate::log::FAILED, "server task failed: {err}");
         }
+    }
+}
+
+/// Waits for SIGTERM or Ctrl-C and names it.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "Ctrl-C"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     }
 }
 
@@ -191,6 +274,7 @@ impl Handler for Frame {
         if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
             res.headers_mut().insert(X_REQUEST_ID.clone(), value);
         }
+        req.set_secure_max_size(self.state.config.server.body_limit);
         depot.insert_typed(request_id);
         depot.insert_typed(self.state.clone());
 

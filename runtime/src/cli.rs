@@ -8,14 +8,28 @@ use std::fmt::Write;
 #[derive(Debug, Parser)]
 #[command(about = "A keel service", long_about = None)]
 pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) serve: ServeFlags,
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+/// Flags of `serve`; accepted before or after the subcommand.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeFlags {
     /// Port to listen on (wins over configuration).
     #[arg(long, global = true)]
     pub(crate) port: Option<u16>,
     /// Address to bind (wins over configuration), e.g. 127.0.0.1.
     #[arg(long, global = true)]
     pub(crate) bind: Option<String>,
-    #[command(subcommand)]
-    pub(crate) command: Option<Command>,
+    /// Project root holding logs/, data/, migrations/ and services/<name>/config/
+    /// (default: KEEL_HOME, else the working directory).
+    #[arg(long, global = true)]
+    pub(crate) home: Option<std::path::PathBuf>,
+    /// Profile: adds config/<profile>.toml over config/default.toml (default: KEEL_PROFILE).
+    #[arg(long, global = true)]
+    pub(crate) profile: Option<String>,
 }
 
 #[derive(Debug, Default, Subcommand)]

@@ -39,9 +39,12 @@
 mod answer;
 mod app;
 mod cli;
+pub mod config;
 mod extract;
 pub mod log;
+pub mod logging;
 pub mod openapi;
+mod ops;
 mod request_id;
 mod route;
 mod router;
@@ -57,10 +60,11 @@ pub use cli::routes_table;
 pub use extract::{Ctx, FromRequest, Json, PathParam, Query};
 pub use keel_macros::{api, main, service, uri_router};
 pub use log::MultLogger;
+pub use ops::HealthCheck;
 pub use request_id::{REQUEST_ID_HEADER, RequestId};
 pub use route::{Api, Endpoint, RouteDecl, Verb};
 pub use router::UriRouter;
-pub use service::{Service, ServiceInfo};
+pub use service::{Service, ServiceInfo, check_distinct_services};
 
 /// What a service module usually needs: `use keel::prelude::*;`.
 pub mod prelude {

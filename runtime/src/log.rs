@@ -12,6 +12,8 @@ pub const INFO: &str = "info";
 pub const ACCESS: &str = "access";
 /// `log` target of lines meant for `failed.log`.
 pub const FAILED: &str = "failed";
+/// Prefix of the `log` target of a named file: `file.audit` → `audit.log`.
+pub const FILE_TARGET_PREFIX: &str = "file.";
 
 /// The seed's MultLogger, bound to one request.
 #[derive(Clone, Debug)]
@@ -33,5 +35,12 @@ impl MultLogger {
     /// A line in `failed.log`.
     pub fn failed(&self, msg: impl Display) {
         log::error!(target: FAILED, "[{}] [{}] {msg}", self.service, self.request_id);
+    }
+
+    /// A line in the named file `logs/<service>/<name>.log`, declared in
+    /// `log.files` (seed: a MultLogger file added like info and failed).
+    pub fn to(&self, name: &str, msg: impl Display) {
+        let target = format!("{FILE_TARGET_PREFIX}{name}");
+        log::info!(target: &target, "[{}] [{}] {msg}", self.service, self.request_id);
     }
 }

@@ -43,6 +43,7 @@ pub(crate) fn add_query_parameters<T: ToSchema>(components: &mut Components, ope
 /// The document of a service's routes: docs, parameters, bodies, the
 /// envelope around each answer, and a bearer scheme on protected routes.
 pub fn document(router: &UriRouter) -> OpenApi {
+    use_legal_component_names();
     let service = router.service();
     let mut components = Components::new();
     let mut doc = OpenApi::new(service.name, service.version);
@@ -82,4 +83,18 @@ pub fn document(router: &UriRouter) -> OpenApi {
         BEARER_SCHEME,
         SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
     )
+}
+
+/// Component names as `TestView`, `Page_Item`: salvo-oapi's default names
+/// keep module paths and `<>`, and OpenAPI allows only `[A-Za-z0-9._-]`.
+/// Names are cached on first use, so the namer is set before any schema.
+fn use_legal_component_names() {
+    static NAMER: std::sync::Once = std::sync::Once::new();
+    NAMER.call_once(|| {
+        salvo::oapi::naming::set_namer(
+            salvo::oapi::naming::FlexNamer::new()
+                .short_mode(true)
+                .generic_delimiter("_", ""),
+        );
+    });
 }

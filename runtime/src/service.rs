@@ -33,3 +33,39 @@ pub trait Service: 'static {
     /// The identity given to `#[keel::service]`.
     const INFO: ServiceInfo;
 }
+
+/// Checks that no two services share a name, id, port or prefix; the
+/// error names both services and what they share.
+pub fn check_distinct_services(services: &[ServiceInfo]) -> Result<(), String> {
+    let mut clashes = Vec::new();
+    for (i, a) in services.iter().enumerate() {
+        for b in &services[i + 1..] {
+            let mut shared = Vec::new();
+            if a.name == b.name {
+                shared.push(format!("name `{}`", a.name));
+            }
+            if a.id == b.id {
+                shared.push(format!("id {}", a.id));
+            }
+            if a.port == b.port {
+                shared.push(format!("port {}", a.port));
+            }
+            if a.prefix == b.prefix {
+                shared.push(format!("prefix `{}`", a.prefix));
+            }
+            if !shared.is_empty() {
+                clashes.push(format!(
+                    "`{}` and `{}` share {}",
+                    a.name,
+                    b.name,
+                    shared.join(", ")
+                ));
+            }
+        }
+    }
+    if clashes.is_empty() {
+        Ok(())
+    } else {
+        Err(clashes.join("; "))
+    }
+}

@@ -90,4 +90,11 @@ pub async fn failing() -> ApiResult<()> {
     ))
 }
 
-keel::uri_router!(ProbeConf => OrderHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing);
+/// A slow request, to be in flight when the server is told to stop.
+#[keel::api(method = "get", path = "/slow", public)]
+pub async fn slow() -> ApiResult<&'static str> {
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    Ok(answer_json("done"))
+}
+
+keel::uri_router!(ProbeConf => OrderHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing, slow);

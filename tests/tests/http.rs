@@ -227,3 +227,86 @@ async fn free_fn_routes_take_the_service_version_and_can_answer_202() {
     let reply = request(addr, "POST", "/v2.00.00/work", &[], None).await;
     assert_eq!(envelope(&reply, 202, 0)["data"], Value::Null);
 }
+
+#[tokio::test]
+async fn health_openapi_and_docs_are_served() {
+    let addr = boot(App::new(manage_system::uri_router::uri_router())).await;
+    let json = envelope(&get(addr, "/health").await, 200, 0);
+    assert_eq!(json["data"]["status"], "ok");
+    assert_eq!(json["data"]["service"], "manage_system");
+    let doc = get(addr, "/openapi.json").await;
+    assert_eq!(doc.status, 200);
+    assert!(
+        doc.json()["paths"]["/v1.00.02/test"]["get"].is_object(),
+        "{}",
+        doc.body
+    );
+    let docs = get(addr, "/docs").await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.body.contains("/openapi.json"), "{}", docs.body);
+}
+
+#[tokio::test]
+async fn a_failing_readiness_check_answers_503() {
+    let app = App::new(manage_system::uri_router::uri_router())
+        .health_check(keel::HealthCheck::new("database", || async {
+            Err("connection refused".to_owned())
+        }))
+        .health_check(keel::HealthCheck::new("cache", || async { Ok(()) }));
+    let addr = boot(app).await;
+    let json = envelope(&get(addr, "/health").await, 503, 50300);
+    assert_eq!(json["data"]["status"], "unavailable");
+    assert_eq!(json["data"]["checks"]["database"]["status"], "down");
+    assert_eq!(json["data"]["checks"]["database"]["error"], "connection refused");
+    assert_eq!(json["data"]["checks"]["cache"]["status"], "up");
+}
+
+#[test]
+fn the_openapi_document_names_generic_envelopes_legally() {
+    let doc = keel::openapi::document(&probe::uri_router());
+    let json: Value = match doc.to_json().map(|t| serde_json::from_str(&t)) {
+        Ok(Ok(json)) => json,
+        other => panic!("document: {other:?}"),
+    };
+    let get = &json["paths"]["/v1.00.02/orders"]["get"];
+    let data = &get["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["data"];
+    assert_eq!(data["$ref"], "#/components/schemas/Page_Item");
+    let params: Vec<&str> = get["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(params, ["page", "size"]);
+    let post = &json["paths"]["/v1.00.02/orders"]["post"];
+    assert_eq!(post["summary"], "Create an order: answers 201.");
+    assert!(
+        post["requestBody"]["content"]["application/json"]["schema"]["$ref"].is_string(),
+        "{post}"
+    );
+    assert!(
+        post["responses"]["400"].is_object() && post["responses"]["500"].is_object(),
+        "{post}"
+    );
+    let item = &json["paths"]["/v2.00.00/item/{id}"]["get"];
+    assert_eq!(item["parameters"][0]["in"], "path");
+    assert!(
+        item["security"].is_array(),
+        "protected routes carry the bearer scheme: {item}"
+    );
+    assert!(
+        json["paths"]["/v2.00.00/work"]["post"]["security"].is_null(),
+        "public routes do not"
+    );
+    for name in json["components"]["schemas"]
+        .as_object()
+        .map(|m| m.keys().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+            "illegal name {name}"
+        );
+    }
+}

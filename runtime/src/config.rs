@@ -1,0 +1,614 @@
+//! Deployment configuration (seed: the `BaseConf` subclasses in `config/`).
+//!
+//! Identity lives in code (`#[keel::service]`); what a deployment changes
+//! lives in `services/<name>/config/default.toml`, plus `config/<profile>.toml`
+//! when a profile is chosen, then `KEEL_…` environment variables, then the
+//! `--port`/`--bind` flags. Every key has one spelling in every layer:
+//! `server.port` in TOML is `KEEL_SERVER__PORT` in the environment.
+//!
+//! A bad layer stops boot with one line naming the key and where it came
+//! from (file or variable).
+
+use crate::service::ServiceInfo;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Prefix of configuration variables.
+pub const ENV_PREFIX: &str = "KEEL_";
+/// Variable choosing the project root (not a configuration key).
+pub const ENV_HOME: &str = "KEEL_HOME";
+/// Variable choosing the profile (not a configuration key).
+pub const ENV_PROFILE: &str = "KEEL_PROFILE";
+
+/// A service's deployment settings.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[server]`: where and how to listen.
+    pub server: ServerConfig,
+    /// `[log]`: MultLogger files and rotation.
+    pub log: LogConfig,
+    /// `[database]`: named databases; when any is set, `default` must be.
+    pub database: BTreeMap<String, BackendEntry>,
+    /// `[cache]`: named caches; when any is set, `default` must be.
+    pub cache: BTreeMap<String, BackendEntry>,
+    /// `[admin]`: the first account, created when none exists.
+    pub admin: AdminConfig,
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to bind.
+    #[serde(deserialize_with = "lenient_string")]
+    pub bind: String,
+    /// Port; the service identity's port when unset.
+    pub port: Option<u16>,
+    /// Seconds in-flight requests get to finish after SIGTERM / Ctrl-C.
+    pub shutdown_timeout: u64,
+    /// Largest request body accepted, in bytes (413 beyond).
+    pub body_limit: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "0.0.0.0".to_owned(),
+            port: None,
+            shutdown_timeout: 30,
+            body_limit: 64 * 1024,
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Lowest level written: off, error, warn, info, debug, trace.
+    pub level: LogLevel,
+    /// A log file rolls over past this many MiB (the seed: 50).
+    pub max_size_mib: u64,
+    /// Rolled files kept per log (the seed: 10).
+    pub keep: u32,
+    /// Extra named files besides info and failed (`ctx.log.to("audit")`).
+    pub files: Vec<String>,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: LogLevel::Info,
+            max_size_mib: 50,
+            keep: 10,
+            files: Vec::new(),
+        }
+    }
+}
+
+/// A log level.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs, reason = "the variants are the level names")]
+pub enum LogLevel {
+    Off,
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    /// As a `log` filter.
+    pub fn filter(self) -> log::LevelFilter {
+        match self {
+            LogLevel::Off => log::LevelFilter::Off,
+            LogLevel::Error => log::LevelFilter::Error,
+            LogLevel::Warn => log::LevelFilter::Warn,
+            LogLevel::Info => log::LevelFilter::Info,
+            LogLevel::Debug => log::LevelFilter::Debug,
+            LogLevel::Trace => log::LevelFilter::Trace,
+        }
+    }
+}
+
+/// A database or cache: a URL, or a table with the URL and pool settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum BackendEntry {
+    /// `default = "mysql://…"`.
+    Url(String),
+    /// `[database.default]` with `url`, `pool_size`, …
+    Table(BackendTable),
+}
+
+/// The table form of a [`BackendEntry`].
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BackendTable {
+    /// Connection URL; its scheme picks the driver.
+    #[serde(deserialize_with = "lenient_string")]
+    pub url: String,
+    /// Pooled connections.
+    pub pool_size: Option<u32>,
+    /// Seconds to wait for a connection.
+    pub connect_timeout: Option<u64>,
+    /// Apply pending migrations at boot.
+    pub auto_upgrade: Option<bool>,
+}
+
+impl BackendEntry {
+    /// The connection URL.
+    pub fn url(&self) -> &str {
+        match self {
+            BackendEntry::Url(url) => url,
+            BackendEntry::Table(table) => &table.url,
+        }
+    }
+}
+
+/// `[admin]`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Username of the first account.
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub username: Option<String>,
+    /// Its password (from the environment, never committed).
+    #[serde(deserialize_with = "lenient_opt_string")]
+    pub password: Option<String>,
+}
+
+/// Where configuration is read from.
+#[derive(Clone, Debug)]
+pub struct ConfigSources {
+    /// Project root: `logs/`, `data/`, `migrations/` and `services/<name>/config/` are below it.
+    pub home: PathBuf,
+    /// Profile adding `config/<profile>.toml`.
+    pub profile: Option<String>,
+    /// The `KEEL_…` variables (passed in, so tests need not touch the process environment).
+    pub env: Vec<(String, String)>,
+}
+
+impl ConfigSources {
+    /// Home from `--home`, else `KEEL_HOME`, else the working directory;
+    /// profile from `--profile`, else `KEEL_PROFILE`; the process's `KEEL_` variables.
+    pub fn from_process(home_flag: Option<PathBuf>, profile_flag: Option<String>) -> ConfigSources {
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        let lookup = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let home = home_flag
+            .or_else(|| lookup(ENV_HOME).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("."));
+        let profile = profile_flag
+            .or_else(|| lookup(ENV_PROFILE))
+            .filter(|p| !p.is_empty());
+        ConfigSources { home, profile, env }
+    }
+
+    /// The service's config folder: `<home>/services/<name>/config`.
+    pub fn config_dir(&self, service: &ServiceInfo) -> PathBuf {
+        self.home.join("services").join(service.name).join("config")
+    }
+}
+
+/// Configuration that stopped boot: one line naming the key and its source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "config: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads `default.toml`, the profile's file and the `KEEL_` variables, in
+    /// that order, each overriding the one before.
+    pub fn load(service: &ServiceInfo, sources: &ConfigSources) -> Result<Config, ConfigError> {
+        let dir = sources.config_dir(service);
+        let mut layers = Layers::default();
+        let default_file = dir.join("default.toml");
+        // A service without a default.toml runs on the embedded defaults.
+        if default_file.exists() {
+            layers.add_file(&default_file)?;
+        }
+        if let Some(profile) = &sources.profile {
+            let file = dir.join(format!("{profile}.toml"));
+            if !file.exists() {
+                return Err(ConfigError(format!(
+                    "profile `{profile}` needs {}, which does not exist",
+                    file.display()
+                )));
+            }
+            layers.add_file(&file)?;
+        }
+        for (name, value) in &sources.env {
+            if name == ENV_HOME || name == ENV_PROFILE {
+                continue;
+            }
+            if let Some(path) = name.strip_prefix(ENV_PREFIX) {
+                layers.add_env(name, path, value)?;
+            }
+        }
+        layers.into_config()
+    }
+
+    /// The port to listen on: `server.port`, else the identity's.
+    pub fn port(&self, service: &ServiceInfo) -> u16 {
+        self.server.port.unwrap_or(service.port)
+    }
+}
+
+/// The merged TOML tree and, for each leaf, where its value came from.
+#[derive(Default)]
+struct Layers {
+    root: toml::Table,
+    origins: BTreeMap<String, String>,
+}
+
+impl Layers {
+    fn add_file(&mut self, file: &Path) -> Result<(), ConfigError> {
+        let origin = file.display().to_string();
+        let text =
+            std::fs::read_to_string(file).map_err(|e| ConfigError(format!("cannot read {origin}: {e}")))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+            let at = line.map(|l| format!(" line {l}")).unwrap_or_default();
+            ConfigError(format!("{origin}{at} is not valid TOML: {}", e.message()))
+        })?;
+        merge(&mut self.root, table, "", &origin, &mut self.origins);
+        Ok(())
+    }
+
+    fn add_env(&mut self, name: &str, path: &str, raw: &str) -> Result<(), ConfigError> {
+        let origin = format!("environment variable {name}");
+        let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+        if keys.iter().any(String::is_empty) {
+            return Err(ConfigError(format!(
+                "{origin} is not a key: sections are joined by `__`, e.g. KEEL_SERVER__PORT"
+            )));
+        }
+        let mut table = &mut self.root;
+        for key in &keys[..keys.len() - 1] {
+            let slot = table
+                .entry(key.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            // `KEEL_DATABASE__DEFAULT=url` then `…__DEFAULT__POOL_SIZE=16`:
+            // the URL form becomes the table form.
+            if let toml::Value::String(url) = slot {
+                let mut as_table = toml::Table::new();
+                as_table.insert("url".to_owned(), toml::Value::String(std::mem::take(url)));
+                *slot = toml::Value::Table(as_table);
+            }
+            table = match slot {
+                toml::Value::Table(t) => t,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "{origin}: `{key}` is a value, not a section (in key `{}`)",
+                        keys.join(".")
+                    )));
+                }
+            };
+        }
+        let last = keys[keys.len() - 1].clone();
+        let value = scalar(raw);
+        match table.get_mut(&last) {
+            // `KEEL_DATABASE__DEFAULT=url` over a `[database.default]` table sets its url.
+            Some(toml::Value::Table(existing)) if matches!(value, toml::Value::String(_)) => {
+                existing.insert("url".to_owned(), value);
+                self.origins.insert(format!("{}.url", keys.join(".")), origin);
+            }
+            _ => {
+                table.insert(last, value);
+                self.origins.insert(keys.join("."), origin);
+            }
+        }
+        Ok(())
+    }
+
+    fn into_config(self) -> Result<Config, ConfigError> {
+        let origins = self.origins;
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(self.root)).map_err(|err| {
+                let path = err.path().to_string();
+                let msg = err.into_inner().to_string();
+                // The TOML deserializer appends "in `section`"; the key says it.
+                let msg = msg.lines().next().unwrap_or_default().trim();
+                let key = match msg
+                    .strip_prefix("unknown field `")
+                    .and_then(|m| m.split_once('`'))
+                {
+                    Some((field, _)) if path == "." => field.to_owned(),
+                    Some((field, _)) if !path.ends_with(&format!(".{field}")) && path != field => {
+                        format!("{path}.{field}")
+                    }
+                    _ => path,
+                };
+                let source = origin_of(&origins, &key);
+                ConfigError(format!("key `{key}` ({source}): {msg}"))
+            })?;
+        for (section, entries) in [("database", &config.database), ("cache", &config.cache)] {
+            if !entries.is_empty() && !entries.contains_key("default") {
+                let named = entries.keys().next().map(String::as_str).unwrap_or_default();
+                let source = origin_of(&origins, &format!("{section}.{named}"));
+                return Err(ConfigError(format!(
+                    "key `{section}` ({source}): a configured {section} set must name a `default` one (e.g. `{section}.default`), found only `{named}`"
+                )));
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// The origin of `key` or of the nearest key below or above it.
+fn origin_of(origins: &BTreeMap<String, String>, key: &str) -> String {
+    if let Some(origin) = origins.get(key) {
+        return origin.clone();
+    }
+    if let Some((_, origin)) = origins.iter().find(|(k, _)| k.starts_with(&format!("{key}."))) {
+        return origin.clone();
+    }
+    let mut parent = key;
+    while let Some((p, _)) = parent.rsplit_once('.') {
+        if let Some(origin) = origins.get(p) {
+            return origin.clone();
+        }
+        parent = p;
+    }
+    "default".to_owned()
+}
+
+fn merge(
+    into: &mut toml::Table,
+    from: toml::Table,
+    prefix: &str,
+    origin: &str,
+    origins: &mut BTreeMap<String, String>,
+) {
+    for (key, value) in from {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (into.get_mut(&key), value) {
+            (Some(toml::Value::Table(existing)), toml::Value::Table(table)) => {
+                merge(existing, table, &path, origin, origins);
+            }
+            (_, value) => {
+                record(&value, &path, origin, origins);
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+fn record(value: &toml::Value, path: &str, origin: &str, origins: &mut BTreeMap<String, String>) {
+    match value {
+        toml::Value::Table(table) => {
+            for (key, value) in table {
+                record(value, &format!("{path}.{key}"), origin, origins);
+            }
+        }
+        _ => {
+            origins.insert(path.to_owned(), origin.to_owned());
+        }
+    }
+}
+
+/// An environment value as TOML: integers, floats and booleans keep their
+/// type, the rest is a string (`lenient_string` takes any of them back).
+fn scalar(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else if let Ok(b) = raw.parse::<bool>() {
+        toml::Value::Boolean(b)
+    } else if let Ok(f) = raw.parse::<f64>()
+        && raw.contains('.')
+        && !raw.contains(':')
+    {
+        toml::Value::Float(f)
+    } else {
+        toml::Value::String(raw.to_owned())
+    }
+}
+
+/// A string field that also takes numbers and booleans (a password `12345`
+/// from the environment arrives as an integer).
+fn lenient_string<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        S(String),
+        I(i64),
+        F(f64),
+        B(bool),
+    }
+    Ok(match Scalar::deserialize(de)? {
+        Scalar::S(s) => s,
+        Scalar::I(i) => i.to_string(),
+        Scalar::F(f) => f.to_string(),
+        Scalar::B(b) => b.to_string(),
+    })
+}
+
+fn lenient_opt_string<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    lenient_string(de).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVICE: ServiceInfo = ServiceInfo {
+        name: "demo",
+        id: 7,
+        port: 8007,
+        prefix: "demo",
+        version: "1.00.00",
+    };
+
+    struct Home(PathBuf);
+
+    impl Home {
+        fn new(test: &str) -> Home {
+            let dir = std::env::temp_dir().join(format!("keel-config-{test}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let config = dir.join("services/demo/config");
+            std::fs::create_dir_all(&config).expect("create temp config dir");
+            Home(dir)
+        }
+        fn file(&self, name: &str, text: &str) -> &Self {
+            std::fs::write(self.0.join("services/demo/config").join(name), text).expect("write config");
+            self
+        }
+        fn load(&self, profile: Option<&str>, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+            let sources = ConfigSources {
+                home: self.0.clone(),
+                profile: profile.map(str::to_owned),
+                env: env
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            };
+            Config::load(&SERVICE, &sources)
+        }
+    }
+
+    impl Drop for Home {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn no_file_gives_the_embedded_defaults() {
+        let config = Home::new("none").load(None, &[]).expect("defaults");
+        assert_eq!(config, Config::default());
+        assert_eq!(config.port(&SERVICE), 8007);
+    }
+
+    #[test]
+    fn layers_override_in_order_file_profile_env() {
+        let home = Home::new("layers");
+        home.file(
+            "default.toml",
+            "[server]\nport = 9001\nbind = \"127.0.0.1\"\n[log]\nkeep = 3\n",
+        )
+        .file("prod.toml", "[server]\nport = 9002\n");
+        let config = home.load(None, &[]).expect("file");
+        assert_eq!(
+            (config.server.port, config.server.bind.as_str(), config.log.keep),
+            (Some(9001), "127.0.0.1", 3)
+        );
+        let config = home.load(Some("prod"), &[]).expect("profile");
+        assert_eq!(
+            (config.server.port, config.server.bind.as_str()),
+            (Some(9002), "127.0.0.1")
+        );
+        let config = home
+            .load(Some("prod"), &[("KEEL_SERVER__PORT", "9003")])
+            .expect("env");
+        assert_eq!(config.server.port, Some(9003));
+    }
+
+    #[test]
+    fn backends_take_a_url_or_a_table_from_any_layer() {
+        let home = Home::new("backends");
+        let config = home
+            .load(
+                None,
+                &[
+                    ("KEEL_DATABASE__DEFAULT", "mysql://root:@127.0.0.1:3306/test"),
+                    ("KEEL_DATABASE__DEFAULT__POOL_SIZE", "16"),
+                    ("KEEL_CACHE__DEFAULT", "redis://127.0.0.1:6379/"),
+                    ("KEEL_ADMIN__PASSWORD", "12345"),
+                ],
+            )
+            .expect("env backends");
+        let BackendEntry::Table(db) = &config.database["default"] else {
+            panic!("{config:?}")
+        };
+        assert_eq!(
+            (db.url.as_str(), db.pool_size),
+            ("mysql://root:@127.0.0.1:3306/test", Some(16))
+        );
+        assert_eq!(
+            config.cache["default"],
+            BackendEntry::Url("redis://127.0.0.1:6379/".to_owned())
+        );
+        assert_eq!(config.admin.password.as_deref(), Some("12345"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_naming_key_and_source() {
+        let home = Home::new("unknown");
+        home.file("default.toml", "[server]\nprot = 1\n");
+        let err = home.load(None, &[]).expect_err("unknown key in file").to_string();
+        assert!(
+            err.contains("`server.prot`") && err.contains("default.toml"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+
+        let home = Home::new("unknown-env");
+        let err = home
+            .load(None, &[("KEEL_SERVER__PROT", "1")])
+            .expect_err("unknown env key")
+            .to_string();
+        assert!(
+            err.contains("`server.prot`") && err.contains("KEEL_SERVER__PROT"),
+            "{err}"
+        );
+        let err = home
+            .load(None, &[("KEEL_NOPE", "1")])
+            .expect_err("unknown section")
+            .to_string();
+        assert!(err.contains("`nope`") && err.contains("KEEL_NOPE"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_refused_naming_key_and_source() {
+        let home = Home::new("bad");
+        let err = home
+            .load(None, &[("KEEL_SERVER__PORT", "eighty")])
+            .expect_err("bad port")
+            .to_string();
+        assert!(
+            err.contains("`server.port`") && err.contains("KEEL_SERVER__PORT"),
+            "{err}"
+        );
+        let err = home
+            .load(None, &[("KEEL_SERVER__PORT", "70000")])
+            .expect_err("port range")
+            .to_string();
+        assert!(err.contains("`server.port`"), "{err}");
+        home.file("default.toml", "[log]\nlevel = \"loud\"\n");
+        let err = home.load(None, &[]).expect_err("bad level").to_string();
+        assert!(
+            err.contains("`log.level`") && err.contains("default.toml") && err.contains("loud"),
+            "{err}"
+        );
+        home.file("default.toml", "[database.main]\nurl = \"sqlite://x.db\"\n");
+        let err = home.load(None, &[]).expect_err("no default db").to_string();
+        assert!(err.contains("`database`") && err.contains("`default`"), "{err}");
+        home.file("default.toml", "[server\n");
+        let err = home.load(None, &[]).expect_err("bad toml").to_string();
+        assert!(err.contains("default.toml line 1"), "{err}");
+        home.file("default.toml", "");
+        let err = home
+            .load(Some("staging"), &[])
+            .expect_err("missing profile")
+            .to_string();
+        assert!(err.contains("staging.toml"), "{err}");
+    }
+}

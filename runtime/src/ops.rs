@@ -1,0 +1,145 @@
+//! Operational routes every service serves: `GET /health` (liveness and
+//! readiness of each backend), `GET /openapi.json` and the `/docs` page.
+
+use crate::answer::{ErrorCode, write_envelope};
+use crate::request_id::RequestId;
+use crate::router::UriRouter;
+use futures_util::future::BoxFuture;
+use salvo::http::StatusCode;
+use salvo::http::header::{CONTENT_TYPE, HeaderValue};
+use salvo::oapi::scalar::Scalar;
+use salvo::{Depot, FlowCtrl, Handler, Request, Response, Router, async_trait};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long one readiness check may take before it counts as down.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+type Probe = dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync;
+
+/// A named readiness check (`database`, `cache`, …) for `GET /health`.
+///
+/// ```
+/// let check = keel::HealthCheck::new("cache", || async { Ok(()) });
+/// let app = keel::App::new(keel::UriRouter::new(INFO)).health_check(check);
+/// # const INFO: keel::ServiceInfo = keel::ServiceInfo { name: "demo", id: 1, port: 1, prefix: "demo", version: "1.00.00" };
+/// ```
+#[derive(Clone)]
+pub struct HealthCheck {
+    name: &'static str,
+    probe: Arc<Probe>,
+}
+
+impl HealthCheck {
+    /// A check that is up when `probe` returns `Ok`.
+    pub fn new<F, Fut>(name: &'static str, probe: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        HealthCheck {
+            name,
+            probe: Arc::new(move || Box::pin(probe())),
+        }
+    }
+}
+
+impl std::fmt::Debug for HealthCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HealthCheck")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn routes(router: &UriRouter, checks: Vec<HealthCheck>) -> Router {
+    let service = router.service();
+    // Built once: the document only changes with the code.
+    let document = crate::openapi::document(router).to_json().unwrap_or_else(|err| {
+        log::error!(target: crate::log::FAILED, "openapi document failed to render: {err}");
+        "{}".to_owned()
+    });
+    let docs = Scalar::new("/openapi.json").title(format!("{} {}", service.name, service.version));
+    Router::new()
+        .push(Router::with_path("health").get(Health {
+            checks: Arc::new(checks),
+        }))
+        .push(Router::with_path("openapi.json").get(OpenApiJson(Arc::from(document))))
+        .push(docs.into_router("docs"))
+}
+
+#[derive(Serialize)]
+struct HealthView<'a> {
+    status: &'static str,
+    service: &'a str,
+    version: &'a str,
+    checks: BTreeMap<&'static str, CheckView>,
+}
+
+#[derive(Serialize)]
+struct CheckView {
+    status: &'static str,
+    latency_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+struct Health {
+    checks: Arc<Vec<HealthCheck>>,
+}
+
+#[async_trait]
+impl Handler for Health {
+    async fn handle(&self, _req: &mut Request, depot: &mut Depot, res: &mut Response, _ctrl: &mut FlowCtrl) {
+        let mut checks = BTreeMap::new();
+        for check in self.checks.iter() {
+            let started = Instant::now();
+            let outcome = match tokio::time::timeout(CHECK_TIMEOUT, (check.probe)()).await {
+                Ok(result) => result,
+                Err(_) => Err(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
+            };
+            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let view = match outcome {
+                Ok(()) => CheckView {
+                    status: "up",
+                    latency_ms,
+                    error: None,
+                },
+                Err(error) => CheckView {
+                    status: "down",
+                    latency_ms,
+                    error: Some(error),
+                },
+            };
+            checks.insert(check.name, view);
+        }
+        let ready = checks.values().all(|c| c.status == "up");
+        let service = depot.get_typed::<Arc<crate::AppState>>().map(|s| s.service).ok();
+        let view = HealthView {
+            status: if ready { "ok" } else { "unavailable" },
+            service: service.map_or("", |s| s.name),
+            version: service.map_or("", |s| s.version),
+            checks,
+        };
+        let (status, code) = if ready {
+            (StatusCode::OK, ErrorCode::Ok)
+        } else {
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+        };
+        write_envelope(res, status, code, code.default_msg(), &view, RequestId::of(depot));
+    }
+}
+
+struct OpenApiJson(Arc<str>);
+
+#[async_trait]
+impl Handler for OpenApiJson {
+    async fn handle(&self, _req: &mut Request, _depot: &mut Depot, res: &mut Response, _ctrl: &mut FlowCtrl) {
+        res.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        res.body(self.0.to_string());
+    }
+}
