@@ -71,6 +71,7 @@ impl ItemMeHandler {
 #[keel::api(method = "post", path = "/work", public)]
 pub async fn queue_work(ctx: Ctx) -> ApiResult<()> {
     ctx.log.info("work queued");
+    ctx.log.to("audit", "work accepted for the audit trail");
     Ok(answer_json(()).accepted())
 }
 

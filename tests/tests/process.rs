@@ -180,12 +180,15 @@ async fn bad_configuration_stops_boot_with_one_line_naming_key_and_source() {
 #[tokio::test]
 async fn every_request_leaves_an_access_line_and_internal_errors_reach_failed_log() {
     let home = Home::new("logs");
+    home.config("default.toml", "[log]\nfiles = [\"audit\"]\n");
     let bind = [("KEEL_SERVER__BIND", "127.0.0.1"), ("KEEL_SERVER__PORT", "0")];
     let (mut child, addr) = home.boot(&[], &bind).await;
     assert_eq!(get(addr, "/v2.00.00/item/me", "ok-1").await, 200);
     assert_eq!(get(addr, "/v2.00.00/missing", "nf-1").await, 404);
     assert_eq!(get(addr, "/v2.00.00/failing", "fail-1").await, 500);
     assert_eq!(get(addr, "/v2.00.00/boom", "boom-1").await, 500);
+    let work = send(addr, "POST", "/v2.00.00/work", &[("x-request-id", "work-1")], None).await;
+    assert_eq!(work.map(|r| r.status).ok(), Some(202));
     sigterm(&child);
     assert_eq!(exit_code(&mut child, Duration::from_secs(10)).await, Some(0));
 
@@ -196,6 +199,10 @@ async fn every_request_leaves_an_access_line_and_internal_errors_reach_failed_lo
     let failed = home.read("logs/probe/failed.log");
     assert_log_has(&failed, &["fail-1", "db://admin:secret@10.0.0.1 refused"]);
     assert_log_has(&failed, &["boom-1", "panicked", "index out of bounds"]);
+    // ctx.log.info / ctx.log.to("audit") and salvo's own tracing events.
+    assert_log_has(&info, &["work-1", "[probe]", "work queued"]);
+    assert_log_has(&home.read("logs/probe/audit.log"), &["work-1", "work accepted for the audit trail"]);
+    assert_log_has(&info, &["salvo_core::server", "listening"]);
 
     // Deleted while stopped: recreated at the next boot.
     if let Err(err) = std::fs::remove_dir_all(home.0.join("logs")) {
