@@ -40,10 +40,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     };
     let mut ctxt = Ctxt::default();
     if input.handlers.is_empty() {
-        ctxt.error_spanned_by(
-            &input.service,
-            "uri_router! lists at least one handler after `=>`",
-        );
+        ctxt.error_spanned_by(&input.service, "uri_router! lists at least one handler after `=>`");
     }
     let mut seen: Vec<String> = Vec::new();
     for handler in &input.handlers {
@@ -66,9 +63,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
     let service = &input.service;
     let handlers: Vec<&Path> = input.handlers.iter().collect();
-    let route_sets = handlers
-        .iter()
-        .map(|h| quote_spanned!(h.span()=> <#h as ::keel::Api>::ROUTES));
+    let route_sets = handlers.iter().map(|h| quote_spanned!(h.span()=> <#h as ::keel::Api>::ROUTES));
     let check_span = input.handlers.last().map_or_else(|| service.span(), |h| h.span());
     let check = quote_spanned! {check_span=>
         const _: () = ::keel::__private::assert_unique_routes(

@@ -26,10 +26,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = match syn::parse2::<ItemStruct>(item.clone()) {
         Ok(item) => item,
         Err(_) => {
-            ctxt.error_spanned_by(
-                &item,
-                "#[keel::service] goes on a struct, e.g. `pub struct SysConf;`",
-            );
+            ctxt.error_spanned_by(&item, "#[keel::service] goes on a struct, e.g. `pub struct SysConf;`");
             return ctxt.into_tokens_with(item);
         }
     };
@@ -78,13 +75,7 @@ fn parse(ctxt: &mut Ctxt, args: TokenStream, item: &ItemStruct) -> Option<Servic
         ctxt.error_spanned_by(version, msg);
     }
     let id = id.and_then(|lit| {
-        ranged::<u32>(
-            ctxt,
-            &lit,
-            "id",
-            1,
-            "a positive integer that no other service of the workspace uses",
-        )
+        ranged::<u32>(ctxt, &lit, "id", 1, "a positive integer that no other service of the workspace uses")
     });
     let port = port.and_then(|lit| ranged::<u16>(ctxt, &lit, "port", 1, "a TCP port, 1 to 65535"));
     Some(ServiceDef {
@@ -105,10 +96,7 @@ where
     match lit.base10_parse::<T>() {
         Ok(value) if value >= min => Some(value),
         _ => {
-            ctxt.error_spanned_by(
-                lit,
-                format!("`{key} = {lit}` is out of range: {key} must be {what}"),
-            );
+            ctxt.error_spanned_by(lit, format!("`{key} = {lit}` is out of range: {key} must be {what}"));
             None
         }
     }

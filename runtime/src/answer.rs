@@ -106,10 +106,7 @@ pub struct FieldError {
 impl FieldError {
     /// A field error.
     pub fn new(field: impl Into<String>, msg: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            msg: msg.into(),
-        }
+        FieldError { field: field.into(), msg: msg.into() }
     }
 }
 
@@ -127,12 +124,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error with the code's default message.
     pub fn new(code: ErrorCode) -> Self {
-        ApiError {
-            code,
-            msg: Cow::Borrowed(code.default_msg()),
-            errors: Vec::new(),
-            source: None,
-        }
+        ApiError { code, msg: Cow::Borrowed(code.default_msg()), errors: Vec::new(), source: None }
     }
 
     /// Replaces the public message.
@@ -148,10 +140,7 @@ impl ApiError {
 
     /// 40001 naming the fields that failed.
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        ApiError {
-            errors,
-            ..ApiError::new(ErrorCode::Validation)
-        }
+        ApiError { errors, ..ApiError::new(ErrorCode::Validation) }
     }
 
     /// 40400 with a public message.
@@ -161,10 +150,7 @@ impl ApiError {
 
     /// 50000 hiding `source` from the client; it is logged with the request id.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        ApiError {
-            source: Some(source.into()),
-            ..ApiError::new(ErrorCode::Internal)
-        }
+        ApiError { source: Some(source.into()), ..ApiError::new(ErrorCode::Internal) }
     }
 
     /// The business code.
@@ -195,9 +181,7 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|s| s as &(dyn std::error::Error + 'static))
+        self.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -245,10 +229,7 @@ impl<T> Answer<T> {
 /// assert_eq!(hello().unwrap().data(), &"hello");
 /// ```
 pub fn answer_json<T>(data: T) -> Answer<T> {
-    Answer {
-        status: StatusCode::OK,
-        data,
-    }
+    Answer { status: StatusCode::OK, data }
 }
 
 /// One page of rows: `{"list","total","page","size"}` (seed: `answer_page`).
@@ -266,12 +247,7 @@ pub struct Page<T: ToSchema + 'static> {
 
 /// Answers one page of rows (seed: `answer_page`).
 pub fn answer_page<T: ToSchema + 'static>(list: Vec<T>, total: u64, page: u64, size: u64) -> Answer<Page<T>> {
-    answer_json(Page {
-        list,
-        total,
-        page,
-        size,
-    })
+    answer_json(Page { list, total, page, size })
 }
 
 #[derive(Serialize)]
@@ -299,12 +275,7 @@ pub(crate) fn write_envelope<T: Serialize>(
     data: T,
     request_id: &str,
 ) {
-    let body = match serde_json::to_vec(&Envelope {
-        code: code as u32,
-        msg,
-        data,
-        request_id,
-    }) {
+    let body = match serde_json::to_vec(&Envelope { code: code as u32, msg, data, request_id }) {
         Ok(body) => body,
         Err(err) => {
             log::error!(target: "failed", "[{request_id}] answer could not be serialized: {err}");
@@ -334,16 +305,7 @@ pub fn write_error(error: ApiError, depot: &Depot, res: &mut Response) {
     if error.errors.is_empty() {
         write_envelope(res, status, error.code, &error.msg, (), request_id);
     } else {
-        write_envelope(
-            res,
-            status,
-            error.code,
-            &error.msg,
-            ErrorData {
-                errors: &error.errors,
-            },
-            request_id,
-        );
+        write_envelope(res, status, error.code, &error.msg, ErrorData { errors: &error.errors }, request_id);
     }
 }
 
@@ -364,14 +326,7 @@ impl<T: Serialize + ToSchema> IntoAnswer for ApiResult<T> {
         match self {
             Ok(answer) => {
                 let ok = ErrorCode::Ok;
-                write_envelope(
-                    res,
-                    answer.status,
-                    ok,
-                    ok.default_msg(),
-                    &answer.data,
-                    RequestId::of(depot),
-                );
+                write_envelope(res, answer.status, ok, ok.default_msg(), &answer.data, RequestId::of(depot));
             }
             Err(error) => write_error(error, depot, res),
         }
@@ -382,12 +337,8 @@ impl<T: Serialize + ToSchema> IntoAnswer for ApiResult<T> {
         let ok = oapi::Response::new("ok")
             .add_content("application/json", oapi::Content::new(envelope_schema(data, 0)));
         operation.responses.insert("200", ok);
-        operation
-            .responses
-            .insert("400", error_response(components, ErrorCode::Validation));
-        operation
-            .responses
-            .insert("500", error_response(components, ErrorCode::Internal));
+        operation.responses.insert("400", error_response(components, ErrorCode::Validation));
+        operation.responses.insert("500", error_response(components, ErrorCode::Internal));
     }
 }
 
@@ -395,10 +346,7 @@ impl<T: Serialize + ToSchema> IntoAnswer for ApiResult<T> {
 /// would contain `<>`, which OpenAPI forbids).
 pub(crate) fn envelope_schema(data: RefOr<oapi::schema::Schema>, code_example: u32) -> oapi::Object {
     oapi::Object::new()
-        .property(
-            "code",
-            oapi::Object::with_type(oapi::BasicType::Integer).example(code_example),
-        )
+        .property("code", oapi::Object::with_type(oapi::BasicType::Integer).example(code_example))
         .required("code")
         .property("msg", oapi::Object::with_type(oapi::BasicType::String))
         .required("msg")
@@ -410,15 +358,13 @@ pub(crate) fn envelope_schema(data: RefOr<oapi::schema::Schema>, code_example: u
 
 fn error_response(components: &mut Components, code: ErrorCode) -> oapi::Response {
     let data = if code == ErrorCode::Validation {
-        RefOr::from(oapi::Object::new().property(
-            "errors",
-            oapi::Array::new().items(FieldError::to_schema(components)),
-        ))
+        RefOr::from(
+            oapi::Object::new()
+                .property("errors", oapi::Array::new().items(FieldError::to_schema(components))),
+        )
     } else {
         RefOr::from(oapi::Object::with_type(oapi::BasicType::Null))
     };
-    oapi::Response::new(code.default_msg()).add_content(
-        "application/json",
-        oapi::Content::new(envelope_schema(data, code as u32)),
-    )
+    oapi::Response::new(code.default_msg())
+        .add_content("application/json", oapi::Content::new(envelope_schema(data, code as u32)))
 }

@@ -56,12 +56,7 @@ impl App {
     /// An app serving `router` on the embedded default configuration; every
     /// answer, including 404/405 and panics, comes back in the envelope.
     pub fn new(router: UriRouter) -> Self {
-        App {
-            router,
-            hoops: Vec::new(),
-            config: Config::default(),
-            health: Vec::new(),
-        }
+        App { router, hoops: Vec::new(), config: Config::default(), health: Vec::new() }
     }
 
     /// Uses `config` instead of the embedded defaults (`run` loads it from
@@ -99,17 +94,12 @@ impl App {
     /// envelopes, access line) around the versioned routes and the
     /// operational ones (`/health`, `/openapi.json`, `/docs`).
     pub fn salvo_service(&self) -> salvo::Service {
-        let state = Arc::new(AppState {
-            service: self.router.service(),
-            config: self.config.clone(),
-        });
+        let state = Arc::new(AppState { service: self.router.service(), config: self.config.clone() });
         let mut routes = self.router.salvo_router();
         for hoop in &self.hoops {
             routes = routes.hoop(hoop.clone());
         }
-        let root = Router::new()
-            .push(routes)
-            .push(crate::ops::routes(&self.router, self.health.clone()));
+        let root = Router::new().push(routes).push(crate::ops::routes(&self.router, self.health.clone()));
         // The frame is a Service hoop: Router hoops do not run when no route
         // matches, and 404/405 must get an envelope and an access line too.
         salvo::Service::new(root).hoop(Frame { state })
@@ -170,12 +160,7 @@ impl App {
         };
         let url = format!("http://{}", running.addr);
         log::info!(target: crate::log::INFO, "{} {} listening on {url}", info.name, info.version);
-        println!(
-            "{} {} listening on {url} (logs in {})",
-            info.name,
-            info.version,
-            log_guard.dir.display()
-        );
+        println!("{} {} listening on {url} (logs in {})", info.name, info.version, log_guard.dir.display());
         let signal = shutdown_signal().await;
         log::info!(target: crate::log::INFO, "{signal}: draining in-flight requests (up to {}s)", drain.as_secs());
         running.stop_graceful(drain);
@@ -197,9 +182,8 @@ impl App {
             .first()
             .map(|h| h.local_addr.clone())
             .ok_or_else(|| BootError(format!("cannot listen on {addr}: no address bound")))?;
-        let addr = local
-            .into_std()
-            .ok_or_else(|| BootError(format!("{addr} is not an IP socket address")))?;
+        let addr =
+            local.into_std().ok_or_else(|| BootError(format!("{addr} is not an IP socket address")))?;
         let server = Server::new(acceptor);
         let handle = server.handle();
         let service = self.salvo_service();
@@ -278,9 +262,7 @@ impl Handler for Frame {
         depot.insert_typed(request_id);
         depot.insert_typed(self.state.clone());
 
-        let outcome = AssertUnwindSafe(ctrl.call_next(req, depot, res))
-            .catch_unwind()
-            .await;
+        let outcome = AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind().await;
         if let Err(panic) = outcome {
             let what = panic
                 .downcast_ref::<&str>()
@@ -288,11 +270,7 @@ impl Handler for Frame {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-text panic payload".to_owned());
             res.replace_body(ResBody::None);
-            write_error(
-                ApiError::internal(format!("handler panicked: {what}")),
-                depot,
-                res,
-            );
+            write_error(ApiError::internal(format!("handler panicked: {what}")), depot, res);
         }
         // Error statuses nobody answered (salvo's 404/405, a hoop that only
         // set a status) get the envelope too.

@@ -45,13 +45,10 @@ pub(crate) enum Command {
 
 impl Cli {
     pub(crate) fn parse_for(service: ServiceInfo) -> Cli {
-        let command = <Cli as clap::CommandFactory>::command()
-            .name(service.name)
-            .version(service.version)
-            .about(format!(
-                "keel service `{}` (id {}, prefix `{}`)",
-                service.name, service.id, service.prefix
-            ));
+        let command =
+            <Cli as clap::CommandFactory>::command().name(service.name).version(service.version).about(
+                format!("keel service `{}` (id {}, prefix `{}`)", service.name, service.id, service.prefix),
+            );
         let matches = command.get_matches();
         match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
             Ok(cli) => cli,
@@ -66,18 +63,10 @@ pub fn routes_table(router: &UriRouter) -> String {
     let url_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(3).max(3);
     let handler_width = rows.iter().map(|r| r.2.len()).max().unwrap_or(7).max(7);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<6}  {:<url_width$}  {:<handler_width$}  ACCESS",
-        "VERB", "URL", "HANDLER"
-    );
+    let _ = writeln!(out, "{:<6}  {:<url_width$}  {:<handler_width$}  ACCESS", "VERB", "URL", "HANDLER");
     for (verb, url, handler, public) in rows {
         let access = if public { "public" } else { "protected" };
-        let _ = writeln!(
-            out,
-            "{:<6}  {url:<url_width$}  {handler:<handler_width$}  {access}",
-            verb.as_str()
-        );
+        let _ = writeln!(out, "{:<6}  {url:<url_width$}  {handler:<handler_width$}  {access}", verb.as_str());
     }
     out
 }

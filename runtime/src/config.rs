@@ -55,12 +55,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig {
-            bind: "0.0.0.0".to_owned(),
-            port: None,
-            shutdown_timeout: 30,
-            body_limit: 64 * 1024,
-        }
+        ServerConfig { bind: "0.0.0.0".to_owned(), port: None, shutdown_timeout: 30, body_limit: 64 * 1024 }
     }
 }
 
@@ -80,12 +75,7 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig {
-            level: LogLevel::Info,
-            max_size_mib: 50,
-            keep: 10,
-            files: Vec::new(),
-        }
+        LogConfig { level: LogLevel::Info, max_size_mib: 50, keep: 10, files: Vec::new() }
     }
 }
 
@@ -179,16 +169,12 @@ impl ConfigSources {
     /// Home from `--home`, else `KEEL_HOME`, else the working directory;
     /// profile from `--profile`, else `KEEL_PROFILE`; the process's `KEEL_` variables.
     pub fn from_process(home_flag: Option<PathBuf>, profile_flag: Option<String>) -> ConfigSources {
-        let env: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
-            .collect();
+        let env: Vec<(String, String)> =
+            std::env::vars().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
         let lookup = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-        let home = home_flag
-            .or_else(|| lookup(ENV_HOME).map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("."));
-        let profile = profile_flag
-            .or_else(|| lookup(ENV_PROFILE))
-            .filter(|p| !p.is_empty());
+        let home =
+            home_flag.or_else(|| lookup(ENV_HOME).map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("."));
+        let profile = profile_flag.or_else(|| lookup(ENV_PROFILE)).filter(|p| !p.is_empty());
         ConfigSources { home, profile, env }
     }
 
@@ -279,9 +265,7 @@ impl Layers {
         }
         let mut table = &mut self.root;
         for key in &keys[..keys.len() - 1] {
-            let slot = table
-                .entry(key.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let slot = table.entry(key.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             // `KEEL_DATABASE__DEFAULT=url` then `…__DEFAULT__POOL_SIZE=16`:
             // the URL form becomes the table form.
             if let toml::Value::String(url) = slot {
@@ -323,10 +307,7 @@ impl Layers {
                 let msg = err.into_inner().to_string();
                 // The TOML deserializer appends "in `section`"; the key says it.
                 let msg = msg.lines().next().unwrap_or_default().trim();
-                let key = match msg
-                    .strip_prefix("unknown field `")
-                    .and_then(|m| m.split_once('`'))
-                {
+                let key = match msg.strip_prefix("unknown field `").and_then(|m| m.split_once('`')) {
                     Some((field, _)) if path == "." => field.to_owned(),
                     Some((field, _)) if !path.ends_with(&format!(".{field}")) && path != field => {
                         format!("{path}.{field}")
@@ -375,11 +356,7 @@ fn merge(
     origins: &mut BTreeMap<String, String>,
 ) {
     for (key, value) in from {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         match (into.get_mut(&key), value) {
             (Some(toml::Value::Table(existing)), toml::Value::Table(table)) => {
                 merge(existing, table, &path, origin, origins);
@@ -449,13 +426,8 @@ fn lenient_opt_string<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<
 mod tests {
     use super::*;
 
-    const SERVICE: ServiceInfo = ServiceInfo {
-        name: "demo",
-        id: 7,
-        port: 8007,
-        prefix: "demo",
-        version: "1.00.00",
-    };
+    const SERVICE: ServiceInfo =
+        ServiceInfo { name: "demo", id: 7, port: 8007, prefix: "demo", version: "1.00.00" };
 
     struct Home(PathBuf);
 
@@ -475,10 +447,7 @@ mod tests {
             let sources = ConfigSources {
                 home: self.0.clone(),
                 profile: profile.map(str::to_owned),
-                env: env
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
+                env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             };
             Config::load(&SERVICE, &sources)
         }
@@ -500,24 +469,16 @@ mod tests {
     #[test]
     fn layers_override_in_order_file_profile_env() {
         let home = Home::new("layers");
-        home.file(
-            "default.toml",
-            "[server]\nport = 9001\nbind = \"127.0.0.1\"\n[log]\nkeep = 3\n",
-        )
-        .file("prod.toml", "[server]\nport = 9002\n");
+        home.file("default.toml", "[server]\nport = 9001\nbind = \"127.0.0.1\"\n[log]\nkeep = 3\n")
+            .file("prod.toml", "[server]\nport = 9002\n");
         let config = home.load(None, &[]).expect("file");
         assert_eq!(
             (config.server.port, config.server.bind.as_str(), config.log.keep),
             (Some(9001), "127.0.0.1", 3)
         );
         let config = home.load(Some("prod"), &[]).expect("profile");
-        assert_eq!(
-            (config.server.port, config.server.bind.as_str()),
-            (Some(9002), "127.0.0.1")
-        );
-        let config = home
-            .load(Some("prod"), &[("KEEL_SERVER__PORT", "9003")])
-            .expect("env");
+        assert_eq!((config.server.port, config.server.bind.as_str()), (Some(9002), "127.0.0.1"));
+        let config = home.load(Some("prod"), &[("KEEL_SERVER__PORT", "9003")]).expect("env");
         assert_eq!(config.server.port, Some(9003));
     }
 
@@ -535,17 +496,9 @@ mod tests {
                 ],
             )
             .expect("env backends");
-        let BackendEntry::Table(db) = &config.database["default"] else {
-            panic!("{config:?}")
-        };
-        assert_eq!(
-            (db.url.as_str(), db.pool_size),
-            ("mysql://root:@127.0.0.1:3306/test", Some(16))
-        );
-        assert_eq!(
-            config.cache["default"],
-            BackendEntry::Url("redis://127.0.0.1:6379/".to_owned())
-        );
+        let BackendEntry::Table(db) = &config.database["default"] else { panic!("{config:?}") };
+        assert_eq!((db.url.as_str(), db.pool_size), ("mysql://root:@127.0.0.1:3306/test", Some(16)));
+        assert_eq!(config.cache["default"], BackendEntry::Url("redis://127.0.0.1:6379/".to_owned()));
         assert_eq!(config.admin.password.as_deref(), Some("12345"));
     }
 
@@ -554,50 +507,26 @@ mod tests {
         let home = Home::new("unknown");
         home.file("default.toml", "[server]\nprot = 1\n");
         let err = home.load(None, &[]).expect_err("unknown key in file").to_string();
-        assert!(
-            err.contains("`server.prot`") && err.contains("default.toml"),
-            "{err}"
-        );
+        assert!(err.contains("`server.prot`") && err.contains("default.toml"), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
 
         let home = Home::new("unknown-env");
-        let err = home
-            .load(None, &[("KEEL_SERVER__PROT", "1")])
-            .expect_err("unknown env key")
-            .to_string();
-        assert!(
-            err.contains("`server.prot`") && err.contains("KEEL_SERVER__PROT"),
-            "{err}"
-        );
-        let err = home
-            .load(None, &[("KEEL_NOPE", "1")])
-            .expect_err("unknown section")
-            .to_string();
+        let err = home.load(None, &[("KEEL_SERVER__PROT", "1")]).expect_err("unknown env key").to_string();
+        assert!(err.contains("`server.prot`") && err.contains("KEEL_SERVER__PROT"), "{err}");
+        let err = home.load(None, &[("KEEL_NOPE", "1")]).expect_err("unknown section").to_string();
         assert!(err.contains("`nope`") && err.contains("KEEL_NOPE"), "{err}");
     }
 
     #[test]
     fn bad_values_are_refused_naming_key_and_source() {
         let home = Home::new("bad");
-        let err = home
-            .load(None, &[("KEEL_SERVER__PORT", "eighty")])
-            .expect_err("bad port")
-            .to_string();
-        assert!(
-            err.contains("`server.port`") && err.contains("KEEL_SERVER__PORT"),
-            "{err}"
-        );
-        let err = home
-            .load(None, &[("KEEL_SERVER__PORT", "70000")])
-            .expect_err("port range")
-            .to_string();
+        let err = home.load(None, &[("KEEL_SERVER__PORT", "eighty")]).expect_err("bad port").to_string();
+        assert!(err.contains("`server.port`") && err.contains("KEEL_SERVER__PORT"), "{err}");
+        let err = home.load(None, &[("KEEL_SERVER__PORT", "70000")]).expect_err("port range").to_string();
         assert!(err.contains("`server.port`"), "{err}");
         home.file("default.toml", "[log]\nlevel = \"loud\"\n");
         let err = home.load(None, &[]).expect_err("bad level").to_string();
-        assert!(
-            err.contains("`log.level`") && err.contains("default.toml") && err.contains("loud"),
-            "{err}"
-        );
+        assert!(err.contains("`log.level`") && err.contains("default.toml") && err.contains("loud"), "{err}");
         home.file("default.toml", "[database.main]\nurl = \"sqlite://x.db\"\n");
         let err = home.load(None, &[]).expect_err("no default db").to_string();
         assert!(err.contains("`database`") && err.contains("`default`"), "{err}");
@@ -605,10 +534,7 @@ mod tests {
         let err = home.load(None, &[]).expect_err("bad toml").to_string();
         assert!(err.contains("default.toml line 1"), "{err}");
         home.file("default.toml", "");
-        let err = home
-            .load(Some("staging"), &[])
-            .expect_err("missing profile")
-            .to_string();
+        let err = home.load(Some("staging"), &[]).expect_err("missing profile").to_string();
         assert!(err.contains("staging.toml"), "{err}");
     }
 }

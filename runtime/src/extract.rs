@@ -64,10 +64,7 @@ impl FromRequest for Ctx {
             .get_typed::<Arc<AppState>>()
             .map_err(|_| ApiError::internal("Ctx used outside a keel App (no AppState in the depot)"))?
             .clone();
-        let request_id = depot
-            .get_typed::<RequestId>()
-            .cloned()
-            .unwrap_or_else(|_| RequestId::generate());
+        let request_id = depot.get_typed::<RequestId>().cloned().unwrap_or_else(|_| RequestId::generate());
         Ok(Ctx {
             log: MultLogger::for_request(state.service.name, request_id.clone()),
             service: state.service,
@@ -97,8 +94,7 @@ impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Json<T> {
         })?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
-        de.end()
-            .map_err(|err| ApiError::bad_request(format!("malformed JSON body: {err}")))?;
+        de.end().map_err(|err| ApiError::bad_request(format!("malformed JSON body: {err}")))?;
         Ok(Json(value))
     }
 
@@ -132,10 +128,7 @@ fn strip_position(msg: &str) -> String {
 /// message moved into the path so the client sees `items[2].name`.
 fn field_error(path: &str, msg: &str) -> ApiError {
     let parent = if path == "." { "" } else { path };
-    let field = match msg
-        .strip_prefix("missing field `")
-        .and_then(|m| m.split_once('`'))
-    {
+    let field = match msg.strip_prefix("missing field `").and_then(|m| m.split_once('`')) {
         Some((name, _)) if parent.is_empty() => name.to_owned(),
         Some((name, _)) => format!("{parent}.{name}"),
         None if parent.is_empty() => "body".to_owned(),

@@ -3,10 +3,14 @@
 //! declares — fed through a queue so that no request thread touches the disk.
 //!
 //! log4rs' `RollingFileAppender` takes a mutex and flushes on every record
-//! (DESIGN §10). keel's appender only formats the line and queues it; one
-//! writer thread drains the queue and hands each batch to the rolling
-//! appenders, so many lines cost one `write(2)`. [`LogGuard`] drains the
-//! queue on a clean shutdown, so no line is lost.
+//! (DESIGN §10). keel's appender only formats the line and appends it to an
+//! in-memory buffer; one writer thread takes the buffers every
+//! [`WRITE_INTERVAL`] (sooner when they grow past [`WAKE_BYTES`]) and hands
+//! each to its rolling appender, so many lines cost one `write(2)` and no
+//! request thread waits on the disk or wakes another thread. A channel with
+//! one message per line was measured first: the wake-up per line cost more
+//! than half the throughput (docs/benchmarks.md). [`LogGuard`] writes what is
+//! buffered on a clean shutdown, so no line is lost.
 
 use crate::config::LogConfig;
 use crate::log::{ACCESS, FAILED, FILE_TARGET_PREFIX, INFO};
@@ -19,23 +23,31 @@ use log4rs::config::{Appender, Config, Logger, Root};
 use log4rs::encode::pattern::PatternEncoder;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// Lines waiting for the writer; past this, loggers wait (back-pressure
-/// rather than unbounded memory when the disk stalls).
-const QUEUE_CAPACITY: usize = 64 * 1024;
+/// How often the writer takes the buffered lines.
+pub const WRITE_INTERVAL: Duration = Duration::from_millis(50);
+/// Buffered bytes past which a logger wakes the writer early.
+pub const WAKE_BYTES: usize = 1 << 20;
 
-enum Message {
-    Line { file: usize, line: String },
-    Stop,
+/// One buffer of pending text per log file, shared by loggers and the writer.
+struct Pending {
+    buffers: Mutex<Buffers>,
+    wake: Condvar,
 }
 
-/// Keeps the writer thread alive; dropping it writes every queued line.
+struct Buffers {
+    files: Vec<String>,
+    bytes: usize,
+    stop: bool,
+}
+
+/// Keeps the writer thread alive; dropping it writes every buffered line.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
-    sender: SyncSender<Message>,
+    pending: Arc<Pending>,
     writer: Option<JoinHandle<()>>,
     /// The folder holding the service's log files.
     pub dir: PathBuf,
@@ -43,9 +55,11 @@ pub struct LogGuard {
 
 impl Drop for LogGuard {
     fn drop(&mut self) {
-        if self.sender.send(Message::Stop).is_ok()
-            && let Some(writer) = self.writer.take()
-        {
+        if let Ok(mut buffers) = self.pending.buffers.lock() {
+            buffers.stop = true;
+        }
+        self.pending.wake.notify_one();
+        if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
     }
@@ -67,42 +81,27 @@ pub fn init(home: &Path, service: &str, config: &LogConfig) -> Result<LogGuard, 
     for name in &names {
         files.push(rolling_file(&dir, name, config)?);
     }
-    let (sender, receiver) = sync_channel(QUEUE_CAPACITY);
+    let pending = Arc::new(Pending {
+        buffers: Mutex::new(Buffers { files: vec![String::new(); files.len()], bytes: 0, stop: false }),
+        wake: Condvar::new(),
+    });
+    let shared = pending.clone();
     let writer = std::thread::Builder::new()
         .name("keel-log-writer".to_owned())
-        .spawn(move || write_loop(&receiver, &files))
+        .spawn(move || write_loop(&shared, &files))
         .map_err(|e| LogError(format!("cannot start the log writer: {e}")))?;
 
     let queue = |file: usize, min: log::LevelFilter| {
-        Box::new(QueueAppender {
-            file,
-            min,
-            sender: sender.clone(),
-        }) as Box<dyn Append>
+        Box::new(BufferAppender { file, min, pending: pending.clone() }) as Box<dyn Append>
     };
     let mut builder = Config::builder()
         .appender(Appender::builder().build("info", queue(0, log::LevelFilter::Trace)))
         .appender(Appender::builder().build("failed", queue(1, log::LevelFilter::Trace)))
         // Framework errors (salvo, hyper, tokio tasks) land in failed.log too.
         .appender(Appender::builder().build("errors", queue(1, log::LevelFilter::Error)))
-        .logger(
-            Logger::builder()
-                .appender("info")
-                .additive(false)
-                .build(INFO, log::LevelFilter::Trace),
-        )
-        .logger(
-            Logger::builder()
-                .appender("info")
-                .additive(false)
-                .build(ACCESS, log::LevelFilter::Trace),
-        )
-        .logger(
-            Logger::builder()
-                .appender("failed")
-                .additive(false)
-                .build(FAILED, log::LevelFilter::Trace),
-        )
+        .logger(Logger::builder().appender("info").additive(false).build(INFO, log::LevelFilter::Trace))
+        .logger(Logger::builder().appender("info").additive(false).build(ACCESS, log::LevelFilter::Trace))
+        .logger(Logger::builder().appender("failed").additive(false).build(FAILED, log::LevelFilter::Trace))
         // hyper logs every connection reset at debug; nobody reads those.
         .logger(Logger::builder().build("hyper", log::LevelFilter::Warn))
         .logger(Logger::builder().build("hyper_util", log::LevelFilter::Warn));
@@ -118,19 +117,10 @@ pub fn init(home: &Path, service: &str, config: &LogConfig) -> Result<LogGuard, 
             );
     }
     let log4rs_config = builder
-        .build(
-            Root::builder()
-                .appender("info")
-                .appender("errors")
-                .build(config.level.filter()),
-        )
+        .build(Root::builder().appender("info").appender("errors").build(config.level.filter()))
         .map_err(|e| LogError(format!("bad logger configuration: {e}")))?;
     log4rs::init_config(log4rs_config).map_err(|e| LogError(format!("cannot install the logger: {e}")))?;
-    Ok(LogGuard {
-        sender,
-        writer: Some(writer),
-        dir,
-    })
+    Ok(LogGuard { pending, writer: Some(writer), dir })
 }
 
 fn rolling_file(dir: &Path, name: &str, config: &LogConfig) -> Result<RollingFileAppender, LogError> {
@@ -150,40 +140,29 @@ fn rolling_file(dir: &Path, name: &str, config: &LogConfig) -> Result<RollingFil
         .map_err(|e| LogError(format!("cannot open {}: {e}", path.display())))
 }
 
-/// Drains the queue in batches: one appender call (one write) per file per batch.
-fn write_loop(receiver: &Receiver<Message>, files: &[RollingFileAppender]) {
-    let mut batches: Vec<String> = vec![String::new(); files.len()];
+/// Every [`WRITE_INTERVAL`] (or when woken), swaps the buffers out and
+/// writes each in one appender call; after `stop`, writes the rest and ends.
+fn write_loop(pending: &Pending, files: &[RollingFileAppender]) {
+    let mut spare: Vec<String> = vec![String::new(); files.len()];
     loop {
-        let first = match receiver.recv_timeout(Duration::from_secs(1)) {
-            Ok(message) => message,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => return,
-        };
-        let mut stop = false;
-        let mut next = Some(first);
-        while let Some(message) = next {
-            match message {
-                Message::Line { file, line } => {
-                    if let Some(batch) = batches.get_mut(file) {
-                        batch.push_str(&line);
-                    }
-                }
-                Message::Stop => stop = true,
-            }
-            // Bound a batch so a flood still reaches the disk steadily.
-            next = if batches.iter().map(String::len).sum::<usize>() < 256 * 1024 {
-                receiver.try_recv().ok()
-            } else {
-                None
+        let stop = {
+            let Ok(guard) = pending.buffers.lock() else { return };
+            let Ok((mut buffers, _)) =
+                pending.wake.wait_timeout_while(guard, WRITE_INTERVAL, |b| !b.stop && b.bytes < WAKE_BYTES)
+            else {
+                return;
             };
-        }
-        for (file, batch) in files.iter().zip(batches.iter_mut()) {
-            if !batch.is_empty() {
-                let result = file.append(&log::Record::builder().args(format_args!("{batch}")).build());
+            std::mem::swap(&mut buffers.files, &mut spare);
+            buffers.bytes = 0;
+            buffers.stop
+        };
+        for (file, text) in files.iter().zip(spare.iter_mut()) {
+            if !text.is_empty() {
+                let result = file.append(&log::Record::builder().args(format_args!("{text}")).build());
                 if let Err(err) = result {
                     eprintln!("keel: cannot write a log file: {err}");
                 }
-                batch.clear();
+                text.clear();
             }
         }
         if stop {
@@ -192,43 +171,62 @@ fn write_loop(receiver: &Receiver<Message>, files: &[RollingFileAppender]) {
     }
 }
 
-/// Formats a record into a line and queues it for the writer.
-#[derive(Debug)]
-struct QueueAppender {
+/// Formats a record into a line and appends it to its file's buffer.
+struct BufferAppender {
     file: usize,
     min: log::LevelFilter,
-    sender: SyncSender<Message>,
+    pending: Arc<Pending>,
 }
 
-impl Append for QueueAppender {
+impl std::fmt::Debug for BufferAppender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BufferAppender").field("file", &self.file).field("min", &self.min).finish()
+    }
+}
+
+thread_local! {
+    /// Formatting scratch, reused so a line costs no allocation.
+    static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+impl Append for BufferAppender {
     fn append(&self, record: &log::Record<'_>) -> anyhow::Result<()> {
         if record.level() > self.min {
             return Ok(());
         }
-        let mut line = String::with_capacity(96);
-        let now = time::OffsetDateTime::now_utc();
-        let (h, m, s) = now.to_hms();
-        let _ = write!(
-            line,
-            "{}T{h:02}:{m:02}:{s:02}.{:03}Z {:<5} ",
-            now.date(),
-            now.millisecond(),
-            record.level()
-        );
-        // The MultLogger targets are the file names already; show the
-        // source module for everything else (salvo, hyper, …).
-        let target = record.target();
-        if ![INFO, FAILED, ACCESS].contains(&target) && !target.starts_with(FILE_TARGET_PREFIX) {
-            let _ = write!(line, "{target}: ");
-        }
-        let _ = writeln!(line, "{}", record.args());
-        // After `LogGuard` is dropped the writer is gone and lines are dropped.
-        let _ = self.sender.send(Message::Line {
-            file: self.file,
-            line,
+        LINE.with_borrow_mut(|line| {
+            line.clear();
+            format_line(line, record);
+            // A poisoned lock means the writer died; the line has nowhere to go.
+            if let Ok(mut buffers) = self.pending.buffers.lock()
+                && !buffers.stop
+            {
+                buffers.bytes += line.len();
+                if let Some(buffer) = buffers.files.get_mut(self.file) {
+                    buffer.push_str(line);
+                }
+                if buffers.bytes >= WAKE_BYTES {
+                    self.pending.wake.notify_one();
+                }
+            }
         });
         Ok(())
     }
 
     fn flush(&self) {}
+}
+
+/// `2026-11-25T10:00:00.123Z INFO  [target: ]message`
+fn format_line(line: &mut String, record: &log::Record<'_>) {
+    let now = time::OffsetDateTime::now_utc();
+    let (h, m, s) = now.to_hms();
+    let _ =
+        write!(line, "{}T{h:02}:{m:02}:{s:02}.{:03}Z {:<5} ", now.date(), now.millisecond(), record.level());
+    // The MultLogger targets name the file already; show the source module
+    // for everything else (salvo, hyper, …).
+    let target = record.target();
+    if ![INFO, FAILED, ACCESS].contains(&target) && !target.starts_with(FILE_TARGET_PREFIX) {
+        let _ = write!(line, "{target}: ");
+    }
+    let _ = writeln!(line, "{}", record.args());
 }

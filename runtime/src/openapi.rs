@@ -26,17 +26,10 @@ pub(crate) fn add_query_parameters<T: ToSchema>(components: &mut Components, ope
     };
     let Some(object) = object else { return };
     for (name, property) in object.properties {
-        let required = if object.required.contains(&name) {
-            Required::True
-        } else {
-            Required::False
-        };
-        operation.parameters.insert(
-            Parameter::new(name)
-                .location(ParameterIn::Query)
-                .required(required)
-                .schema(property),
-        );
+        let required = if object.required.contains(&name) { Required::True } else { Required::False };
+        operation
+            .parameters
+            .insert(Parameter::new(name).location(ParameterIn::Query).required(required).schema(property));
     }
 }
 
@@ -59,16 +52,10 @@ pub fn document(router: &UriRouter) -> OpenApi {
             operation.description = Some(rest.trim().to_owned());
         }
         operation.tags = vec![decl.handler.to_owned()];
-        operation.operation_id = Some(format!(
-            "{}_{}",
-            decl.handler,
-            decl.verb.as_str().to_ascii_lowercase()
-        ));
+        operation.operation_id =
+            Some(format!("{}_{}", decl.handler, decl.verb.as_str().to_ascii_lowercase()));
         if !decl.public {
-            operation.securities = Some(vec![SecurityRequirement::new(
-                BEARER_SCHEME,
-                Vec::<String>::new(),
-            )]);
+            operation.securities = Some(vec![SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new())]);
         }
         let item_type = match decl.verb {
             crate::Verb::Get => PathItemType::Get,
@@ -79,10 +66,8 @@ pub fn document(router: &UriRouter) -> OpenApi {
         };
         doc = doc.add_path(decl.url(service.version), PathItem::new(item_type, operation));
     }
-    doc.components(components).add_security_scheme(
-        BEARER_SCHEME,
-        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-    )
+    doc.components(components)
+        .add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
 }
 
 /// Component names as `TestView`, `Page_Item`: salvo-oapi's default names
@@ -92,9 +77,7 @@ fn use_legal_component_names() {
     static NAMER: std::sync::Once = std::sync::Once::new();
     NAMER.call_once(|| {
         salvo::oapi::naming::set_namer(
-            salvo::oapi::naming::FlexNamer::new()
-                .short_mode(true)
-                .generic_delimiter("_", ""),
+            salvo::oapi::naming::FlexNamer::new().short_mode(true).generic_delimiter("_", ""),
         );
     });
 }

@@ -40,18 +40,13 @@ impl HealthCheck {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        HealthCheck {
-            name,
-            probe: Arc::new(move || Box::pin(probe())),
-        }
+        HealthCheck { name, probe: Arc::new(move || Box::pin(probe())) }
     }
 }
 
 impl std::fmt::Debug for HealthCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HealthCheck")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
+        f.debug_struct("HealthCheck").field("name", &self.name).finish_non_exhaustive()
     }
 }
 
@@ -64,9 +59,7 @@ pub(crate) fn routes(router: &UriRouter, checks: Vec<HealthCheck>) -> Router {
     });
     let docs = Scalar::new("/openapi.json").title(format!("{} {}", service.name, service.version));
     Router::new()
-        .push(Router::with_path("health").get(Health {
-            checks: Arc::new(checks),
-        }))
+        .push(Router::with_path("health").get(Health { checks: Arc::new(checks) }))
         .push(Router::with_path("openapi.json").get(OpenApiJson(Arc::from(document))))
         .push(docs.into_router("docs"))
 }
@@ -103,16 +96,8 @@ impl Handler for Health {
             };
             let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let view = match outcome {
-                Ok(()) => CheckView {
-                    status: "up",
-                    latency_ms,
-                    error: None,
-                },
-                Err(error) => CheckView {
-                    status: "down",
-                    latency_ms,
-                    error: Some(error),
-                },
+                Ok(()) => CheckView { status: "up", latency_ms, error: None },
+                Err(error) => CheckView { status: "down", latency_ms, error: Some(error) },
             };
             checks.insert(check.name, view);
         }
@@ -138,8 +123,7 @@ struct OpenApiJson(Arc<str>);
 #[async_trait]
 impl Handler for OpenApiJson {
     async fn handle(&self, _req: &mut Request, _depot: &mut Depot, res: &mut Response, _ctrl: &mut FlowCtrl) {
-        res.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         res.body(self.0.to_string());
     }
 }

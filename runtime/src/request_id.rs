@@ -53,8 +53,7 @@ impl std::fmt::Display for RequestId {
 fn is_sane(v: &[u8]) -> bool {
     !v.is_empty()
         && v.len() <= 64
-        && v.iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && v.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]

@@ -84,12 +84,7 @@ impl Endpoint {
         handler: impl salvo::Handler,
         operation: fn(&mut Components) -> Operation,
     ) -> Self {
-        Endpoint {
-            decl,
-            doc,
-            handler: salvo::Handler::arc(handler),
-            operation,
-        }
+        Endpoint { decl, doc, handler: salvo::Handler::arc(handler), operation }
     }
 
     /// The OpenAPI operation of this route (parameters, body, answers).
@@ -100,10 +95,7 @@ impl Endpoint {
 
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("decl", self.decl)
-            .field("doc", &self.doc)
-            .finish_non_exhaustive()
+        f.debug_struct("Endpoint").field("decl", self.decl).field("doc", &self.doc).finish_non_exhaustive()
     }
 }
 
@@ -147,10 +139,7 @@ pub const fn assert_unique_routes(sets: &[&[RouteDecl]], service_version: &str) 
 
 const fn same_route(x: &RouteDecl, y: &RouteDecl, service_version: &str) -> bool {
     x.verb as u8 == y.verb as u8
-        && bytes_eq(
-            x.version_or(service_version).as_bytes(),
-            y.version_or(service_version).as_bytes(),
-        )
+        && bytes_eq(x.version_or(service_version).as_bytes(), y.version_or(service_version).as_bytes())
         && same_path_shape(x.path.as_bytes(), y.path.as_bytes())
 }
 
@@ -224,13 +213,7 @@ mod tests {
     use super::*;
 
     const fn decl(verb: Verb, path: &'static str, version: Option<&'static str>) -> RouteDecl {
-        RouteDecl {
-            verb,
-            path,
-            version,
-            handler: "H",
-            public: false,
-        }
+        RouteDecl { verb, path, version, handler: "H", public: false }
     }
 
     #[test]
@@ -251,31 +234,16 @@ mod tests {
     #[test]
     fn routes_conflict_on_verb_version_and_shape() {
         let put = decl(Verb::Put, "/account/{id}", Some("1.00.02"));
-        assert!(same_route(
-            &put,
-            &decl(Verb::Put, "/account/{uid}", None),
-            "1.00.02"
-        ));
-        assert!(!same_route(
-            &put,
-            &decl(Verb::Put, "/account/{uid}", None),
-            "1.00.03"
-        ));
-        assert!(!same_route(
-            &put,
-            &decl(Verb::Get, "/account/{id}", Some("1.00.02")),
-            "1.00.02"
-        ));
+        assert!(same_route(&put, &decl(Verb::Put, "/account/{uid}", None), "1.00.02"));
+        assert!(!same_route(&put, &decl(Verb::Put, "/account/{uid}", None), "1.00.03"));
+        assert!(!same_route(&put, &decl(Verb::Get, "/account/{id}", Some("1.00.02")), "1.00.02"));
     }
 
     #[test]
     #[should_panic(expected = "`H` and `H` both declare PUT /v1.00.02/account/{id}")]
     fn a_conflict_names_both_handlers_and_the_route() {
         assert_unique_routes(
-            &[
-                &[decl(Verb::Put, "/account/{id}", None)],
-                &[decl(Verb::Put, "/account/{uid}", None)],
-            ],
+            &[&[decl(Verb::Put, "/account/{id}", None)], &[decl(Verb::Put, "/account/{uid}", None)]],
             "1.00.02",
         );
     }

@@ -17,10 +17,7 @@ pub struct UriRouter {
 impl UriRouter {
     /// An empty router for `service`.
     pub fn new(service: ServiceInfo) -> Self {
-        UriRouter {
-            service,
-            endpoints: Vec::new(),
-        }
+        UriRouter { service, endpoints: Vec::new() }
     }
 
     /// Adds a handler's routes.
@@ -45,14 +42,7 @@ impl UriRouter {
         let mut rows: Vec<_> = self
             .endpoints
             .iter()
-            .map(|e| {
-                (
-                    e.decl.verb,
-                    e.decl.url(self.service.version),
-                    e.decl.handler,
-                    e.decl.public,
-                )
-            })
+            .map(|e| (e.decl.verb, e.decl.url(self.service.version), e.decl.handler, e.decl.public))
             .collect();
         rows.sort_by(|a, b| (&a.1, a.0.as_str()).cmp(&(&b.1, b.0.as_str())));
         rows

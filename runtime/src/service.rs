@@ -54,18 +54,9 @@ pub fn check_distinct_services(services: &[ServiceInfo]) -> Result<(), String> {
                 shared.push(format!("prefix `{}`", a.prefix));
             }
             if !shared.is_empty() {
-                clashes.push(format!(
-                    "`{}` and `{}` share {}",
-                    a.name,
-                    b.name,
-                    shared.join(", ")
-                ));
+                clashes.push(format!("`{}` and `{}` share {}", a.name, b.name, shared.join(", ")));
             }
         }
     }
-    if clashes.is_empty() {
-        Ok(())
-    } else {
-        Err(clashes.join("; "))
-    }
+    if clashes.is_empty() { Ok(()) } else { Err(clashes.join("; ")) }
 }

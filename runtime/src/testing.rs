@@ -28,11 +28,8 @@ pub async fn call(app: &App, method: &str, url: &str, json_body: Option<&str>) -
         builder = builder.raw_json(body.to_owned());
     }
     let mut response = builder.send(&app.salvo_service()).await;
-    let request_id = response
-        .headers()
-        .get(crate::REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id =
+        response.headers().get(crate::REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let text = response.take_string().await.unwrap_or_default();
     TestAnswer {
         status: response.status_code.map_or(0, |s| s.as_u16()),

@@ -77,11 +77,7 @@ pub async fn send(
     } else {
         rest.to_owned()
     };
-    Ok(Reply {
-        status,
-        headers,
-        body,
-    })
+    Ok(Reply { status, headers, body })
 }
 
 fn dechunk(mut rest: &str) -> String {

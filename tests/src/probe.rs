@@ -42,10 +42,7 @@ impl OrderHandler {
     /// Page through orders.
     async fn get(q: Query<ItemQuery>) -> ApiResult<Page<Item>> {
         let size = q.0.size.unwrap_or(20);
-        let list = vec![Item {
-            name: format!("page {}", q.0.page),
-            qty: 1,
-        }];
+        let list = vec![Item { name: format!("page {}", q.0.page), qty: 1 }];
         Ok(answer_page(list, 1, q.0.page, size))
     }
 }
@@ -86,9 +83,7 @@ pub async fn boom() -> ApiResult<()> {
 /// A handler failing with an internal error whose text must stay private.
 #[keel::api(method = "get", path = "/failing")]
 pub async fn failing() -> ApiResult<()> {
-    Err(ApiError::internal(
-        "connection to db://admin:secret@10.0.0.1 refused",
-    ))
+    Err(ApiError::internal("connection to db://admin:secret@10.0.0.1 refused"))
 }
 
 /// A slow request, to be in flight when the server is told to stop.

@@ -37,10 +37,7 @@ async fn request(
 /// Every answer is `{code, msg, data, request_id}` and echoes the header id.
 fn envelope(reply: &Reply, status: u16, code: u64) -> Value {
     assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
+    assert_eq!(reply.header("content-type"), Some("application/json; charset=utf-8"));
     let json = reply.json();
     assert_eq!(json["code"], code, "{json}");
     assert!(json["msg"].is_string(), "{json}");
@@ -64,10 +61,7 @@ async fn manage_system_answers_the_versioned_test_route_in_the_envelope() {
     assert_eq!(json["data"]["id"], 1);
     assert_eq!(json["data"]["version"], "1.00.02");
     let time = json["data"]["time"].as_str().unwrap_or_default();
-    assert!(
-        time.len() == 20 && time.ends_with('Z') && time.as_bytes()[10] == b'T',
-        "{time}"
-    );
+    assert!(time.len() == 20 && time.ends_with('Z') && time.as_bytes()[10] == b'T', "{time}");
     // Unversioned or other-version URLs are not routes.
     envelope(&get(addr, "/test").await, 404, 40400);
     envelope(&get(addr, "/v1.00.03/test").await, 404, 40400);
@@ -86,22 +80,12 @@ async fn unknown_routes_and_methods_answer_404_and_405_envelopes() {
 #[tokio::test]
 async fn request_ids_are_echoed_when_sane_and_replaced_otherwise() {
     let addr = boot(App::new(manage_system::uri_router::uri_router())).await;
-    let sane = request(
-        addr,
-        "GET",
-        "/v1.00.02/test",
-        &[("x-request-id", "trace-42.a_b")],
-        None,
-    )
-    .await;
+    let sane = request(addr, "GET", "/v1.00.02/test", &[("x-request-id", "trace-42.a_b")], None).await;
     assert_eq!(envelope(&sane, 200, 0)["request_id"], "trace-42.a_b");
     let long = "x".repeat(65);
     for insane in ["a b", "<script>", long.as_str()] {
         let reply = request(addr, "GET", "/v1.00.02/test", &[("x-request-id", insane)], None).await;
-        let id = envelope(&reply, 200, 0)["request_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let id = envelope(&reply, 200, 0)["request_id"].as_str().unwrap_or_default().to_owned();
         assert_ne!(id, insane);
         assert_eq!(id.len(), 24, "{id}");
     }
@@ -115,61 +99,26 @@ async fn json_bodies_answer_201_or_name_the_failing_field() {
     let addr = boot(App::new(probe::uri_router())).await;
     let json_type = [("content-type", "application/json")];
     let ok = r#"{"items":[{"name":"a","qty":1},{"name":"b","qty":2}]}"#;
-    let json = envelope(
-        &request(addr, "POST", "/v1.00.02/orders", &json_type, Some(ok)).await,
-        201,
-        0,
-    );
+    let json = envelope(&request(addr, "POST", "/v1.00.02/orders", &json_type, Some(ok)).await, 201, 0);
     assert_eq!(json["data"]["items"][1]["qty"], 2);
 
-    let malformed = request(
-        addr,
-        "POST",
-        "/v1.00.02/orders",
-        &json_type,
-        Some(r#"{"items": [}"#),
-    )
-    .await;
+    let malformed = request(addr, "POST", "/v1.00.02/orders", &json_type, Some(r#"{"items": [}"#)).await;
     let json = envelope(&malformed, 400, 40000);
-    assert!(
-        json["msg"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("malformed JSON"),
-        "{json}"
-    );
+    assert!(json["msg"].as_str().unwrap_or_default().contains("malformed JSON"), "{json}");
 
     let wrong_type = r#"{"items":[{"name":"a","qty":1},{"name":"b","qty":2},{"name":"c","qty":"three"}]}"#;
-    let json = envelope(
-        &request(addr, "POST", "/v1.00.02/orders", &json_type, Some(wrong_type)).await,
-        400,
-        40001,
-    );
+    let json =
+        envelope(&request(addr, "POST", "/v1.00.02/orders", &json_type, Some(wrong_type)).await, 400, 40001);
     assert_eq!(field_of(&json), "items[2].qty");
-    assert!(
-        json["data"]["errors"][0]["msg"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("invalid type"),
-        "{json}"
-    );
+    assert!(json["data"]["errors"][0]["msg"].as_str().unwrap_or_default().contains("invalid type"), "{json}");
 
     let missing = r#"{"items":[{"name":"a","qty":1},{"qty":2}]}"#;
-    let json = envelope(
-        &request(addr, "POST", "/v1.00.02/orders", &json_type, Some(missing)).await,
-        400,
-        40001,
-    );
+    let json =
+        envelope(&request(addr, "POST", "/v1.00.02/orders", &json_type, Some(missing)).await, 400, 40001);
     assert_eq!(field_of(&json), "items[1].name");
 
-    let not_json = request(
-        addr,
-        "POST",
-        "/v1.00.02/orders",
-        &[("content-type", "text/plain")],
-        Some("hi"),
-    )
-    .await;
+    let not_json =
+        request(addr, "POST", "/v1.00.02/orders", &[("content-type", "text/plain")], Some("hi")).await;
     envelope(&not_json, 400, 40000);
 
     // Over the body limit (64 KiB by default).
@@ -197,14 +146,8 @@ async fn query_strings_page_or_name_the_failing_parameter() {
 #[tokio::test]
 async fn literal_segments_win_over_params_whatever_the_listing_order() {
     let addr = boot(App::new(probe::uri_router())).await;
-    assert_eq!(
-        envelope(&get(addr, "/v2.00.00/item/me").await, 200, 0)["data"],
-        "me"
-    );
-    assert_eq!(
-        envelope(&get(addr, "/v2.00.00/item/42").await, 200, 0)["data"],
-        "item 42"
-    );
+    assert_eq!(envelope(&get(addr, "/v2.00.00/item/me").await, 200, 0)["data"], "me");
+    assert_eq!(envelope(&get(addr, "/v2.00.00/item/42").await, 200, 0)["data"], "item 42");
     let json = envelope(&get(addr, "/v2.00.00/item/forty-two").await, 400, 40001);
     assert_eq!(field_of(&json), "id");
 }
@@ -236,11 +179,7 @@ async fn health_openapi_and_docs_are_served() {
     assert_eq!(json["data"]["service"], "manage_system");
     let doc = get(addr, "/openapi.json").await;
     assert_eq!(doc.status, 200);
-    assert!(
-        doc.json()["paths"]["/v1.00.02/test"]["get"].is_object(),
-        "{}",
-        doc.body
-    );
+    assert!(doc.json()["paths"]["/v1.00.02/test"]["get"].is_object(), "{}", doc.body);
     let docs = get(addr, "/docs").await;
     assert_eq!(docs.status, 200);
     assert!(docs.body.contains("/openapi.json"), "{}", docs.body);
@@ -249,9 +188,7 @@ async fn health_openapi_and_docs_are_served() {
 #[tokio::test]
 async fn a_failing_readiness_check_answers_503() {
     let app = App::new(manage_system::uri_router::uri_router())
-        .health_check(keel::HealthCheck::new("database", || async {
-            Err("connection refused".to_owned())
-        }))
+        .health_check(keel::HealthCheck::new("database", || async { Err("connection refused".to_owned()) }))
         .health_check(keel::HealthCheck::new("cache", || async { Ok(()) }));
     let addr = boot(app).await;
     let json = envelope(&get(addr, "/health").await, 503, 50300);
@@ -271,41 +208,22 @@ fn the_openapi_document_names_generic_envelopes_legally() {
     let get = &json["paths"]["/v1.00.02/orders"]["get"];
     let data = &get["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["data"];
     assert_eq!(data["$ref"], "#/components/schemas/Page_Item");
-    let params: Vec<&str> = get["parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["name"].as_str())
-        .collect();
+    let params: Vec<&str> =
+        get["parameters"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
     assert_eq!(params, ["page", "size"]);
     let post = &json["paths"]["/v1.00.02/orders"]["post"];
     assert_eq!(post["summary"], "Create an order: answers 201.");
-    assert!(
-        post["requestBody"]["content"]["application/json"]["schema"]["$ref"].is_string(),
-        "{post}"
-    );
-    assert!(
-        post["responses"]["400"].is_object() && post["responses"]["500"].is_object(),
-        "{post}"
-    );
+    assert!(post["requestBody"]["content"]["application/json"]["schema"]["$ref"].is_string(), "{post}");
+    assert!(post["responses"]["400"].is_object() && post["responses"]["500"].is_object(), "{post}");
     let item = &json["paths"]["/v2.00.00/item/{id}"]["get"];
     assert_eq!(item["parameters"][0]["in"], "path");
-    assert!(
-        item["security"].is_array(),
-        "protected routes carry the bearer scheme: {item}"
-    );
-    assert!(
-        json["paths"]["/v2.00.00/work"]["post"]["security"].is_null(),
-        "public routes do not"
-    );
-    for name in json["components"]["schemas"]
-        .as_object()
-        .map(|m| m.keys().collect::<Vec<_>>())
-        .unwrap_or_default()
+    assert!(item["security"].is_array(), "protected routes carry the bearer scheme: {item}");
+    assert!(json["paths"]["/v2.00.00/work"]["post"]["security"].is_null(), "public routes do not");
+    for name in
+        json["components"]["schemas"].as_object().map(|m| m.keys().collect::<Vec<_>>()).unwrap_or_default()
     {
         assert!(
-            name.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+            name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
             "illegal name {name}"
         );
     }

@@ -51,9 +51,7 @@ impl Home {
             Ok(child) => child,
             Err(err) => panic!("spawn {PROBE}: {err}"),
         };
-        let Some(stdout) = child.stdout.take() else {
-            panic!("no stdout")
-        };
+        let Some(stdout) = child.stdout.take() else { panic!("no stdout") };
         let mut lines = BufReader::new(stdout).lines();
         let line = match tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
             Ok(Ok(Some(line))) => line,
@@ -77,10 +75,7 @@ impl Home {
                 Ok(Ok(output)) => output,
                 other => panic!("probe did not exit: {other:?}"),
             };
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
     }
 }
 
@@ -91,13 +86,8 @@ impl Drop for Home {
 }
 
 fn sigterm(child: &Child) {
-    let Some(pid) = child.id() else {
-        panic!("probe already exited")
-    };
-    let status = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status();
+    let Some(pid) = child.id() else { panic!("probe already exited") };
+    let status = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
     assert!(status.is_ok_and(|s| s.success()), "kill -TERM {pid}");
 }
 
@@ -158,15 +148,10 @@ async fn bad_configuration_stops_boot_with_one_line_naming_key_and_source() {
     let (code, stderr) = home.refused(&[], &[]).await;
     assert_eq!(code, Some(2), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.contains("`server.prot`") && stderr.contains("default.toml"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("`server.prot`") && stderr.contains("default.toml"), "{stderr}");
 
     home.config("default.toml", "");
-    let (code, stderr) = home
-        .refused(&[], &[("KEEL_SERVER__SHUTDOWN_TIMEOUT", "soon")])
-        .await;
+    let (code, stderr) = home.refused(&[], &[("KEEL_SERVER__SHUTDOWN_TIMEOUT", "soon")]).await;
     assert_eq!(code, Some(2), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(

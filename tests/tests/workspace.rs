@@ -15,15 +15,8 @@ fn services_of_the_workspace_have_distinct_identities() {
 
 #[test]
 fn a_clash_is_reported_naming_both_services() {
-    let twin = ServiceInfo {
-        name: "twin",
-        prefix: "twn",
-        ..manage_system::SysConf::INFO
-    };
+    let twin = ServiceInfo { name: "twin", prefix: "twn", ..manage_system::SysConf::INFO };
     let err =
         keel::check_distinct_services(&[manage_system::SysConf::INFO, twin]).expect_err("same id and port");
-    assert!(
-        err.contains("manage_system") && err.contains("twin") && err.contains("id 1"),
-        "{err}"
-    );
+    assert!(err.contains("manage_system") && err.contains("twin") && err.contains("id 1"), "{err}");
 }

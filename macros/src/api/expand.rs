@@ -78,11 +78,7 @@ fn user_code(def: &ApiDef) -> TokenStream {
     match &def.item {
         HandlerItem::Impl(item_impl) => {
             let doc = super::parse::doc_text(&item_impl.attrs);
-            let doc = if doc.is_empty() {
-                format!("The `{handler}` view (`#[keel::api]`).")
-            } else {
-                doc
-            };
+            let doc = if doc.is_empty() { format!("The `{handler}` view (`#[keel::api]`).") } else { doc };
             quote! {
                 #[doc = #doc]
                 #[derive(Clone, Copy, Debug, Default)]
@@ -133,9 +129,7 @@ fn route_impl(def: &ApiDef, route: &RouteFn) -> TokenStream {
     let fn_ident = &route.fn_ident;
     let salvo_handler = salvo_handler_ident(route);
     let operation = operation_ident(route);
-    let locals: Vec<syn::Ident> = (0..route.args.len())
-        .map(|i| format_ident!("__arg{}", i))
-        .collect();
+    let locals: Vec<syn::Ident> = (0..route.args.len()).map(|i| format_ident!("__arg{}", i)).collect();
     let extracts = route.args.iter().zip(&locals).map(|(arg, local)| {
         let ty = &arg.ty;
         let name = arg.name.to_string();

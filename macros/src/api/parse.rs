@@ -121,14 +121,7 @@ impl ApiDef {
                 return None;
             }
         };
-        Some(ApiDef {
-            handler,
-            item,
-            path: path?,
-            version,
-            public,
-            routes,
-        })
+        Some(ApiDef { handler, item, path: path?, version, public, routes })
     }
 }
 
@@ -200,10 +193,7 @@ fn route_fn(
 ) -> Option<RouteFn> {
     let mut ok = true;
     if sig.asyncness.is_none() {
-        ctxt.error_spanned_by(
-            sig.fn_token,
-            format!("a route must be async: write `async fn {}`", sig.ident),
-        );
+        ctxt.error_spanned_by(sig.fn_token, format!("a route must be async: write `async fn {}`", sig.ident));
         ok = false;
     }
     if !sig.generics.params.is_empty() {
@@ -214,11 +204,8 @@ fn route_fn(
     for input in &sig.inputs {
         match input {
             FnArg::Receiver(receiver) => {
-                let fix = if in_impl {
-                    "; handlers are stateless, take the context as `ctx: Ctx`"
-                } else {
-                    ""
-                };
+                let fix =
+                    if in_impl { "; handlers are stateless, take the context as `ctx: Ctx`" } else { "" };
                 ctxt.error_spanned_by(receiver, format!("a route takes no `self`{fix}"));
                 ok = false;
             }
@@ -251,10 +238,7 @@ fn route_fn(
                         ok = false;
                     }
                 }
-                args.push(RouteArg {
-                    name,
-                    ty: (*pat_type.ty).clone(),
-                });
+                args.push(RouteArg { name, ty: (*pat_type.ty).clone() });
             }
         }
     }
@@ -268,13 +252,7 @@ fn route_fn(
             return None;
         }
     };
-    ok.then(|| RouteFn {
-        verb,
-        fn_ident: sig.ident.clone(),
-        args,
-        output,
-        doc: doc_text(attrs),
-    })
+    ok.then(|| RouteFn { verb, fn_ident: sig.ident.clone(), args, output, doc: doc_text(attrs) })
 }
 
 /// `PathParam<T>` (any path ending in that name): its argument name must be
@@ -289,10 +267,7 @@ pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> String {
     for attr in attrs {
         if attr.path().is_ident("doc")
             && let syn::Meta::NameValue(nv) = &attr.meta
-            && let syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) = &nv.value
+            && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value
         {
             lines.push(s.value().trim().to_owned());
         }

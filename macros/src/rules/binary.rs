@@ -24,9 +24,7 @@ pub(crate) fn check_binary_name(name: &str) -> Result<BinaryKind, String> {
     for (prefix, kind) in PREFIXES {
         if let Some(rest) = name.strip_prefix(prefix) {
             let rest_ok = rest.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             return if rest_ok {
                 Ok(kind)
             } else {

@@ -38,11 +38,7 @@ fn lower_alnum(s: &str) -> String {
         .map(|c| c.to_ascii_lowercase())
         .skip_while(char::is_ascii_digit)
         .collect();
-    if cleaned.is_empty() {
-        "sys".to_owned()
-    } else {
-        cleaned
-    }
+    if cleaned.is_empty() { "sys".to_owned() } else { cleaned }
 }
 
 #[cfg(test)]
@@ -54,18 +50,9 @@ mod tests {
         for ok in ["sys", "gui", "a", "v2", "keel"] {
             assert_eq!(check_name_part("prefix", ok), Ok(()), "{ok}");
         }
-        for (bad, fix) in [
-            ("Sys", "sys"),
-            ("s_y", "sy"),
-            ("2fa", "fa"),
-            ("", "sys"),
-            ("sys-1", "sys1"),
-        ] {
+        for (bad, fix) in [("Sys", "sys"), ("s_y", "sy"), ("2fa", "fa"), ("", "sys"), ("sys-1", "sys1")] {
             let err = check_name_part("prefix", bad).expect_err(bad);
-            assert!(
-                err.contains(&format!("`{bad}`")) && err.contains(&format!("e.g. `{fix}`")),
-                "{err}"
-            );
+            assert!(err.contains(&format!("`{bad}`")) && err.contains(&format!("e.g. `{fix}`")), "{err}");
         }
     }
 

@@ -27,14 +27,10 @@ impl ApiPath {
 pub(crate) fn check_api_path(path: &str) -> Result<ApiPath, String> {
     const RULE: &str = "a path starts with `/`, has no trailing `/`, and each segment is lower-case `[a-z0-9_-]+` or a `{param}`";
     let Some(rest) = path.strip_prefix('/') else {
-        return Err(format!(
-            "path `{path}` must start with `/`: {RULE}; write `/{path}`"
-        ));
+        return Err(format!("path `{path}` must start with `/`: {RULE}; write `/{path}`"));
     };
     if rest.is_empty() {
-        return Err(format!(
-            "path `/` names no resource: {RULE}; write the resource, e.g. `/test`"
-        ));
+        return Err(format!("path `/` names no resource: {RULE}; write the resource, e.g. `/test`"));
     }
     if rest.ends_with('/') {
         return Err(format!(
@@ -50,10 +46,7 @@ pub(crate) fn check_api_path(path: &str) -> Result<ApiPath, String> {
                     "path `{path}`: parameter `{raw}` must be a snake_case name like `{{id}}`"
                 ));
             }
-            if segments
-                .iter()
-                .any(|s| matches!(s, Segment::Param(p) if p == inner))
-            {
+            if segments.iter().any(|s| matches!(s, Segment::Param(p) if p == inner)) {
                 return Err(format!(
                     "path `{path}` declares `{raw}` twice: each parameter names one segment; rename one, e.g. `{{{inner}2}}`"
                 ));
@@ -64,9 +57,7 @@ pub(crate) fn check_api_path(path: &str) -> Result<ApiPath, String> {
                 "path `{path}` has an empty segment (`//`): {RULE}; write `{}`",
                 squeeze_slashes(path)
             ));
-        } else if raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        } else if raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
         {
             Segment::Literal(raw.to_owned())
         } else {
@@ -114,10 +105,7 @@ mod tests {
             ("/records/login", vec![lit("records"), lit("login")]),
             ("/account/{id}", vec![lit("account"), param("id")]),
             ("/a-b/c_d/9", vec![lit("a-b"), lit("c_d"), lit("9")]),
-            (
-                "/{org}/member/{user_id}",
-                vec![param("org"), lit("member"), param("user_id")],
-            ),
+            ("/{org}/member/{user_id}", vec![param("org"), lit("member"), param("user_id")]),
         ];
         for (path, segments) in cases {
             assert_eq!(check_api_path(path), Ok(ApiPath { segments }), "{path}");

@@ -27,11 +27,8 @@ pub(crate) fn check_version(version: &str) -> Result<(), String> {
 
 /// Best-effort rewrite of a near miss (`1.2` → `1.02.00`) for the error text.
 fn suggest(version: &str) -> String {
-    let nums: Vec<u32> = version
-        .trim_start_matches(['v', 'V'])
-        .split('.')
-        .map_while(|p| p.parse().ok())
-        .collect();
+    let nums: Vec<u32> =
+        version.trim_start_matches(['v', 'V']).split('.').map_while(|p| p.parse().ok()).collect();
     let get = |i: usize| nums.get(i).copied().unwrap_or(0);
     format!("{}.{:02}.{:02}", get(0), get(1) % 100, get(2) % 100)
 }

@@ -2,11 +2,5 @@
 //! Deployment settings live in `config/*.toml`.
 
 /// manage_system: id 1, port 8001, tables and cache keys prefixed `sys`.
-#[keel::service(
-    name = "manage_system",
-    id = 1,
-    port = 8001,
-    prefix = "sys",
-    version = "1.00.02"
-)]
+#[keel::service(name = "manage_system", id = 1, port = 8001, prefix = "sys", version = "1.00.02")]
 pub struct SysConf;

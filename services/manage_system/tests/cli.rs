@@ -13,11 +13,7 @@ fn run(args: &[&str]) -> String {
         Ok(output) => output,
         Err(err) => panic!("http_manage_sys {args:?}: {err}"),
     };
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -28,10 +24,7 @@ fn routes_prints_verb_url_handler_and_access() {
     let header: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
     assert_eq!(header, ["VERB", "URL", "HANDLER", "ACCESS"]);
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
-    assert!(
-        rows.contains(&vec!["GET", "/v1.00.02/test", "TestHandler", "public"]),
-        "{table}"
-    );
+    assert!(rows.contains(&vec!["GET", "/v1.00.02/test", "TestHandler", "public"]), "{table}");
 }
 
 #[test]
@@ -46,13 +39,10 @@ fn openapi_prints_a_valid_document_with_legal_component_names() {
     assert_eq!(test["summary"], "Service identity and time.");
     let data = &test["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["data"];
     assert_eq!(data["$ref"], "#/components/schemas/TestView");
-    let schemas = doc["components"]["schemas"]
-        .as_object()
-        .map(|m| m.keys().cloned().collect::<Vec<_>>());
+    let schemas = doc["components"]["schemas"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>());
     for name in schemas.unwrap_or_default() {
         assert!(
-            name.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+            name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
             "illegal component name {name}"
         );
     }

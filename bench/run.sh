@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# keel vs bare salvo: the same JSON answer, the same bounded load, on loopback.
+#
+#   bench/run.sh            # 3 pairs, wrk -t1 -c64 -d10s each
+#   PAIRS=5 DURATION=5s bench/run.sh
+#
+# Runs are interleaved (keel, bare, keel, bare, …) because this machine
+# drifts ±15 % between runs; each server is pinned to core 0 and wrk to
+# core 1. Prints each run, then the median keel/bare throughput ratio with
+# its spread (min–max of the per-pair ratios).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PAIRS="${PAIRS:-3}"
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-64}"
+KEEL_PORT=18900
+BARE_PORT=18901
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk (Debian package)…" >&2
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release -q -p keel-bench
+
+home="$(mktemp -d)"
+trap 'rm -rf "$home"; kill $(jobs -p) 2>/dev/null || true' EXIT
+
+# Starts a server pinned to core 0 and waits until it answers.
+start() {
+    local kind=$1 port=$2
+    if [ "$kind" = keel ]; then
+        KEEL_HOME="$home" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT=$port \
+            taskset -c 0 target/release/http_bench >/dev/null &
+    else
+        taskset -c 0 target/release/bare_salvo "127.0.0.1:$port" >/dev/null &
+    fi
+    server=$!
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$port/v1.00.00/hello" >/dev/null && return 0
+        sleep 0.05
+    done
+    echo "$kind server did not start" >&2
+    exit 1
+}
+
+# One bounded wrk run; prints "req_per_s p50_ms p99_ms".
+load() {
+    local port=$1
+    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/v1.00.00/hello" |
+        awk '
+            function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+            $1 == "50%" { p50 = ms($2) }
+            $1 == "99%" { p99 = ms($2) }
+            $1 == "Requests/sec:" { rps = $2 }
+            END { printf "%.0f %.2f %.2f\n", rps, p50, p99 }'
+}
+
+printf '%-5s %-5s %10s %8s %8s\n' pair stack 'req/s' 'p50 ms' 'p99 ms'
+ratios=()
+for pair in $(seq "$PAIRS"); do
+    start keel $KEEL_PORT
+    read -r k_rps k_p50 k_p99 < <(load $KEEL_PORT)
+    kill -TERM "$server"; wait "$server" || true
+    start bare $BARE_PORT
+    read -r b_rps b_p50 b_p99 < <(load $BARE_PORT)
+    kill -TERM "$server"; wait "$server" || true
+    printf '%-5s %-5s %10s %8s %8s\n' "$pair" keel "$k_rps" "$k_p50" "$k_p99"
+    printf '%-5s %-5s %10s %8s %8s\n' "$pair" bare "$b_rps" "$b_p50" "$b_p99"
+    ratios+=("$(awk -v k="$k_rps" -v b="$b_rps" 'BEGIN { printf "%.3f", k / b }')")
+done
+printf '%s\n' "${ratios[@]}" | sort -n | awk '
+    { r[NR] = $1 }
+    END {
+        median = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+        printf "keel/bare throughput: median %.3f (spread %.3f–%.3f over %d pairs)\n", median, r[1], r[NR], NR
+    }'
+echo "access lines written by keel: $(wc -l < "$home/logs/bench/info.log")"
