@@ -75,4 +75,4 @@ printf '%s\n' "${ratios[@]}" | sort -n | awk '
         median = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
         printf "keel/bare throughput: median %.3f (spread %.3f–%.3f over %d pairs)\n", median, r[1], r[NR], NR
     }'
-echo "access lines written by keel: $(wc -l < "$home/logs/bench/info.log")"
+echo "access lines written by keel (info.log and its rolled files): $(cat "$home"/logs/bench/info*.log | grep -c " GET /v1.00.00/hello ")"

@@ -281,14 +281,12 @@ impl Handler for Frame {
             res.replace_body(ResBody::None);
             write_error(ApiError::new(ErrorCode::from_status(status)), depot, res);
         }
-        log::info!(
-            target: crate::log::ACCESS,
-            "{} {} {} {} {:.3}ms",
+        crate::logging::access(
             RequestId::of(depot),
-            req.method(),
+            req.method().as_str(),
             req.uri().path(),
             res.status_code.map_or(0, |s| s.as_u16()),
-            started.elapsed().as_secs_f64() * 1000.0
+            started.elapsed(),
         );
     }
 }

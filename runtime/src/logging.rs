@@ -23,7 +23,7 @@ use log4rs::config::{Appender, Config, Logger, Root};
 use log4rs::encode::pattern::PatternEncoder;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -120,6 +120,8 @@ pub fn init(home: &Path, service: &str, config: &LogConfig) -> Result<LogGuard, 
         .build(Root::builder().appender("info").appender("errors").build(config.level.filter()))
         .map_err(|e| LogError(format!("bad logger configuration: {e}")))?;
     log4rs::init_config(log4rs_config).map_err(|e| LogError(format!("cannot install the logger: {e}")))?;
+    // init_config succeeds once per process, so the sink is set once too.
+    let _ = ACCESS_SINK.set(pending.clone());
     Ok(LogGuard { pending, writer: Some(writer), dir })
 }
 
@@ -189,6 +191,24 @@ thread_local! {
     static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
+impl Pending {
+    /// Appends one formatted line to `file`'s buffer.
+    fn push(&self, file: usize, line: &str) {
+        // A poisoned lock means the writer died; the line has nowhere to go.
+        if let Ok(mut buffers) = self.buffers.lock()
+            && !buffers.stop
+        {
+            buffers.bytes += line.len();
+            if let Some(buffer) = buffers.files.get_mut(file) {
+                buffer.push_str(line);
+            }
+            if buffers.bytes >= WAKE_BYTES {
+                self.wake.notify_one();
+            }
+        }
+    }
+}
+
 impl Append for BufferAppender {
     fn append(&self, record: &log::Record<'_>) -> anyhow::Result<()> {
         if record.level() > self.min {
@@ -196,19 +216,16 @@ impl Append for BufferAppender {
         }
         LINE.with_borrow_mut(|line| {
             line.clear();
-            format_line(line, record);
-            // A poisoned lock means the writer died; the line has nowhere to go.
-            if let Ok(mut buffers) = self.pending.buffers.lock()
-                && !buffers.stop
-            {
-                buffers.bytes += line.len();
-                if let Some(buffer) = buffers.files.get_mut(self.file) {
-                    buffer.push_str(line);
-                }
-                if buffers.bytes >= WAKE_BYTES {
-                    self.pending.wake.notify_one();
-                }
+            write_timestamp(line);
+            let _ = write!(line, " {:<5} ", record.level());
+            // The MultLogger targets name the file already; show the source
+            // module for everything else (salvo, hyper, …).
+            let target = record.target();
+            if ![INFO, FAILED, ACCESS].contains(&target) && !target.starts_with(FILE_TARGET_PREFIX) {
+                let _ = write!(line, "{target}: ");
             }
+            let _ = writeln!(line, "{}", record.args());
+            self.pending.push(self.file, line);
         });
         Ok(())
     }
@@ -216,17 +233,50 @@ impl Append for BufferAppender {
     fn flush(&self) {}
 }
 
-/// `2026-11-25T10:00:00.123Z INFO  [target: ]message`
-fn format_line(line: &mut String, record: &log::Record<'_>) {
-    let now = time::OffsetDateTime::now_utc();
-    let (h, m, s) = now.to_hms();
-    let _ =
-        write!(line, "{}T{h:02}:{m:02}:{s:02}.{:03}Z {:<5} ", now.date(), now.millisecond(), record.level());
-    // The MultLogger targets name the file already; show the source module
-    // for everything else (salvo, hyper, …).
-    let target = record.target();
-    if ![INFO, FAILED, ACCESS].contains(&target) && !target.starts_with(FILE_TARGET_PREFIX) {
-        let _ = write!(line, "{target}: ");
+/// The buffers of the installed logger, for the access line's fast path.
+static ACCESS_SINK: OnceLock<Arc<Pending>> = OnceLock::new();
+
+/// Writes the access line of one request to `info.log`:
+/// `<time> INFO  <request id> <method> <path> <status> <latency>ms`.
+///
+/// It is the one line every request writes, so it skips the `log` facade's
+/// dispatch and goes straight to the buffer; without an installed keel
+/// logger (tests, embedding) it goes through `log` like any other line.
+pub(crate) fn access(request_id: &str, method: &str, path: &str, status: u16, elapsed: Duration) {
+    let micros = elapsed.as_micros();
+    let (ms, frac) = (micros / 1000, micros % 1000);
+    match ACCESS_SINK.get() {
+        Some(pending) => LINE.with_borrow_mut(|line| {
+            line.clear();
+            write_timestamp(line);
+            let _ = writeln!(line, " INFO  {request_id} {method} {path} {status} {ms}.{frac:03}ms");
+            pending.push(0, line);
+        }),
+        None => log::info!(target: ACCESS, "{request_id} {method} {path} {status} {ms}.{frac:03}ms"),
     }
-    let _ = writeln!(line, "{}", record.args());
+}
+
+thread_local! {
+    /// The current second as `2026-11-25T10:00:00`, formatted once a second per thread.
+    static SECOND: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
+/// `2026-11-25T10:00:00.123Z`, UTC.
+fn write_timestamp(line: &mut String) {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = since_epoch.as_secs();
+    SECOND.with_borrow_mut(|(cached, text)| {
+        if *cached != secs {
+            let at = i64::try_from(secs)
+                .ok()
+                .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            let (h, m, s) = at.to_hms();
+            text.clear();
+            let _ = write!(text, "{}T{h:02}:{m:02}:{s:02}", at.date());
+            *cached = secs;
+        }
+        line.push_str(text);
+    });
+    let _ = write!(line, ".{:03}Z", since_epoch.subsec_millis());
 }

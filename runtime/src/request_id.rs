@@ -40,13 +40,25 @@ impl RequestId {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let prefix = *PREFIX.get_or_init(|| RandomState::new().hash_one(std::process::id()));
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        RequestId(format!("{:08x}{:016x}", prefix as u32, n))
+        let mut id = String::with_capacity(24);
+        push_hex(&mut id, u64::from(prefix as u32), 8);
+        push_hex(&mut id, n, 16);
+        RequestId(id)
     }
 }
 
 impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// `digits` lower-case hex digits of `value`, zero-padded (no formatter: this
+/// runs on every request).
+fn push_hex(out: &mut String, value: u64, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..digits).rev() {
+        out.push(char::from(HEX[((value >> (shift * 4)) & 0xf) as usize]));
     }
 }
 
