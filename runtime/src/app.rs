@@ -149,6 +149,13 @@ impl App {
         let bind = flags.bind.unwrap_or_else(|| config.server.bind.clone());
         let port = flags.port.unwrap_or_else(|| config.port(&info));
         let drain = Duration::from_secs(config.server.shutdown_timeout);
+        let shutdown = match ShutdownSignal::install() {
+            Ok(shutdown) => shutdown,
+            Err(err) => {
+                eprintln!("{}: cannot listen for SIGTERM: {err}", info.name);
+                return ExitCode::FAILURE;
+            }
+        };
         self.config = config;
         let running = match self.bind(&format!("{bind}:{port}")).await {
             Ok(running) => running,
@@ -161,7 +168,7 @@ impl App {
         let url = format!("http://{}", running.addr);
         log::info!(target: crate::log::INFO, "{} {} listening on {url}", info.name, info.version);
         println!("{} {} listening on {url} (logs in {})", info.name, info.version, log_guard.dir.display());
-        let signal = shutdown_signal().await;
+        let signal = shutdown.recv().await;
         log::info!(target: crate::log::INFO, "{signal}: draining in-flight requests (up to {}s)", drain.as_secs());
         running.stop_graceful(drain);
         running.wait().await;
@@ -219,26 +226,43 @@ impl RunningServer {
     }
 }
 
-/// Waits for SIGTERM or Ctrl-C and names it.
-async fn shutdown_signal() -> &'static str {
+/// SIGTERM and Ctrl-C, listened to from before the service announces it is
+/// up: a supervisor may signal as soon as it sees the "listening" line.
+struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = tokio::signal::ctrl_c() => "Ctrl-C",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "Ctrl-C"
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> std::io::Result<ShutdownSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(ShutdownSignal {
+                term: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(ShutdownSignal {})
+    }
+
+    /// Waits for the first signal and names it.
+    async fn recv(mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.interrupt.recv() => "Ctrl-C",
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 }
 
