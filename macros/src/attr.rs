@@ -36,6 +36,14 @@ impl AttrArgs {
                 Meta::Path(path) => (path, None),
                 Meta::NameValue(nv) => match nv.value {
                     Expr::Lit(ExprLit { lit, .. }) => (nv.path, Some(lit)),
+                    // `value = -1`: a negative integer literal.
+                    Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. })
+                        if matches!(&*expr, Expr::Lit(ExprLit { lit: Lit::Int(_), .. })) =>
+                    {
+                        let Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) = *expr else { continue };
+                        let negative = LitInt::new(&format!("-{}", int.base10_digits()), int.span());
+                        (nv.path, Some(Lit::Int(negative)))
+                    }
                     other => {
                         ctxt.error_spanned_by(
                             &other,

@@ -8,6 +8,7 @@
 
 mod api;
 mod attr;
+mod base_enum;
 mod ctxt;
 mod main_attr;
 mod router;
@@ -38,4 +39,10 @@ pub fn uri_router(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     main_attr::expand(args.into(), item.into()).into()
+}
+
+/// Integer-valued, labelled enums. See `keel::BaseEnum`.
+#[proc_macro_derive(BaseEnum, attributes(base_enum))]
+pub fn derive_base_enum(input: TokenStream) -> TokenStream {
+    base_enum::expand(input.into()).into()
 }

@@ -38,6 +38,7 @@
 
 mod answer;
 mod app;
+mod base_enum;
 mod cli;
 pub mod config;
 mod extract;
@@ -56,9 +57,10 @@ pub use answer::{
     Answer, ApiError, ApiResult, ErrorCode, FieldError, IntoAnswer, Page, answer_json, answer_page,
 };
 pub use app::{App, AppState, BootError, RunningServer};
+pub use base_enum::BaseEnum;
 pub use cli::routes_table;
 pub use extract::{Ctx, FromRequest, Json, PathParam, Query};
-pub use keel_macros::{api, main, service, uri_router};
+pub use keel_macros::{BaseEnum, api, main, service, uri_router};
 pub use log::MultLogger;
 pub use ops::HealthCheck;
 pub use request_id::{REQUEST_ID_HEADER, RequestId};
@@ -72,8 +74,8 @@ pub mod prelude {
     /// `salvo` into scope so services need not depend on salvo themselves.
     pub use crate::__private::salvo;
     pub use crate::{
-        Answer, ApiError, ApiResult, Ctx, ErrorCode, FieldError, Json, Page, PathParam, Query, answer_json,
-        answer_page,
+        Answer, ApiError, ApiResult, BaseEnum, Ctx, ErrorCode, FieldError, Json, Page, PathParam, Query,
+        answer_json, answer_page,
     };
     pub use salvo::oapi::ToSchema;
     pub use serde::{Deserialize, Serialize};
@@ -83,9 +85,11 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::answer::write_error;
+    pub use crate::base_enum::{base_enum_schema, deserialize_base_enum};
     pub use crate::route::assert_unique_routes;
     pub use salvo;
     pub use salvo::oapi;
+    pub use serde;
 
     /// Runs a service binary's `main` on a multi-threaded tokio runtime.
     pub fn block_on<F: std::future::Future>(future: F) -> F::Output {

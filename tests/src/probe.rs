@@ -31,6 +31,35 @@ pub struct ItemQuery {
     pub size: Option<u64>,
 }
 
+/// The state of an order.
+#[derive(keel::BaseEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderState {
+    /// Being filled.
+    #[base_enum(value = 1, label = "open")]
+    Open,
+    /// Sent.
+    #[base_enum(value = 2, label = "shipped")]
+    Shipped,
+}
+
+/// A state change.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct StateChange {
+    /// The new state.
+    pub state: OrderState,
+}
+
+/// Order states: BaseEnum values in JSON bodies and query strings.
+#[keel::api(path = "/orders/state")]
+impl OrderStateHandler {
+    async fn put(body: Json<StateChange>) -> ApiResult<StateChange> {
+        Ok(answer_json(body.0))
+    }
+    async fn get(q: Query<StateChange>) -> ApiResult<&'static str> {
+        Ok(answer_json(q.0.state.label()))
+    }
+}
+
 /// Orders (a class-style view with two verbs).
 #[keel::api(path = "/orders", version = "1.00.02")]
 impl OrderHandler {
@@ -93,4 +122,4 @@ pub async fn slow() -> ApiResult<&'static str> {
     Ok(answer_json("done"))
 }
 
-keel::uri_router!(ProbeConf => OrderHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing, slow);
+keel::uri_router!(ProbeConf => OrderHandler, OrderStateHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing, slow);

@@ -228,3 +228,19 @@ fn the_openapi_document_names_generic_envelopes_legally() {
         );
     }
 }
+
+#[tokio::test]
+async fn base_enums_travel_as_values_and_bad_ones_name_the_allowed_values() {
+    let addr = boot(App::new(probe::uri_router())).await;
+    let json_type = [("content-type", "application/json")];
+    let ok = request(addr, "PUT", "/v2.00.00/orders/state", &json_type, Some(r#"{"state":2}"#)).await;
+    assert_eq!(envelope(&ok, 200, 0)["data"]["state"], 2);
+    let bad = request(addr, "PUT", "/v2.00.00/orders/state", &json_type, Some(r#"{"state":7}"#)).await;
+    let json = envelope(&bad, 400, 40001);
+    assert_eq!(field_of(&json), "state");
+    let msg = json["data"]["errors"][0]["msg"].as_str().unwrap_or_default();
+    assert!(msg.contains("expected one of 1 (open), 2 (shipped)"), "{msg}");
+    assert_eq!(envelope(&get(addr, "/v2.00.00/orders/state?state=1").await, 200, 0)["data"], "open");
+    let json = envelope(&get(addr, "/v2.00.00/orders/state?state=open").await, 400, 40001);
+    assert_eq!(field_of(&json), "state");
+}
