@@ -16,6 +16,11 @@ struct AttrItem {
 }
 
 impl AttrArgs {
+    /// No arguments (a field without `#[column(..)]`).
+    pub(crate) fn empty() -> AttrArgs {
+        AttrArgs { items: Vec::new() }
+    }
+
     /// Parses `args`, accepting only `known` keys.
     pub(crate) fn parse(
         ctxt: &mut Ctxt,

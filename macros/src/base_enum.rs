@@ -149,6 +149,15 @@ fn generate(input: &DeriveInput, variants: &[Variant]) -> TokenStream {
         let (variant, lit) = (&v.ident, &v.value_lit);
         quote!(#lit => ::core::option::Option::Some(Self::#variant))
     });
+    // The smallest integer column holding every value.
+    let (min, max) = variants.iter().fold((0i64, 0i64), |(lo, hi), v| (lo.min(v.value), hi.max(v.value)));
+    let sql_type = if i16::try_from(min).is_ok() && i16::try_from(max).is_ok() {
+        quote::format_ident!("SmallInt")
+    } else if i32::try_from(min).is_ok() && i32::try_from(max).is_ok() {
+        quote::format_ident!("Integer")
+    } else {
+        quote::format_ident!("BigInt")
+    };
     quote! {
         const _: () = {
             use ::keel::__private::{oapi, serde};
@@ -165,6 +174,10 @@ fn generate(input: &DeriveInput, variants: &[Variant]) -> TokenStream {
                         _ => ::core::option::Option::None,
                     }
                 }
+            }
+            #[automatically_derived]
+            impl ::keel::ColumnType for #ident {
+                const SQL_TYPE: ::keel::SqlType = ::keel::SqlType::#sql_type;
             }
             #[automatically_derived]
             impl serde::Serialize for #ident {

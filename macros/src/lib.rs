@@ -11,9 +11,11 @@ mod attr;
 mod base_enum;
 mod ctxt;
 mod main_attr;
+mod models;
 mod router;
 mod rules;
 mod service;
+mod table;
 
 use proc_macro::TokenStream;
 
@@ -45,4 +47,22 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(BaseEnum, attributes(base_enum))]
 pub fn derive_base_enum(input: TokenStream) -> TokenStream {
     base_enum::expand(input.into()).into()
+}
+
+/// A table named by the seed's rule, with its schema. See `keel::table`.
+#[proc_macro_attribute]
+pub fn table(args: TokenStream, item: TokenStream) -> TokenStream {
+    table::expand_table(args.into(), item.into()).into()
+}
+
+/// An abstract column set shared by tables. See `keel::columns`.
+#[proc_macro_attribute]
+pub fn columns(args: TokenStream, item: TokenStream) -> TokenStream {
+    table::expand_columns(args.into(), item.into()).into()
+}
+
+/// A service's list of tables, checked against its prefix. See `keel::models`.
+#[proc_macro]
+pub fn models(input: TokenStream) -> TokenStream {
+    models::expand(input.into()).into()
 }

@@ -41,6 +41,7 @@ mod app;
 mod base_enum;
 mod cli;
 pub mod config;
+mod const_text;
 mod extract;
 pub mod log;
 pub mod logging;
@@ -50,6 +51,7 @@ mod request_id;
 mod route;
 mod router;
 mod service;
+mod table;
 pub mod testing;
 pub mod time;
 
@@ -60,13 +62,14 @@ pub use app::{App, AppState, BootError, RunningServer};
 pub use base_enum::BaseEnum;
 pub use cli::routes_table;
 pub use extract::{Ctx, FromRequest, Json, PathParam, Query};
-pub use keel_macros::{BaseEnum, api, main, service, uri_router};
+pub use keel_macros::{BaseEnum, api, columns, main, models, service, table, uri_router};
 pub use log::MultLogger;
 pub use ops::HealthCheck;
 pub use request_id::{REQUEST_ID_HEADER, RequestId};
 pub use route::{Api, Endpoint, RouteDecl, Verb};
 pub use router::UriRouter;
 pub use service::{Service, ServiceInfo, check_distinct_services};
+pub use table::{ColumnSchema, ColumnType, Columns, SqlType, Table, TableSchema};
 
 /// What a service module usually needs: `use keel::prelude::*;`.
 pub mod prelude {
@@ -87,6 +90,7 @@ pub mod __private {
     pub use crate::answer::write_error;
     pub use crate::base_enum::{base_enum_schema, deserialize_base_enum};
     pub use crate::route::assert_unique_routes;
+    pub use crate::table::assert_models;
     pub use salvo;
     pub use salvo::oapi;
     pub use serde;

@@ -1,6 +1,7 @@
 //! Route declarations made by `#[keel::api]` and the compile-time conflict
 //! check run by `uri_router!`.
 
+use crate::const_text::{Message, bytes_eq};
 use salvo::handler::ArcHandler;
 use salvo::oapi::{Components, Operation};
 
@@ -143,20 +144,6 @@ const fn same_route(x: &RouteDecl, y: &RouteDecl, service_version: &str) -> bool
         && same_path_shape(x.path.as_bytes(), y.path.as_bytes())
 }
 
-const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 /// Compares two paths with every `{param}` counted as one wildcard segment.
 const fn same_path_shape(a: &[u8], b: &[u8]) -> bool {
     let (mut i, mut j) = (0, 0);
@@ -179,33 +166,11 @@ const fn same_path_shape(a: &[u8], b: &[u8]) -> bool {
 
 /// Panics (at compile time) with "`A` and `B` both declare PUT /v1.00.02/x".
 const fn conflict(x: &RouteDecl, y: &RouteDecl, service_version: &str) -> ! {
-    let mut buf = [0u8; 512];
-    let mut len = 0;
-    len = push(&mut buf, len, b"route conflict: `");
-    len = push(&mut buf, len, x.handler.as_bytes());
-    len = push(&mut buf, len, b"` and `");
-    len = push(&mut buf, len, y.handler.as_bytes());
-    len = push(&mut buf, len, b"` both declare ");
-    len = push(&mut buf, len, x.verb.as_str().as_bytes());
-    len = push(&mut buf, len, b" /v");
-    len = push(&mut buf, len, x.version_or(service_version).as_bytes());
-    len = push(&mut buf, len, x.path.as_bytes());
-    len = push(&mut buf, len, b" (path parameters match any segment, whatever their names); change the path, verb or version of one of them");
-    let (message, _) = buf.split_at(len);
-    match core::str::from_utf8(message) {
-        Ok(message) => panic!("{}", message),
-        Err(_) => panic!("route conflict in uri_router!"),
-    }
-}
-
-const fn push(buf: &mut [u8; 512], mut len: usize, bytes: &[u8]) -> usize {
-    let mut i = 0;
-    while i < bytes.len() && len < buf.len() {
-        buf[len] = bytes[i];
-        len += 1;
-        i += 1;
-    }
-    len
+    let mut msg = Message::new();
+    msg.push("route conflict: `").push(x.handler).push("` and `").push(y.handler).push("` both declare ");
+    msg.push(x.verb.as_str()).push(" /v").push(x.version_or(service_version)).push(x.path);
+    msg.push(" (path parameters match any segment, whatever their names); change the path, verb or version of one of them");
+    msg.fail()
 }
 
 #[cfg(test)]

@@ -18,3 +18,68 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
 pub fn now_rfc3339() -> String {
     rfc3339(OffsetDateTime::now_utc())
 }
+
+/// A point in time, UTC; sent and received as RFC 3339 with `Z`
+/// (`2026-11-25T10:00:00Z`), stored as a timestamp column.
+///
+/// ```
+/// let at: keel::time::DateTime = serde_json::from_str("\"2026-11-25T10:00:00+02:00\"").unwrap();
+/// assert_eq!(serde_json::to_string(&at).unwrap(), "\"2026-11-25T08:00:00Z\"");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateTime(pub OffsetDateTime);
+
+impl DateTime {
+    /// Now, UTC.
+    pub fn now() -> DateTime {
+        DateTime(OffsetDateTime::now_utc())
+    }
+}
+
+impl std::fmt::Display for DateTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&rfc3339(self.0))
+    }
+}
+
+impl serde::Serialize for DateTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&rfc3339(self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DateTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        OffsetDateTime::parse(&text, &Rfc3339).map(|at| DateTime(at.to_offset(time::UtcOffset::UTC))).map_err(
+            |err| {
+                serde::de::Error::custom(format_args!(
+                    "`{text}` is not an RFC 3339 time ({err}), e.g. `2026-11-25T10:00:00Z`"
+                ))
+            },
+        )
+    }
+}
+
+impl crate::ColumnType for DateTime {
+    const SQL_TYPE: crate::SqlType = crate::SqlType::Timestamp;
+}
+
+impl salvo::oapi::ComposeSchema for DateTime {
+    fn compose(
+        _: &mut salvo::oapi::Components,
+        _: Vec<salvo::oapi::RefOr<salvo::oapi::schema::Schema>>,
+    ) -> salvo::oapi::RefOr<salvo::oapi::schema::Schema> {
+        salvo::oapi::Object::with_type(salvo::oapi::BasicType::String)
+            .format(salvo::oapi::SchemaFormat::KnownFormat(salvo::oapi::KnownFormat::DateTime))
+            .into()
+    }
+}
+
+impl salvo::oapi::ToSchema for DateTime {
+    fn to_schema(
+        components: &mut salvo::oapi::Components,
+    ) -> salvo::oapi::RefOr<salvo::oapi::schema::Schema> {
+        <Self as salvo::oapi::ComposeSchema>::compose(components, Vec::new())
+    }
+}

@@ -10,4 +10,5 @@ fn ui() {
     cases.compile_fail("ui/router/*.rs");
     cases.compile_fail("ui/main/*.rs");
     cases.compile_fail("ui/base_enum/*.rs");
+    cases.compile_fail("ui/table/*.rs");
 }

@@ -20,3 +20,25 @@ fn a_clash_is_reported_naming_both_services() {
         keel::check_distinct_services(&[manage_system::SysConf::INFO, twin]).expect_err("same id and port");
     assert!(err.contains("manage_system") && err.contains("twin") && err.contains("id 1"), "{err}");
 }
+
+#[test]
+fn manage_system_lists_its_tables_with_their_schemas() {
+    let models = manage_system::db_model::models();
+    let names: Vec<&str> = models.iter().map(|t| t.name).collect();
+    assert_eq!(names, ["sys_account", "sys_records_login"]);
+    let account = &models[0];
+    let columns: Vec<&str> = account.columns.iter().map(|c| c.name).collect();
+    assert_eq!(
+        columns,
+        ["id", "username", "display_name", "password_hash", "status", "created_at", "updated_at"]
+    );
+    let username = &account.columns[1];
+    assert!(username.unique && !username.nullable && username.len == Some(32));
+    assert_eq!(username.sql_type, keel::SqlType::Text);
+    let status = &account.columns[4];
+    assert_eq!((status.sql_type, status.default), (keel::SqlType::SmallInt, Some("1")));
+    assert!(account.columns[0].primary && account.columns[0].nullable);
+    assert_eq!(account.columns[5].sql_type, keel::SqlType::Timestamp);
+    use keel::Table;
+    assert_eq!(manage_system::db_model::main::Account::row_key(42), "sys_account:42");
+}

@@ -8,9 +8,11 @@
 mod binary;
 mod ident;
 mod path;
+mod table;
 mod version;
 
 pub(crate) use binary::check_binary_name;
 pub(crate) use ident::{check_name_part, check_service_name};
 pub(crate) use path::{ApiPath, check_api_path};
+pub(crate) use table::{MAX_TABLE_NAME, check_table_name, snake_case};
 pub(crate) use version::check_version;

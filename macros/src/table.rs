@@ -1,0 +1,305 @@
+//! `#[keel::table(prefix = "sys", kind = "records", name = "login")]` on a
+//! struct: a table named by the seed's rule (`sys_records_login`), its cache
+//! key, and a schema description of its columns; and `#[keel::columns]`, an
+//! abstract column set (seed: abstract models in `common/model_db`) that
+//! tables include with `#[column(flatten)]`.
+//!
+//! The prefix is compared with the owning service's in `keel::models!`,
+//! where both are known.
+
+use crate::attr::AttrArgs;
+use crate::ctxt::Ctxt;
+use crate::rules::{check_name_part, check_table_name, snake_case};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::{Fields, ItemStruct, LitInt, LitStr};
+
+const TABLE_KEYS: &[&str] = &["prefix", "kind", "name"];
+const COLUMN_KEYS: &[&str] = &["primary", "unique", "index", "len", "default", "renamed_from", "flatten"];
+
+struct Column {
+    field: syn::Ident,
+    ty: syn::Type,
+    name: String,
+    primary: bool,
+    unique: bool,
+    index: bool,
+    len: Option<LitInt>,
+    default: Option<LitStr>,
+    renamed_from: Option<LitStr>,
+    flatten: bool,
+}
+
+struct TableName {
+    full: String,
+    prefix: String,
+}
+
+/// `#[keel::table(..)]`.
+pub(crate) fn expand_table(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut ctxt = Ctxt::default();
+    let Some(mut item) = parse_struct(&mut ctxt, item.clone(), "table") else {
+        return ctxt.into_tokens_with(item);
+    };
+    let attr = AttrArgs::parse(&mut ctxt, "table", args, TABLE_KEYS);
+    let prefix = attr.string(&mut ctxt, "prefix");
+    if prefix.is_none() && !ctxt.has_errors() {
+        ctxt.syn_error(syn::Error::new(
+            Span::call_site(),
+            "#[table] needs `prefix`, the owning service's, e.g. `prefix = \"sys\"`; a column set shared by services is a #[keel::columns] struct instead",
+        ));
+    }
+    let kind = attr.string(&mut ctxt, "kind");
+    let name = attr.string(&mut ctxt, "name");
+    let table =
+        prefix.as_ref().and_then(|prefix| table_name(&mut ctxt, &item, prefix, kind.as_ref(), name.as_ref()));
+    let columns = parse_columns(&mut ctxt, &mut item);
+    let primary: Vec<&Column> = columns.iter().filter(|c| c.primary).collect();
+    match primary.as_slice() {
+        [] if !columns.iter().any(|c| c.flatten) => ctxt.error_spanned_by(
+            &item.ident,
+            format!("table `{}` has no primary key: mark its id field `#[column(primary)]`", item.ident),
+        ),
+        [_, second, ..] => ctxt.error_spanned_by(
+            &second.field,
+            "a table has one primary key column; keep `primary` on one field and make the others `unique`",
+        ),
+        _ => {}
+    }
+    let code = match (&table, ctxt.has_errors()) {
+        (Some(table), false) => generate_table(&item, table, &columns),
+        _ => quote!(#item),
+    };
+    ctxt.into_tokens_with(code)
+}
+
+/// `#[keel::columns]`.
+pub(crate) fn expand_columns(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut ctxt = Ctxt::default();
+    if !args.is_empty() {
+        ctxt.error_spanned_by(
+            &args,
+            "#[keel::columns] takes no arguments: a column set has no table and no prefix of its own",
+        );
+    }
+    let Some(mut item) = parse_struct(&mut ctxt, item.clone(), "columns") else {
+        return ctxt.into_tokens_with(item);
+    };
+    let columns = parse_columns(&mut ctxt, &mut item);
+    let code = if ctxt.has_errors() {
+        quote!(#item)
+    } else {
+        let ident = &item.ident;
+        let list = column_list(&columns);
+        quote! {
+            #item
+            #[automatically_derived]
+            impl ::keel::Columns for #ident {
+                fn columns() -> ::std::vec::Vec<::keel::ColumnSchema> {
+                    #list
+                }
+            }
+        }
+    };
+    ctxt.into_tokens_with(code)
+}
+
+fn parse_struct(ctxt: &mut Ctxt, item: TokenStream, macro_name: &str) -> Option<ItemStruct> {
+    match syn::parse2::<ItemStruct>(item.clone()) {
+        Ok(item) if matches!(item.fields, Fields::Named(_)) && item.generics.params.is_empty() => Some(item),
+        Ok(item) => {
+            ctxt.error_spanned_by(
+                &item.ident,
+                format!("#[keel::{macro_name}] goes on a non-generic struct with named fields"),
+            );
+            None
+        }
+        Err(_) => {
+            ctxt.error_spanned_by(item, format!("#[keel::{macro_name}] goes on a struct"));
+            None
+        }
+    }
+}
+
+fn table_name(
+    ctxt: &mut Ctxt,
+    item: &ItemStruct,
+    prefix: &LitStr,
+    kind: Option<&LitStr>,
+    name: Option<&LitStr>,
+) -> Option<TableName> {
+    let prefix_value = prefix.value();
+    if let Err(msg) = check_name_part("table prefix", &prefix_value) {
+        ctxt.error_spanned_by(prefix, msg);
+        return None;
+    }
+    let kind_value = kind.map(LitStr::value);
+    if let (Some(kind), Some(value)) = (kind, &kind_value)
+        && let Err(msg) = check_name_part("table kind", value)
+    {
+        ctxt.error_spanned_by(kind, msg);
+        return None;
+    }
+    let name_value = name.map_or_else(|| snake_case(&item.ident.to_string()), LitStr::value);
+    match check_table_name(&prefix_value, kind_value.as_deref(), &name_value) {
+        Ok(full) => Some(TableName { full, prefix: prefix_value }),
+        Err(msg) => {
+            // Blame `name = "…"` when given, else the struct's name it came from.
+            match name {
+                Some(lit) => ctxt.error_spanned_by(lit, msg),
+                None => ctxt.error_spanned_by(
+                    &item.ident,
+                    format!("{msg} (from the struct's name; or set `name = \"…\"`)"),
+                ),
+            }
+            None
+        }
+    }
+}
+
+/// Reads and strips the `#[column(..)]` attributes (an attribute macro has
+/// no inert helpers: left in place they would not compile).
+fn parse_columns(ctxt: &mut Ctxt, item: &mut ItemStruct) -> Vec<Column> {
+    let mut columns = Vec::new();
+    let Fields::Named(fields) = &mut item.fields else { return columns };
+    for field in &mut fields.named {
+        let Some(ident) = field.ident.clone() else { continue };
+        let mut flags = AttrArgs::empty();
+        let mut seen = false;
+        let mut kept = Vec::new();
+        for attr in std::mem::take(&mut field.attrs) {
+            if !attr.path().is_ident("column") {
+                kept.push(attr);
+                continue;
+            }
+            if seen {
+                ctxt.error_spanned_by(
+                    &attr,
+                    "one #[column(..)] per field: put every key in the same attribute",
+                );
+                continue;
+            }
+            seen = true;
+            match attr.meta.require_list() {
+                Ok(list) => flags = AttrArgs::parse(ctxt, "column", list.tokens.clone(), COLUMN_KEYS),
+                Err(err) => ctxt.syn_error(err),
+            }
+        }
+        let flatten = flags.flag(ctxt, "flatten").is_some();
+        if flatten {
+            // The set's columns sit beside the table's own in rows.
+            kept.push(syn::parse_quote!(#[serde(flatten)]));
+        }
+        field.attrs = kept;
+        let name = ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+        let valid = name.split('_').all(|p| {
+            let mut b = p.bytes();
+            matches!(b.next(), Some(b'a'..=b'z')) && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+        if !flatten && (!valid || name.len() > crate::rules::MAX_TABLE_NAME) {
+            ctxt.error_spanned_by(
+                &ident,
+                format!("column `{name}` breaks the naming rule: lower-case `[a-z][a-z0-9]*` parts joined by single `_`, at most 63 characters"),
+            );
+        }
+        let renamed_from = flags.string(ctxt, "renamed_from");
+        if let Some(old) = &renamed_from
+            && old.value() == name
+        {
+            ctxt.error_spanned_by(
+                old,
+                format!("`renamed_from` names the column's old name; `{name}` is its current one"),
+            );
+        }
+        columns.push(Column {
+            field: ident,
+            ty: field.ty.clone(),
+            name,
+            primary: flags.flag(ctxt, "primary").is_some(),
+            unique: flags.flag(ctxt, "unique").is_some(),
+            index: flags.flag(ctxt, "index").is_some(),
+            len: flags.int(ctxt, "len"),
+            default: flags.string(ctxt, "default"),
+            renamed_from,
+            flatten,
+        });
+    }
+    columns
+}
+
+fn column_list(columns: &[Column]) -> TokenStream {
+    let pushes = columns.iter().map(|c| {
+        let ty = &c.ty;
+        if c.flatten {
+            return quote! { columns.extend(<#ty as ::keel::Columns>::columns()); };
+        }
+        let name = &c.name;
+        let (primary, unique, index) = (c.primary, c.unique, c.index);
+        let len = opt(c.len.as_ref());
+        let default = opt(c.default.as_ref());
+        let renamed_from = opt(c.renamed_from.as_ref());
+        let sql_type = quote::quote_spanned! {ty.span_of()=> <#ty as ::keel::ColumnType>::SQL_TYPE };
+        let nullable = quote::quote_spanned! {ty.span_of()=> <#ty as ::keel::ColumnType>::NULLABLE };
+        quote! {
+            columns.push(::keel::ColumnSchema {
+                name: #name,
+                sql_type: #sql_type,
+                nullable: #nullable,
+                primary: #primary,
+                unique: #unique,
+                index: #index,
+                len: #len,
+                default: #default,
+                renamed_from: #renamed_from,
+            });
+        }
+    });
+    quote! {
+        let mut columns = ::std::vec::Vec::new();
+        #(#pushes)*
+        columns
+    }
+}
+
+trait SpanOf {
+    fn span_of(&self) -> Span;
+}
+
+impl<T: ToTokens> SpanOf for T {
+    fn span_of(&self) -> Span {
+        syn::spanned::Spanned::span(self)
+    }
+}
+
+fn opt<T: ToTokens>(value: Option<&T>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn generate_table(item: &ItemStruct, table: &TableName, columns: &[Column]) -> TokenStream {
+    let ident = &item.ident;
+    let (full, prefix) = (&table.full, &table.prefix);
+    let primary = columns.iter().find(|c| c.primary).map_or_else(String::new, |c| c.name.clone());
+    let list = column_list(columns);
+    let doc = format!("Table `{full}` (`#[keel::table]`).");
+    quote! {
+        #[doc = #doc]
+        #item
+        #[automatically_derived]
+        impl ::keel::Columns for #ident {
+            fn columns() -> ::std::vec::Vec<::keel::ColumnSchema> {
+                #list
+            }
+        }
+        #[automatically_derived]
+        impl ::keel::Table for #ident {
+            const TABLE: &'static str = #full;
+            const PREFIX: &'static str = #prefix;
+            const CACHE_KEY: &'static str = #full;
+            const PRIMARY_KEY: &'static str = #primary;
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Tables and their schema descriptions, declared with `#[keel::table]`,
+//! `#[keel::columns]` and listed per service with `keel::models!`.
+//!
+//! ```
+//! use keel::{Columns, Table};
+//!
+//! /// Columns every table shares (seed: an abstract model in common/model_db).
+//! #[keel::columns]
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! pub struct Stamps {
+//!     pub created_at: Option<i64>,
+//!     pub updated_at: Option<i64>,
+//! }
+//!
+//! #[keel::table(prefix = "sys", kind = "records")]
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! pub struct Login {
+//!     #[column(primary)]
+//!     pub id: Option<i64>,
+//!     #[column(index)]
+//!     pub account_id: i64,
+//!     #[column(len = 64)]
+//!     pub ip: String,
+//!     #[column(flatten)]
+//!     pub stamps: Stamps,
+//! }
+//!
+//! assert_eq!(Login::TABLE, "sys_records_login");
+//! assert_eq!(Login::CACHE_KEY, "sys_records_login");
+//! assert_eq!(Login::row_key(42), "sys_records_login:42");
+//! let names: Vec<_> = Login::schema().columns.iter().map(|c| c.name).collect();
+//! assert_eq!(names, ["id", "account_id", "ip", "created_at", "updated_at"]);
+//! ```
+
+use std::fmt::Display;
+
+/// The SQL type class of a column; each dialect renders its own spelling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SqlType {
+    /// `BOOLEAN`.
+    Bool,
+    /// 16-bit integer.
+    SmallInt,
+    /// 32-bit integer.
+    Integer,
+    /// 64-bit integer.
+    BigInt,
+    /// 32-bit float.
+    Float,
+    /// 64-bit float.
+    Double,
+    /// Text; `VARCHAR(len)` when the column has a `len`.
+    Text,
+    /// Bytes.
+    Blob,
+    /// A UTC timestamp.
+    Timestamp,
+}
+
+/// A Rust type's column type. Implemented for the primitive types, `String`,
+/// `Option<T>` (nullable) and every `#[derive(BaseEnum)]` (an integer).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a table column",
+    note = "columns are integers, floats, bool, String, Vec<u8>, BaseEnum types or Option of those; a column set goes in with `#[column(flatten)]`"
+)]
+pub trait ColumnType {
+    /// The SQL type class.
+    const SQL_TYPE: SqlType;
+    /// Whether NULL is allowed.
+    const NULLABLE: bool = false;
+}
+
+macro_rules! column_types {
+    ($($ty:ty => $sql:ident),* $(,)?) => {
+        $(impl ColumnType for $ty { const SQL_TYPE: SqlType = SqlType::$sql; })*
+    };
+}
+
+column_types! {
+    bool => Bool, i8 => SmallInt, i16 => SmallInt, u8 => SmallInt, i32 => Integer, u16 => Integer,
+    i64 => BigInt, u32 => BigInt, u64 => BigInt, f32 => Float, f64 => Double, String => Text,
+    Vec<u8> => Blob,
+}
+
+impl<T: ColumnType> ColumnType for Option<T> {
+    const SQL_TYPE: SqlType = T::SQL_TYPE;
+    const NULLABLE: bool = true;
+}
+
+/// One column, as the migrations see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnSchema {
+    /// Column name (the field's).
+    pub name: &'static str,
+    /// SQL type class.
+    pub sql_type: SqlType,
+    /// NULL allowed (an `Option` field).
+    pub nullable: bool,
+    /// The primary key.
+    pub primary: bool,
+    /// A unique index on this column.
+    pub unique: bool,
+    /// A plain index on this column.
+    pub index: bool,
+    /// Maximum length (`VARCHAR(len)`).
+    pub len: Option<u32>,
+    /// Default value, as SQL text.
+    pub default: Option<&'static str>,
+    /// The column's previous name: a declared rename, never a guessed one.
+    pub renamed_from: Option<&'static str>,
+}
+
+/// A table, as the migrations see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSchema {
+    /// Table name.
+    pub name: &'static str,
+    /// Columns, in declaration order (column sets where they are flattened).
+    pub columns: Vec<ColumnSchema>,
+}
+
+/// A struct whose fields are columns: a table or an abstract column set.
+pub trait Columns {
+    /// The columns, in declaration order.
+    fn columns() -> Vec<ColumnSchema>;
+}
+
+/// A table declared with `#[keel::table]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a keel table",
+    note = "declare it with `#[keel::table(prefix = \"…\")]`"
+)]
+pub trait Table: Columns {
+    /// `<prefix>_<kind>_<name>`.
+    const TABLE: &'static str;
+    /// The owning service's prefix.
+    const PREFIX: &'static str;
+    /// The cache key of the table: its name (seed rule 12).
+    const CACHE_KEY: &'static str;
+    /// The primary key column.
+    const PRIMARY_KEY: &'static str;
+
+    /// The cache key of one row: `sys_account:42`.
+    fn row_key(primary_key: impl Display) -> String {
+        format!("{}:{primary_key}", Self::CACHE_KEY)
+    }
+
+    /// The schema description.
+    fn schema() -> TableSchema {
+        TableSchema { name: Self::TABLE, columns: Self::columns() }
+    }
+}
+
+/// Fails const evaluation when a listed table's prefix differs from the
+/// service's, or two tables share a name. Used by `keel::models!`.
+#[doc(hidden)]
+pub const fn assert_models(service_prefix: &str, tables: &[(&str, &str)]) {
+    use crate::const_text::{Message, bytes_eq};
+    let mut i = 0;
+    while i < tables.len() {
+        let (prefix, name) = tables[i];
+        if !bytes_eq(prefix.as_bytes(), service_prefix.as_bytes()) {
+            let mut msg = Message::new();
+            msg.push("table `").push(name).push("`: table prefix `").push(prefix);
+            msg.push("` does not match service prefix `").push(service_prefix);
+            msg.push("`; write `#[keel::table(prefix = \"").push(service_prefix).push("\")]`");
+            msg.fail();
+        }
+        let mut j = i + 1;
+        while j < tables.len() {
+            if bytes_eq(name.as_bytes(), tables[j].1.as_bytes()) {
+                let mut msg = Message::new();
+                msg.push("two models of keel::models! are table `").push(name);
+                msg.push("`: give one another `name = \"…\"` or `kind = \"…\"`");
+                msg.fail();
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+}
