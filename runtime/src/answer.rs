@@ -153,6 +153,12 @@ impl ApiError {
         ApiError { source: Some(source.into()), ..ApiError::new(ErrorCode::Internal) }
     }
 
+    /// Keeps `source` as the internal cause: logged, never answered.
+    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
     /// The business code.
     pub fn code(&self) -> ErrorCode {
         self.code

@@ -28,6 +28,8 @@ pub struct AppState {
     pub service: ServiceInfo,
     /// The deployment settings it booted with.
     pub config: Config,
+    /// The `default` database, when the service has tables.
+    pub db: Option<crate::db::Db>,
 }
 
 /// A service ready to boot.
@@ -50,19 +52,62 @@ pub struct App {
     hoops: Vec<ArcHandler>,
     config: Config,
     health: Vec<HealthCheck>,
+    home: std::path::PathBuf,
+    models: Option<fn() -> Vec<crate::TableSchema>>,
+    db: Option<crate::db::Db>,
+    on_start: Vec<BootHook>,
 }
+
+/// Work done once at boot with the database ready (e.g. the first account).
+pub(crate) type BootHook =
+    Box<dyn FnOnce(Arc<AppState>) -> futures_util::future::BoxFuture<'static, Result<(), String>> + Send>;
 
 impl App {
     /// An app serving `router` on the embedded default configuration; every
     /// answer, including 404/405 and panics, comes back in the envelope.
     pub fn new(router: UriRouter) -> Self {
-        App { router, hoops: Vec::new(), config: Config::default(), health: Vec::new() }
+        App {
+            router,
+            hoops: Vec::new(),
+            config: Config::default(),
+            health: Vec::new(),
+            home: std::path::PathBuf::from("."),
+            models: None,
+            db: None,
+            on_start: Vec::new(),
+        }
     }
 
     /// Uses `config` instead of the embedded defaults (`run` loads it from
     /// the config files and the environment).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// The project root that relative paths (`data/`, `logs/`) start from;
+    /// `run` takes it from `--home` / `KEEL_HOME`.
+    pub fn home(mut self, home: impl Into<std::path::PathBuf>) -> Self {
+        self.home = home.into();
+        self
+    }
+
+    /// The service's tables (`keel::models!`): the `default` database is
+    /// connected at boot — `database.default`, else an embedded SQLite file
+    /// `data/<service>.db` — and missing tables are created.
+    pub fn models(mut self, models: fn() -> Vec<crate::TableSchema>) -> Self {
+        self.models = Some(models);
+        self
+    }
+
+    /// Runs `hook` once at boot, after the database is ready and before
+    /// serving; an error stops boot with its message.
+    pub fn on_start<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: FnOnce(Arc<AppState>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.on_start.push(Box::new(move |state| Box::pin(hook(state))));
         self
     }
 
@@ -94,7 +139,7 @@ impl App {
     /// envelopes, access line) around the versioned routes and the
     /// operational ones (`/health`, `/openapi.json`, `/docs`).
     pub fn salvo_service(&self) -> salvo::Service {
-        let state = Arc::new(AppState { service: self.router.service(), config: self.config.clone() });
+        let state = self.state();
         let mut routes = self.router.salvo_router();
         for hoop in &self.hoops {
             routes = routes.hoop(hoop.clone());
@@ -103,6 +148,34 @@ impl App {
         // The frame is a Service hoop: Router hoops do not run when no route
         // matches, and 404/405 must get an envelope and an access line too.
         salvo::Service::new(root).hoop(Frame { state })
+    }
+
+    fn state(&self) -> Arc<AppState> {
+        Arc::new(AppState {
+            service: self.router.service(),
+            config: self.config.clone(),
+            db: self.db.clone(),
+        })
+    }
+
+    /// Connects the default database and creates missing tables, when the
+    /// service has models.
+    async fn connect_database(&mut self) -> Result<(), BootError> {
+        let Some(models) = self.models else { return Ok(()) };
+        let info = self.service_info();
+        let embedded = crate::config::BackendEntry::Url(format!("sqlite://data/{}.db", info.name));
+        let entry = self.config.database.get("default").unwrap_or(&embedded).clone();
+        let db = crate::db::Db::connect("default", &entry, &self.home)
+            .await
+            .map_err(|err| BootError(err.to_string()))?;
+        db.create_missing(&models()).await.map_err(|err| BootError(format!("creating tables: {err}")))?;
+        let probe = db.clone();
+        self.health.push(HealthCheck::new("database", move || {
+            let db = probe.clone();
+            async move { db.ping().await.map_err(|err| err.to_string()) }
+        }));
+        self.db = Some(db);
+        Ok(())
     }
 
     /// Parses the command line and runs the command: `serve` (default),
@@ -157,6 +230,7 @@ impl App {
             }
         };
         self.config = config;
+        self.home = sources.home.clone();
         let running = match self.bind(&format!("{bind}:{port}")).await {
             Ok(running) => running,
             Err(err) => {
@@ -178,8 +252,14 @@ impl App {
         ExitCode::SUCCESS
     }
 
-    /// Binds `addr` (port 0 picks a free one) and serves in the background.
-    pub async fn bind(self, addr: &str) -> Result<RunningServer, BootError> {
+    /// Connects the database, runs the boot hooks, binds `addr` (port 0
+    /// picks a free one) and serves in the background.
+    pub async fn bind(mut self, addr: &str) -> Result<RunningServer, BootError> {
+        self.connect_database().await?;
+        let hooks = std::mem::take(&mut self.on_start);
+        for hook in hooks {
+            hook(self.state()).await.map_err(BootError)?;
+        }
         let acceptor = TcpListener::new(addr.to_owned())
             .try_bind()
             .await

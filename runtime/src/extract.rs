@@ -56,6 +56,14 @@ impl Ctx {
     pub fn state(&self) -> &AppState {
         &self.state
     }
+
+    /// The `default` database; 503 when the service has none.
+    pub fn db(&self) -> Result<&crate::db::Db, ApiError> {
+        self.state
+            .db
+            .as_ref()
+            .ok_or_else(|| ApiError::new(ErrorCode::Unavailable).msg("no database configured"))
+    }
 }
 
 impl FromRequest for Ctx {
@@ -213,4 +221,41 @@ mod tests {
         let err = field_error("items[2].qty", "invalid type: string \"x\", expected u32");
         assert_eq!(err.field_errors()[0].field, "items[2].qty");
     }
+}
+
+/// Who is calling: the socket peer's IP and the `User-Agent` header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The peer's IP address (proxies come with the auth issue).
+    pub ip: String,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<String>,
+}
+
+impl FromRequest for ClientInfo {
+    async fn from_request(req: &mut Request, _depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
+        let ip = req
+            .remote_addr()
+            .as_ipv4()
+            .map(|a| a.ip().to_string())
+            .or_else(|| req.remote_addr().as_ipv6().map(|a| a.ip().to_string()))
+            .unwrap_or_default();
+        let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(ClientInfo { ip, user_agent })
+    }
+}
+
+/// Checks `page` (from 1, default 1) and `size` (1 to 100, default 20), the
+/// bounds of every list; out of bounds is a 400 naming the field.
+pub fn page_bounds(page: Option<u64>, size: Option<u64>) -> Result<(u64, u64), ApiError> {
+    let page = page.unwrap_or(1);
+    let size = size.unwrap_or(20);
+    let mut errors = Vec::new();
+    if page == 0 {
+        errors.push(FieldError::new("page", "page starts at 1"));
+    }
+    if !(1..=100).contains(&size) {
+        errors.push(FieldError::new("size", format!("size must be between 1 and 100, got {size}")));
+    }
+    if errors.is_empty() { Ok((page, size)) } else { Err(ApiError::validation(errors).msg("bad page")) }
 }

@@ -42,6 +42,7 @@ mod base_enum;
 mod cli;
 pub mod config;
 mod const_text;
+pub mod db;
 mod extract;
 pub mod log;
 pub mod logging;
@@ -61,7 +62,7 @@ pub use answer::{
 pub use app::{App, AppState, BootError, RunningServer};
 pub use base_enum::BaseEnum;
 pub use cli::routes_table;
-pub use extract::{Ctx, FromRequest, Json, PathParam, Query};
+pub use extract::{ClientInfo, Ctx, FromRequest, Json, PathParam, Query, page_bounds};
 pub use keel_macros::{BaseEnum, api, columns, main, models, service, table, uri_router};
 pub use log::MultLogger;
 pub use ops::HealthCheck;
@@ -77,8 +78,8 @@ pub mod prelude {
     /// `salvo` into scope so services need not depend on salvo themselves.
     pub use crate::__private::salvo;
     pub use crate::{
-        Answer, ApiError, ApiResult, BaseEnum, Ctx, ErrorCode, FieldError, Json, Page, PathParam, Query,
-        answer_json, answer_page,
+        Answer, ApiError, ApiResult, BaseEnum, ClientInfo, Ctx, ErrorCode, FieldError, Json, Page, PathParam,
+        Query, answer_json, answer_page, page_bounds,
     };
     pub use salvo::oapi::ToSchema;
     pub use serde::{Deserialize, Serialize};

@@ -1,3 +1,5 @@
 //! Handlers (seed: `interface/`), listed in [`crate::uri_router`].
 
+pub mod account;
+pub mod login;
 pub mod test;

@@ -2,6 +2,15 @@
 //! Two handlers on the same verb + version + path stop the build.
 
 use crate::SysConf;
+use crate::interface::account::{AccountHandler, AccountItemHandler};
+use crate::interface::login::{LoginRecordHandler, login};
 use crate::interface::test::TestHandler;
 
-keel::uri_router!(SysConf => TestHandler);
+keel::uri_router!(SysConf => TestHandler, login, AccountHandler, AccountItemHandler, LoginRecordHandler);
+
+/// The service ready to boot: routes, tables and the first-account step.
+pub fn app() -> keel::App {
+    keel::App::new(uri_router())
+        .models(crate::db_model::models)
+        .on_start(crate::api_base::ensure_first_account)
+}

@@ -23,6 +23,7 @@ pub struct Login {
     pub user_agent: Option<String>,
     /// Whether the password matched.
     #[column(index)]
+    #[serde(deserialize_with = "keel::db::bool_column")]
     pub success: bool,
     /// When, UTC.
     pub created_at: Option<keel::time::DateTime>,

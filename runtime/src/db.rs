@@ -1,0 +1,504 @@
+//! Databases through rbatis: one pool per named database, the driver chosen
+//! by the URL's scheme (`mysql://`, `postgres://`, `sqlite://`), table
+//! creation from schema descriptions, and row helpers over `#[keel::table]`
+//! types. All SQL is parameterized (`?`, which rbdc-pg turns into `$n`).
+
+use crate::answer::{ApiError, ErrorCode};
+use crate::config::BackendEntry;
+use crate::table::{ColumnSchema, SqlType, Table, TableSchema};
+use rbatis::RBatis;
+use rbs::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Which SQL dialect a database speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// MySQL and MariaDB (≥ 10.5 for `RETURNING`).
+    MySql,
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite (bundled).
+    Sqlite,
+}
+
+/// A database error, classified for the answer: 409 for a taken unique
+/// key, 503 when the database cannot be reached, 500 otherwise. The driver's
+/// text goes to the logs only.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A unique key is taken.
+    #[error("unique key taken: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or refuses work.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else (a bug, a schema mismatch).
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl DbError {
+    /// Classifies a driver's message. rbatis errors are strings, so each
+    /// driver's wording is matched (tested on all three).
+    pub fn classify(message: String) -> DbError {
+        let lower = message.to_ascii_lowercase();
+        const CONFLICT: [&str; 3] = [
+            "duplicate entry",            // MySQL / MariaDB 1062
+            "violates unique constraint", // PostgreSQL 23505
+            "unique constraint failed",   // SQLite
+        ];
+        const UNAVAILABLE: [&str; 15] = [
+            "connection refused",
+            "connection reset",
+            "broken pipe",
+            "timed out",
+            "timeout",
+            "pool",
+            "no route to host",
+            "connection closed",
+            "unexpected eof",
+            "database is locked",
+            "unable to open database",
+            "readonly database",
+            "disk i/o error",
+            "shutting down",
+            "server has gone away",
+        ];
+        if CONFLICT.iter().any(|m| lower.contains(m)) {
+            DbError::Conflict(message)
+        } else if UNAVAILABLE.iter().any(|m| lower.contains(m)) || lower.contains("io error") {
+            DbError::Unavailable(message)
+        } else {
+            DbError::Other(message)
+        }
+    }
+}
+
+impl From<rbatis::Error> for DbError {
+    fn from(err: rbatis::Error) -> Self {
+        DbError::classify(err.to_string())
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match &err {
+            DbError::Conflict(_) => ApiError::new(ErrorCode::Conflict).msg("already exists").with_source(err),
+            DbError::Unavailable(_) => {
+                ApiError::new(ErrorCode::Unavailable).msg("database unavailable").with_source(err)
+            }
+            DbError::Other(_) => ApiError::internal(err),
+        }
+    }
+}
+
+/// One named database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    name: String,
+    dialect: Dialect,
+    rb: RBatis,
+}
+
+/// Default pool size when the configuration names none.
+const DEFAULT_POOL: u64 = 16;
+
+impl Db {
+    /// Connects `entry` (URL or table form), retrying with backoff until
+    /// `connect_timeout` (10 s by default) has passed. A relative SQLite
+    /// path is taken from `home`, and its folder is created.
+    pub async fn connect(name: &str, entry: &BackendEntry, home: &Path) -> Result<Db, DbError> {
+        let url = entry.url();
+        let (pool_size, timeout) = match entry {
+            BackendEntry::Table(t) => (t.pool_size.map(u64::from), t.connect_timeout),
+            BackendEntry::Url(_) => (None, None),
+        };
+        let rb = RBatis::new();
+        let (dialect, init) = if let Some(path) = url.strip_prefix("sqlite://") {
+            let path =
+                if path.starts_with('/') || path.starts_with(':') { path.into() } else { home.join(path) };
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DbError::Unavailable(format!(
+                        "cannot create {} for database `{name}`: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+            let url = format!("sqlite://{}", path.display());
+            (Dialect::Sqlite, rb.init(rbdc_sqlite::SqliteDriver {}, &url))
+        } else if url.starts_with("mysql://") {
+            (Dialect::MySql, rb.init(rbdc_mysql::MysqlDriver {}, url))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Dialect::Postgres, rb.init(rbdc_pg::PgDriver {}, url))
+        } else {
+            return Err(DbError::Other(format!(
+                "database `{name}`: URL `{}` has no known scheme; use mysql://, postgres:// or sqlite://",
+                redact(url)
+            )));
+        };
+        init.map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
+        // SQLite runs one OS thread per pooled connection (DESIGN §10), and
+        // one writer at a time anyway.
+        let default_pool = if dialect == Dialect::Sqlite { 4 } else { DEFAULT_POOL };
+        if let Ok(pool) = rb.get_pool() {
+            pool.set_max_open_conns(pool_size.unwrap_or(default_pool)).await;
+            pool.set_timeout(Some(Duration::from_secs(5))).await;
+        }
+        let db = Db { name: name.to_owned(), dialect, rb };
+        let deadline = Instant::now() + Duration::from_secs(timeout.unwrap_or(10));
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match db.ping().await {
+                Ok(()) => return Ok(db),
+                Err(err) if Instant::now() + wait < deadline => {
+                    log::warn!(target: crate::log::FAILED, "database `{name}` not reachable yet ({err}); retrying in {wait:?}");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                }
+                Err(err) => {
+                    return Err(DbError::Unavailable(format!(
+                        "database `{name}` at {} unreachable: {err}",
+                        redact(url)
+                    )));
+                }
+            }
+        }
+    }
+
+    /// The database's name in the configuration.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The rbatis handle, for queries keel has no helper for.
+    pub fn rbatis(&self) -> &RBatis {
+        &self.rb
+    }
+
+    /// One round trip.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.rb.exec("SELECT 1", vec![]).await?;
+        Ok(())
+    }
+
+    /// Creates missing tables and indexes (until migrations own this).
+    pub async fn create_missing(&self, tables: &[TableSchema]) -> Result<(), DbError> {
+        for table in tables {
+            for statement in create_table_sql(self.dialect, table) {
+                self.rb.exec(&statement, vec![]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts `row`; returns its primary key: `RETURNING` on PostgreSQL
+    /// (rbdc-pg gives no last insert id) and SQLite, the driver's last
+    /// insert id on MySQL (rbdc-mysql yields no rows for `INSERT … RETURNING`).
+    pub async fn insert<T: Table + Serialize>(&self, row: &T) -> Result<i64, DbError> {
+        let (columns, args) = column_values::<T>(row, true)?;
+        let marks = vec!["?"; columns.len()].join(", ");
+        let sql = format!("INSERT INTO {} ({}) VALUES ({marks})", T::TABLE, columns.join(", "));
+        let id = if self.dialect == Dialect::MySql {
+            value_i64(&self.rb.exec(&sql, args).await?.last_insert_id)
+        } else {
+            let sql = format!("{sql} RETURNING {}", T::PRIMARY_KEY);
+            let rows: Vec<Value> = self.rb.exec_decode(&sql, args).await?;
+            rows.first().and_then(first_i64)
+        };
+        id.ok_or_else(|| DbError::Other(format!("insert into {} returned no id", T::TABLE)))
+    }
+
+    /// The row with primary key `id`.
+    pub async fn get<T: Table + DeserializeOwned>(&self, id: i64) -> Result<Option<T>, DbError> {
+        let sql = format!("SELECT * FROM {} WHERE {} = ?", T::TABLE, T::PRIMARY_KEY);
+        // exec_decode::<Option<T>> fails in rbatis 4.9.8 (DESIGN §10).
+        let mut rows: Vec<T> = self.rb.exec_decode(&sql, vec![Value::I64(id)]).await?;
+        Ok(if rows.is_empty() { None } else { Some(rows.swap_remove(0)) })
+    }
+
+    /// Writes every column of `row` but the primary key to row `id`;
+    /// returns the rows changed (0: no such row).
+    pub async fn update<T: Table + Serialize>(&self, id: i64, row: &T) -> Result<u64, DbError> {
+        let (columns, mut args) = column_values::<T>(row, true)?;
+        let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
+        let sql = format!("UPDATE {} SET {} WHERE {} = ?", T::TABLE, sets.join(", "), T::PRIMARY_KEY);
+        args.push(Value::I64(id));
+        Ok(self.rb.exec(&sql, args).await?.rows_affected)
+    }
+
+    /// Deletes row `id`; returns the rows removed.
+    pub async fn delete<T: Table>(&self, id: i64) -> Result<u64, DbError> {
+        let sql = format!("DELETE FROM {} WHERE {} = ?", T::TABLE, T::PRIMARY_KEY);
+        Ok(self.rb.exec(&sql, vec![Value::I64(id)]).await?.rows_affected)
+    }
+
+    /// Rows matching `filter`, newest primary key first.
+    pub async fn select<T: Table + DeserializeOwned>(&self, filter: &Filter) -> Result<Vec<T>, DbError> {
+        let sql =
+            format!("SELECT * FROM {}{} ORDER BY {} DESC", T::TABLE, filter.where_sql(), T::PRIMARY_KEY);
+        Ok(self.rb.exec_decode(&sql, filter.args.clone()).await?)
+    }
+
+    /// One page of rows matching `filter` and the total count — what
+    /// `answer_page` needs.
+    pub async fn page<T: Table + DeserializeOwned>(
+        &self,
+        filter: &Filter,
+        page: u64,
+        size: u64,
+    ) -> Result<(Vec<T>, u64), DbError> {
+        let where_sql = filter.where_sql();
+        let count_sql = format!("SELECT COUNT(*) AS total FROM {}{where_sql}", T::TABLE);
+        let counted: Vec<Value> = self.rb.exec_decode(&count_sql, filter.args.clone()).await?;
+        let total = counted.first().and_then(first_i64).unwrap_or(0).max(0).unsigned_abs();
+        let offset = page.saturating_sub(1).saturating_mul(size);
+        let sql = format!(
+            "SELECT * FROM {}{where_sql} ORDER BY {} DESC LIMIT {size} OFFSET {offset}",
+            T::TABLE,
+            T::PRIMARY_KEY
+        );
+        let rows = self.rb.exec_decode(&sql, filter.args.clone()).await?;
+        Ok((rows, total))
+    }
+}
+
+/// Conditions ANDed into a `WHERE`; every value is a bound parameter.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    clauses: Vec<String>,
+    args: Vec<Value>,
+}
+
+impl Filter {
+    /// No conditions.
+    pub fn new() -> Filter {
+        Filter::default()
+    }
+
+    /// `column = value`.
+    pub fn eq(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
+        self.clauses.push(format!("{column} = ?"));
+        self.args.push(value.into());
+        self
+    }
+
+    /// `column >= value`.
+    pub fn ge(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
+        self.clauses.push(format!("{column} >= ?"));
+        self.args.push(value.into());
+        self
+    }
+
+    /// `column <= value`.
+    pub fn le(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
+        self.clauses.push(format!("{column} <= ?"));
+        self.args.push(value.into());
+        self
+    }
+
+    /// Case-insensitive substring match, with `%` and `_` in `needle` taken
+    /// literally (escaped with `!`, which needs no quoting in any dialect).
+    pub fn contains_ci(mut self, column: &'static str, needle: &str) -> Filter {
+        let mut pattern = String::with_capacity(needle.len() + 2);
+        pattern.push('%');
+        for c in needle.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '!') {
+                pattern.push('!');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        self.clauses.push(format!("LOWER({column}) LIKE ? ESCAPE '!'"));
+        self.args.push(Value::String(pattern));
+        self
+    }
+
+    fn where_sql(&self) -> String {
+        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
+    }
+}
+
+/// The row's column values in schema order, skipping a null primary key
+/// (the database assigns it) when `skip_null_key`.
+fn column_values<T: Table + Serialize>(
+    row: &T,
+    skip_primary: bool,
+) -> Result<(Vec<&'static str>, Vec<Value>), DbError> {
+    let value = rbs::value(row).map_err(|e| DbError::Other(format!("row of {}: {e}", T::TABLE)))?;
+    let mut columns = Vec::new();
+    let mut args = Vec::new();
+    for column in T::columns() {
+        if column.primary && skip_primary {
+            continue;
+        }
+        let v = value[column.name].clone();
+        columns.push(column.name);
+        args.push(v);
+    }
+    Ok((columns, args))
+}
+
+fn first_i64(row: &Value) -> Option<i64> {
+    match row {
+        Value::Map(map) => map.into_iter().next().and_then(|(_, v)| value_i64(v)),
+        other => value_i64(other),
+    }
+}
+
+fn value_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::I64(i) => Some(*i),
+        Value::I32(i) => Some(i64::from(*i)),
+        Value::U64(u) => i64::try_from(*u).ok(),
+        Value::U32(u) => Some(i64::from(*u)),
+        Value::String(s) => s.parse().ok(),
+        Value::Ext(_, inner) => value_i64(inner),
+        _ => None,
+    }
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `CREATE TABLE IF NOT EXISTS` and its indexes, in `dialect`.
+pub fn create_table_sql(dialect: Dialect, table: &TableSchema) -> Vec<String> {
+    let mut lines: Vec<String> = table.columns.iter().map(|c| column_sql(dialect, c)).collect();
+    for column in table.columns.iter().filter(|c| c.unique && !c.primary) {
+        lines.push(format!("CONSTRAINT uq_{}_{} UNIQUE ({})", table.name, column.name, column.name));
+    }
+    let indexed = table.columns.iter().filter(|c| c.index && !c.unique && !c.primary);
+    let mut statements = Vec::new();
+    if dialect == Dialect::MySql {
+        for column in indexed {
+            lines.push(format!("INDEX ix_{}_{} ({})", table.name, column.name, column.name));
+        }
+    } else {
+        for column in indexed {
+            statements.push(format!(
+                "CREATE INDEX IF NOT EXISTS ix_{}_{} ON {} ({})",
+                table.name, column.name, table.name, column.name
+            ));
+        }
+    }
+    statements
+        .insert(0, format!("CREATE TABLE IF NOT EXISTS {} (\n  {}\n)", table.name, lines.join(",\n  ")));
+    statements
+}
+
+fn column_sql(dialect: Dialect, column: &ColumnSchema) -> String {
+    if column.primary && matches!(column.sql_type, SqlType::BigInt | SqlType::Integer) {
+        return match dialect {
+            Dialect::MySql => format!("{} BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY", column.name),
+            Dialect::Postgres => format!("{} BIGSERIAL PRIMARY KEY", column.name),
+            // Only an exact INTEGER PRIMARY KEY auto-increments (DESIGN §10).
+            Dialect::Sqlite => format!("{} INTEGER PRIMARY KEY AUTOINCREMENT", column.name),
+        };
+    }
+    let ty = match (column.sql_type, dialect) {
+        (SqlType::Bool, Dialect::Sqlite) => "INTEGER".to_owned(),
+        (SqlType::Bool, _) => "BOOLEAN".to_owned(),
+        (SqlType::SmallInt, _) => "SMALLINT".to_owned(),
+        (SqlType::Integer, Dialect::MySql) => "INT".to_owned(),
+        (SqlType::Integer, _) => "INTEGER".to_owned(),
+        (SqlType::BigInt, Dialect::Sqlite) => "INTEGER".to_owned(),
+        (SqlType::BigInt, _) => "BIGINT".to_owned(),
+        (SqlType::Float, Dialect::MySql) => "FLOAT".to_owned(),
+        (SqlType::Float, _) => "REAL".to_owned(),
+        (SqlType::Double, Dialect::Postgres) => "DOUBLE PRECISION".to_owned(),
+        (SqlType::Double, Dialect::MySql) => "DOUBLE".to_owned(),
+        (SqlType::Double, Dialect::Sqlite) => "REAL".to_owned(),
+        // MySQL cannot index TEXT without a length: indexed text gets one.
+        (SqlType::Text, _) => match column.len {
+            Some(len) => format!("VARCHAR({len})"),
+            None if dialect == Dialect::MySql && (column.unique || column.index) => "VARCHAR(255)".to_owned(),
+            None => "TEXT".to_owned(),
+        },
+        (SqlType::Blob, Dialect::MySql) => "LONGBLOB".to_owned(),
+        (SqlType::Blob, Dialect::Postgres) => "BYTEA".to_owned(),
+        (SqlType::Blob, Dialect::Sqlite) => "BLOB".to_owned(),
+        // Times travel as RFC 3339 UTC text (`2026-11-25T10:00:00Z`): one
+        // format on all three databases, and it sorts in time order.
+        (SqlType::Timestamp, _) => "VARCHAR(32)".to_owned(),
+    };
+    let mut sql = format!("{} {ty}", column.name);
+    if !column.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    if let Some(default) = column.default {
+        sql.push_str(" DEFAULT ");
+        sql.push_str(default);
+    }
+    sql
+}
+
+/// Reads a boolean column stored as a number (SQLite has no boolean type
+/// and MySQL's BOOLEAN is TINYINT): `#[serde(deserialize_with = "keel::db::bool_column")]`.
+pub fn bool_column<'de, D: serde::Deserializer<'de>>(de: D) -> Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match <Stored as serde::Deserialize>::deserialize(de)? {
+        Stored::Bool(b) => b,
+        Stored::Int(i) => i != 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_messages_map_to_conflict_unavailable_or_other() {
+        let cases = [
+            ("Duplicate entry 'ann' for key 'uq_sys_account_username'", "conflict"),
+            ("duplicate key value violates unique constraint \"uq_sys_account_username\"", "conflict"),
+            ("UNIQUE constraint failed: sys_account.username", "conflict"),
+            ("io error: Connection refused (os error 111)", "unavailable"),
+            ("database is locked", "unavailable"),
+            ("attempt to write a readonly database", "unavailable"),
+            ("no such column: nme", "other"),
+        ];
+        for (message, class) in cases {
+            let got = match DbError::classify(message.to_owned()) {
+                DbError::Conflict(_) => "conflict",
+                DbError::Unavailable(_) => "unavailable",
+                DbError::Other(_) => "other",
+            };
+            assert_eq!(got, class, "{message}");
+        }
+    }
+
+    #[test]
+    fn like_patterns_take_percent_and_underscore_literally() {
+        let filter = Filter::new().contains_ci("username", "A_b%c!");
+        assert_eq!(filter.where_sql(), " WHERE LOWER(username) LIKE ? ESCAPE '!'");
+        assert_eq!(filter.args, vec![Value::String("%a!_b!%c!!%".to_owned())]);
+    }
+
+    #[test]
+    fn urls_are_redacted_in_messages() {
+        assert_eq!(redact("mysql://root:secret@127.0.0.1:3306/test"), "mysql://root:***@127.0.0.1:3306/test");
+        assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

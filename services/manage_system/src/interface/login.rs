@@ -1,0 +1,123 @@
+//! `POST /login` and the login records (DESIGN §7).
+
+use crate::db_model::main::{Account, AccountStatus};
+use crate::db_model::others::Login;
+use crate::interface::account::AccountView;
+use keel::db::Filter;
+use keel::prelude::*;
+use keel::time::DateTime;
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Credentials {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A successful login.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginView {
+    /// Bearer token; null until token auth lands.
+    pub token: Option<String>,
+    /// Seconds the token stays valid; null until token auth lands.
+    pub expires_in: Option<u64>,
+    /// The account.
+    pub account: AccountView,
+}
+
+/// Check a password (POST validates). Every attempt is recorded; an unknown
+/// user and a wrong password get the same 401.
+#[keel::api(method = "post", path = "/login", version = "1.00.02", public)]
+pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> ApiResult<LoginView> {
+    let Credentials { username, password } = body.0;
+    let db = ctx.db()?;
+    let found =
+        db.select::<Account>(&Filter::new().eq("username", username.as_str())).await?.into_iter().next();
+    // An unknown user costs one hash too, so timing does not tell them apart.
+    let hash = found.as_ref().map(|a| a.password_hash.clone());
+    let matches = crate::api_base::verify_password(password, hash).await?;
+    let success = matches && found.as_ref().is_some_and(|a| a.status == AccountStatus::Active);
+    let record = Login {
+        id: None,
+        account_id: found.as_ref().and_then(|a| a.id),
+        username: username.chars().take(32).collect(),
+        ip: client.ip,
+        user_agent: client.user_agent.map(|ua| ua.chars().take(255).collect()),
+        success,
+        created_at: Some(DateTime::now()),
+    };
+    db.insert(&record).await?;
+    match found {
+        Some(account) if success => {
+            ctx.log.info(format_args!("login of `{username}`"));
+            Ok(answer_json(LoginView { token: None, expires_in: None, account: account.into() }))
+        }
+        _ => Err(ApiError::new(ErrorCode::Unauthorized).msg("wrong username or password")),
+    }
+}
+
+/// A login attempt as answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginRecordView {
+    /// Primary key.
+    pub id: i64,
+    /// The account, when the username matched one.
+    pub account_id: Option<i64>,
+    /// The username as sent.
+    pub username: String,
+    /// Client address.
+    pub ip: String,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+    /// Whether the login succeeded.
+    pub success: bool,
+    /// When, RFC 3339 UTC.
+    pub created_at: Option<DateTime>,
+}
+
+/// Filters of the login records.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginQuery {
+    /// Page, from 1.
+    pub page: Option<u64>,
+    /// Rows per page, 1 to 100 (20).
+    pub size: Option<u64>,
+    /// Only this account's attempts.
+    pub account_id: Option<i64>,
+    /// Only successes (true) or failures (false).
+    pub success: Option<bool>,
+}
+
+/// Login records.
+#[keel::api(path = "/records/login", version = "1.00.02")]
+impl LoginRecordHandler {
+    /// Page through login attempts, newest first.
+    async fn get(ctx: Ctx, q: Query<LoginQuery>) -> ApiResult<Page<LoginRecordView>> {
+        let q = q.0;
+        let (page, size) = page_bounds(q.page, q.size)?;
+        let mut filter = Filter::new();
+        if let Some(account_id) = q.account_id {
+            filter = filter.eq("account_id", account_id);
+        }
+        if let Some(success) = q.success {
+            filter = filter.eq("success", success);
+        }
+        let (rows, total) = ctx.db()?.page::<Login>(&filter, page, size).await?;
+        let list = rows
+            .into_iter()
+            .map(|r| LoginRecordView {
+                id: r.id.unwrap_or_default(),
+                account_id: r.account_id,
+                username: r.username,
+                ip: r.ip,
+                user_agent: r.user_agent,
+                success: r.success,
+                created_at: r.created_at,
+            })
+            .collect();
+        Ok(answer_page(list, total, page, size))
+    }
+}

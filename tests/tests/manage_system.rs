@@ -1,0 +1,323 @@
+//! manage_system's HTTP contract (DESIGN §7) on a real database: SQLite
+//! always; MariaDB and PostgreSQL when `TEST_MYSQL_URL` / `TEST_PG_URL` are
+//! set (then a failed connection fails the test). Each run works in its own
+//! SQLite file or its own database, dropped afterwards.
+
+use keel::config::{BackendEntry, BackendTable, Config};
+use keel_tests::{Reply, send};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
+
+async fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Reply {
+    match send(addr, method, path, &JSON, body).await {
+        Ok(reply) => reply,
+        Err(err) => panic!("{method} {path}: {err}"),
+    }
+}
+
+/// Asserts the envelope's status and code; returns the JSON.
+fn expect(reply: &Reply, status: u16, code: u64) -> Value {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    let json = reply.json();
+    assert_eq!(json["code"], code, "{json}");
+    json
+}
+
+fn temp_home(tag: &str) -> PathBuf {
+    let home = std::env::temp_dir().join(format!("keel-ms-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    home
+}
+
+async fn boot(home: &PathBuf, database: Option<&str>) -> SocketAddr {
+    let mut config = Config::default();
+    if let Some(url) = database {
+        config.database.insert("default".to_owned(), BackendEntry::Url(url.to_owned()));
+    }
+    let app = manage_system::uri_router::app().home(home).config(config);
+    match app.bind("127.0.0.1:0").await {
+        Ok(running) => {
+            let addr = running.addr;
+            tokio::spawn(running.wait());
+            addr
+        }
+        Err(err) => panic!("boot on {database:?}: {err}"),
+    }
+}
+
+/// The whole contract, on whatever database the service was booted with.
+async fn exercise(addr: SocketAddr) {
+    // Create: 201, the account without any password field.
+    let reply = call(
+        addr,
+        "POST",
+        "/v1.00.02/account",
+        Some(r#"{"username":"ann","password":"secret-1","display_name":"Ann"}"#),
+    )
+    .await;
+    let ann = expect(&reply, 201, 0)["data"].clone();
+    assert_eq!(ann["username"], "ann");
+    assert_eq!(ann["status"], 1);
+    assert!(ann.get("password").is_none() && ann.get("password_hash").is_none(), "{ann}");
+    let created = ann["created_at"].as_str().unwrap_or_default().to_owned();
+    assert!(created.ends_with('Z') && created.len() == 20, "{created}");
+    let ann_id = ann["id"].as_i64().unwrap_or_default();
+    assert!(ann_id > 0);
+
+    // Taken username: 409. Bad input: 400 naming the field.
+    expect(
+        &call(addr, "POST", "/v1.00.02/account", Some(r#"{"username":"ann","password":"secret-2"}"#)).await,
+        409,
+        40900,
+    );
+    let bad = expect(
+        &call(
+            addr,
+            "POST",
+            "/v1.00.02/account",
+            Some(r#"{"username":"bob","password":"secret-2","status":7}"#),
+        )
+        .await,
+        400,
+        40001,
+    );
+    assert_eq!(bad["data"]["errors"][0]["field"], "status");
+    assert!(
+        bad["data"]["errors"][0]["msg"].as_str().unwrap_or_default().contains("1 (active), 0 (disabled)"),
+        "{bad}"
+    );
+    let bad = expect(
+        &call(addr, "POST", "/v1.00.02/account", Some(r#"{"username":"b","password":"short"}"#)).await,
+        400,
+        40001,
+    );
+    let fields: Vec<&str> =
+        bad["data"]["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, ["username", "password"]);
+
+    for (name, status) in [("ab_cd", 1), ("abXcd", 1), ("Zed.Admin", 0)] {
+        let body = format!(r#"{{"username":"{name}","password":"secret-3","status":{status}}}"#);
+        expect(&call(addr, "POST", "/v1.00.02/account", Some(&body)).await, 201, 0);
+    }
+
+    // Paging and filters.
+    let page = expect(&call(addr, "GET", "/v1.00.02/account?page=1&size=2", None).await, 200, 0);
+    assert_eq!(page["data"]["total"], 4);
+    assert_eq!(page["data"]["list"].as_array().map(Vec::len), Some(2));
+    assert_eq!((page["data"]["page"].as_u64(), page["data"]["size"].as_u64()), (Some(1), Some(2)));
+    let last = expect(&call(addr, "GET", "/v1.00.02/account?page=2&size=3", None).await, 200, 0);
+    assert_eq!(last["data"]["list"].as_array().map(Vec::len), Some(1));
+    let names = |json: &Value| -> Vec<String> {
+        json["data"]["list"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["username"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // Case-insensitive substring; `_` and `%` are literal, quotes inert.
+    assert_eq!(
+        names(&expect(&call(addr, "GET", "/v1.00.02/account?username=B_C", None).await, 200, 0)),
+        ["ab_cd"]
+    );
+    assert_eq!(
+        names(&expect(&call(addr, "GET", "/v1.00.02/account?username=%25", None).await, 200, 0)),
+        Vec::<String>::new()
+    );
+    let injection = "/v1.00.02/account?username=%27%20OR%20%271%27%3D%271";
+    assert_eq!(expect(&call(addr, "GET", injection, None).await, 200, 0)["data"]["total"], 0);
+    assert_eq!(
+        names(&expect(&call(addr, "GET", "/v1.00.02/account?username=ADMIN", None).await, 200, 0)),
+        ["Zed.Admin"]
+    );
+    assert_eq!(
+        expect(&call(addr, "GET", "/v1.00.02/account?status=0", None).await, 200, 0)["data"]["total"],
+        1
+    );
+    let bad = expect(&call(addr, "GET", "/v1.00.02/account?size=101", None).await, 400, 40001);
+    assert_eq!(bad["data"]["errors"][0]["field"], "size");
+    let bad = expect(&call(addr, "GET", "/v1.00.02/account?page=0", None).await, 400, 40001);
+    assert_eq!(bad["data"]["errors"][0]["field"], "page");
+    let bad = expect(&call(addr, "GET", "/v1.00.02/account?status=9", None).await, 400, 40001);
+    assert_eq!(bad["data"]["errors"][0]["field"], "status");
+    let future = "/v1.00.02/account?created_from=2999-01-01T00:00:00Z";
+    assert_eq!(expect(&call(addr, "GET", future, None).await, 200, 0)["data"]["total"], 0);
+    let past = format!("/v1.00.02/account?created_from=2000-01-01T00:00:00Z&created_to={created}");
+    assert!(expect(&call(addr, "GET", &past, None).await, 200, 0)["data"]["total"].as_u64() >= Some(1));
+
+    // One account; update.
+    let one = expect(&call(addr, "GET", &format!("/v1.00.02/account/{ann_id}"), None).await, 200, 0);
+    assert_eq!(one["data"]["display_name"], "Ann");
+    expect(&call(addr, "GET", "/v1.00.02/account/999999", None).await, 404, 40400);
+    let put = format!("/v1.00.02/account/{ann_id}");
+    let updated = expect(&call(addr, "PUT", &put, Some(r#"{"display_name":"Ann B."}"#)).await, 200, 0);
+    assert_eq!(
+        (updated["data"]["display_name"].as_str(), updated["data"]["status"].as_i64()),
+        (Some("Ann B."), Some(1))
+    );
+    expect(&call(addr, "PUT", "/v1.00.02/account/999999", Some(r#"{"status":0}"#)).await, 404, 40400);
+
+    // Login: success, wrong password and unknown user alike, all recorded.
+    let ok = expect(
+        &call(addr, "POST", "/v1.00.02/login", Some(r#"{"username":"ann","password":"secret-1"}"#)).await,
+        200,
+        0,
+    );
+    assert_eq!(ok["data"]["account"]["id"], ann_id);
+    assert!(ok["data"]["token"].is_null() && ok["data"]["expires_in"].is_null());
+    let wrong = expect(
+        &call(addr, "POST", "/v1.00.02/login", Some(r#"{"username":"ann","password":"nope-nope"}"#)).await,
+        401,
+        40100,
+    );
+    let unknown = expect(
+        &call(addr, "POST", "/v1.00.02/login", Some(r#"{"username":"ghost","password":"nope-nope"}"#)).await,
+        401,
+        40100,
+    );
+    assert_eq!(wrong["msg"], unknown["msg"]);
+    // A disabled account cannot log in, even with its password.
+    expect(&call(addr, "PUT", &put, Some(r#"{"status":0}"#)).await, 200, 0);
+    expect(
+        &call(addr, "POST", "/v1.00.02/login", Some(r#"{"username":"ann","password":"secret-1"}"#)).await,
+        401,
+        40100,
+    );
+
+    let records = expect(
+        &call(addr, "GET", &format!("/v1.00.02/records/login?account_id={ann_id}"), None).await,
+        200,
+        0,
+    );
+    assert_eq!(records["data"]["total"], 3);
+    let record = &records["data"]["list"][0];
+    assert_eq!((record["ip"].as_str(), record["success"].as_bool()), (Some("127.0.0.1"), Some(false)));
+    let good = expect(
+        &call(addr, "GET", &format!("/v1.00.02/records/login?account_id={ann_id}&success=true"), None).await,
+        200,
+        0,
+    );
+    assert_eq!(good["data"]["total"], 1);
+    let all_failed = expect(&call(addr, "GET", "/v1.00.02/records/login?success=false", None).await, 200, 0);
+    assert_eq!(all_failed["data"]["total"], 3);
+}
+
+#[tokio::test]
+async fn the_contract_holds_on_embedded_sqlite() {
+    let home = temp_home("sqlite");
+    let addr = boot(&home, None).await;
+    exercise(addr).await;
+    assert!(home.join("data/manage_system.db").exists());
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// A database of its own for this run on the server at `base_url`.
+struct ScratchDb {
+    admin: keel::db::Db,
+    name: String,
+    url: String,
+}
+
+impl ScratchDb {
+    async fn create(base_url: &str, tag: &str) -> ScratchDb {
+        let home = temp_home(tag);
+        let admin = match keel::db::Db::connect("admin", &BackendEntry::Url(base_url.to_owned()), &home).await
+        {
+            Ok(db) => db,
+            Err(err) => panic!("{tag} is set but unreachable: {err}"),
+        };
+        let name = format!("keel_test_{tag}_{}", std::process::id());
+        let _ = admin.rbatis().exec(&format!("DROP DATABASE IF EXISTS {name}"), vec![]).await;
+        if let Err(err) = admin.rbatis().exec(&format!("CREATE DATABASE {name}"), vec![]).await {
+            panic!("CREATE DATABASE {name}: {err}");
+        }
+        let (server, _) = base_url.rsplit_once('/').unwrap_or((base_url, ""));
+        ScratchDb { admin, url: format!("{server}/{name}"), name }
+    }
+
+    async fn drop(self) {
+        if let Err(err) =
+            self.admin.rbatis().exec(&format!("DROP DATABASE IF EXISTS {}", self.name), vec![]).await
+        {
+            eprintln!("could not drop {}: {err}", self.name);
+        }
+    }
+}
+
+async fn on_server(variable: &str, tag: &str) {
+    let Ok(base) = std::env::var(variable) else {
+        eprintln!("skipped: {variable} is not set");
+        return;
+    };
+    let scratch = ScratchDb::create(&base, tag).await;
+    let home = temp_home(tag);
+    let addr = boot(&home, Some(&scratch.url)).await;
+    exercise(addr).await;
+    let _ = std::fs::remove_dir_all(&home);
+    scratch.drop().await;
+}
+
+#[tokio::test]
+async fn the_contract_holds_on_mariadb() {
+    on_server("TEST_MYSQL_URL", "mysql").await;
+}
+
+#[tokio::test]
+async fn the_contract_holds_on_postgresql() {
+    on_server("TEST_PG_URL", "pg").await;
+}
+
+#[tokio::test]
+async fn an_unreachable_database_stops_boot_with_one_line_and_no_password() {
+    let mut config = Config::default();
+    let entry = BackendTable {
+        url: "mysql://root:hunter2@127.0.0.1:9/nowhere".to_owned(),
+        pool_size: Some(1),
+        connect_timeout: Some(1),
+        auto_upgrade: None,
+    };
+    config.database.insert("default".to_owned(), BackendEntry::Table(entry));
+    let started = std::time::Instant::now();
+    let result =
+        manage_system::uri_router::app().home(temp_home("down")).config(config).bind("127.0.0.1:0").await;
+    let Err(err) = result else { panic!("boot succeeded without a database") };
+    let err = err.to_string();
+    assert!(err.contains("database `default`") && err.contains("unreachable"), "{err}");
+    assert!(!err.contains("hunter2") && err.lines().count() == 1, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "retried for {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn the_first_account_comes_from_the_admin_settings() {
+    let home = temp_home("admin");
+    let mut config = Config::default();
+    config.admin.username = Some("root_admin".to_owned());
+    config.admin.password = Some("first-password".to_owned());
+    let app = manage_system::uri_router::app().home(&home).config(config);
+    let addr = match app.bind("127.0.0.1:0").await {
+        Ok(running) => {
+            let addr = running.addr;
+            tokio::spawn(running.wait());
+            addr
+        }
+        Err(err) => panic!("{err}"),
+    };
+    let list = expect(&call(addr, "GET", "/v1.00.02/account", None).await, 200, 0);
+    assert_eq!(list["data"]["total"], 1);
+    assert_eq!(list["data"]["list"][0]["username"], "root_admin");
+    expect(
+        &call(
+            addr,
+            "POST",
+            "/v1.00.02/login",
+            Some(r#"{"username":"root_admin","password":"first-password"}"#),
+        )
+        .await,
+        200,
+        0,
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
