@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # keel vs bare salvo: the same JSON answer, the same bounded load, on loopback.
 #
-#   bench/run.sh            # 3 pairs, wrk -t1 -c64 -d10s each
+#   bench/run.sh                          # JSON answer: 3 pairs, wrk -t1 -c64 -d10s each
 #   PAIRS=5 DURATION=5s bench/run.sh
+#   TARGET=account bench/run.sh           # one row by primary key, embedded SQLite
+#   TARGET=account BENCH_DB=mysql bench/run.sh   # … from the local MariaDB
 #
+# TARGET=account reads row 500 of bch_account: keel through ctx.db()?.get,
+# the baseline through rbatis `crud!` select_by_map in a bare salvo handler.
 # Runs are interleaved (keel, bare, keel, bare, …) because this machine
 # drifts ±15 % between runs; each server is pinned to core 0 and wrk to
 # core 1. Prints each run, then the median keel/bare throughput ratio with
@@ -14,8 +18,15 @@ cd "$(dirname "$0")/.."
 PAIRS="${PAIRS:-3}"
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
+TARGET="${TARGET:-hello}"
+BENCH_DB="${BENCH_DB:-sqlite}"
 KEEL_PORT=18900
 BARE_PORT=18901
+case "$TARGET" in
+    hello) URL_PATH=/v1.00.00/hello ;;
+    account) URL_PATH=/v1.00.00/account/500 ;;
+    *) echo "TARGET is hello or account" >&2; exit 2 ;;
+esac
 
 if ! command -v wrk >/dev/null; then
     echo "installing wrk (Debian package)…" >&2
@@ -25,19 +36,33 @@ cargo build --release -q -p keel-bench
 
 home="$(mktemp -d)"
 trap 'rm -rf "$home"; kill $(jobs -p) 2>/dev/null || true' EXIT
+keel_db=()
+bare_db=()
+if [ "$TARGET" = account ]; then
+    case "$BENCH_DB" in
+        sqlite)
+            keel_db=(KEEL_DATABASE__DEFAULT="sqlite://data/bench.db")
+            bare_db=("sqlite://$home/data/bench.db") ;;
+        mysql)
+            mariadb -h127.0.0.1 -uroot -e "CREATE DATABASE IF NOT EXISTS keel_bench"
+            keel_db=(KEEL_DATABASE__DEFAULT="mysql://root:@127.0.0.1:3306/keel_bench")
+            bare_db=("mysql://root:@127.0.0.1:3306/keel_bench") ;;
+        *) echo "BENCH_DB is sqlite or mysql" >&2; exit 2 ;;
+    esac
+fi
 
 # Starts a server pinned to core 0 and waits until it answers.
 start() {
     local kind=$1 port=$2
     if [ "$kind" = keel ]; then
-        KEEL_HOME="$home" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT=$port \
+        env KEEL_HOME="$home" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT=$port "${keel_db[@]}" \
             taskset -c 0 target/release/http_bench >/dev/null &
     else
-        taskset -c 0 target/release/bare_salvo "127.0.0.1:$port" >/dev/null &
+        taskset -c 0 target/release/bare_salvo "127.0.0.1:$port" "${bare_db[@]}" >/dev/null &
     fi
     server=$!
     for _ in $(seq 100); do
-        curl -sf "http://127.0.0.1:$port/v1.00.00/hello" >/dev/null && return 0
+        curl -sf "http://127.0.0.1:$port$URL_PATH" >/dev/null && return 0
         sleep 0.05
     done
     echo "$kind server did not start" >&2
@@ -47,7 +72,7 @@ start() {
 # One bounded wrk run; prints "req_per_s p50_ms p99_ms".
 load() {
     local port=$1
-    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/v1.00.00/hello" |
+    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port$URL_PATH" |
         awk '
             function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
             $1 == "50%" { p50 = ms($2) }
@@ -75,4 +100,4 @@ printf '%s\n' "${ratios[@]}" | sort -n | awk '
         median = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
         printf "keel/bare throughput: median %.3f (spread %.3f–%.3f over %d pairs)\n", median, r[1], r[NR], NR
     }'
-echo "access lines written by keel (info.log and its rolled files): $(cat "$home"/logs/bench/info*.log | grep -c " GET /v1.00.00/hello ")"
+echo "target $TARGET$([ "$TARGET" = account ] && echo " on $BENCH_DB"); access lines written by keel (info.log and rolled files): $(cat "$home"/logs/bench/info*.log | grep -c " GET $URL_PATH ")"

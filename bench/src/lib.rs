@@ -1,8 +1,8 @@
-//! The answer both benchmark servers send, and the keel service serving it.
+//! The answers both benchmark servers send, and the keel service serving them.
 
 use keel::prelude::*;
 
-/// The payload of the benchmark answer.
+/// The payload of the JSON benchmark answer.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Hello {
     /// A greeting.
@@ -14,9 +14,33 @@ pub struct Hello {
 /// The payload both servers answer.
 pub const HELLO: Hello = Hello { message: "hello, world", answer: 42 };
 
+/// Rows seeded for the primary-key benchmark.
+pub const SEEDED_ROWS: i64 = 1000;
+
 /// The benchmark service.
 #[keel::service(name = "bench", id = 900, port = 8900, prefix = "bch", version = "1.00.00")]
 pub struct BenchConf;
+
+/// A row read by primary key: the same shape as an account.
+#[keel::table(prefix = "bch")]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Account {
+    /// Primary key.
+    #[column(primary)]
+    pub id: Option<i64>,
+    /// Login name.
+    #[column(unique, len = 32)]
+    pub username: String,
+    /// Shown name.
+    #[column(len = 64)]
+    pub display_name: Option<String>,
+    /// 1 active, 0 disabled.
+    pub status: i16,
+    /// Creation time, RFC 3339 UTC.
+    pub created_at: Option<String>,
+}
+
+keel::models!(BenchConf => Account);
 
 /// `GET /v1.00.00/hello` through the full keel stack.
 #[keel::api(path = "/hello", public)]
@@ -26,4 +50,30 @@ impl HelloHandler {
     }
 }
 
-keel::uri_router!(BenchConf => HelloHandler);
+/// `GET /v1.00.00/account/{id}`: one row by primary key.
+#[keel::api(path = "/account/{id}", public)]
+impl AccountHandler {
+    async fn get(ctx: Ctx, id: PathParam<i64>) -> ApiResult<Account> {
+        let row = ctx.db()?.get::<Account>(*id).await?;
+        row.map(answer_json).ok_or_else(|| ApiError::not_found("no such account"))
+    }
+}
+
+keel::uri_router!(BenchConf => HelloHandler, AccountHandler);
+
+/// Fills `bch_account` with [`SEEDED_ROWS`] rows when it is empty.
+pub async fn seed(state: std::sync::Arc<keel::AppState>) -> Result<(), String> {
+    let Some(db) = &state.db else { return Ok(()) };
+    let (_, total) = db.page::<Account>(&keel::db::Filter::new(), 1, 1).await.map_err(|e| e.to_string())?;
+    for n in total.try_into().unwrap_or(SEEDED_ROWS)..SEEDED_ROWS {
+        let row = Account {
+            id: None,
+            username: format!("user{n}"),
+            display_name: Some(format!("User {n}")),
+            status: 1,
+            created_at: Some(keel::time::now_rfc3339()),
+        };
+        db.insert(&row).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

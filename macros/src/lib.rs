@@ -15,6 +15,7 @@ mod models;
 mod router;
 mod rules;
 mod service;
+mod service_list;
 mod table;
 
 use proc_macro::TokenStream;

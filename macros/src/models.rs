@@ -3,35 +3,24 @@
 //! a `const` item checks at compile time that every table carries the
 //! service's prefix and that no two share a name.
 
+use crate::service_list::ServiceList;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
+use syn::Path;
 use syn::spanned::Spanned;
-use syn::{Path, Token, Type};
-
-struct ModelsInput {
-    service: Type,
-    tables: Punctuated<Path, Token![,]>,
-}
-
-impl Parse for ModelsInput {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let service: Type = input.parse()?;
-        input.parse::<Token![=>]>().map_err(|err| {
-            syn::Error::new(err.span(), "models! starts with the service, then `=>` and the tables: `models!(SysConf => Account, Login)`")
-        })?;
-        Ok(ModelsInput { service, tables: Punctuated::parse_terminated(input)? })
-    }
-}
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    let input = match syn::parse2::<ModelsInput>(input) {
+    let usage =
+        "models! starts with the service, then `=>` and the tables: `models!(SysConf => Account, Login)`";
+    let input = match syn::parse::Parser::parse2(
+        |s: syn::parse::ParseStream<'_>| ServiceList::parse(s, usage),
+        input,
+    ) {
         Ok(input) => input,
         Err(err) => return err.to_compile_error(),
     };
     let service = &input.service;
-    let tables: Vec<&Path> = input.tables.iter().collect();
+    let tables: Vec<&Path> = input.items.iter().collect();
     let pairs = tables
         .iter()
         .map(|t| quote_spanned!(t.span()=> (<#t as ::keel::Table>::PREFIX, <#t as ::keel::Table>::TABLE)));

@@ -7,43 +7,27 @@
 //! the same segment) stop the build with a message naming both.
 
 use crate::ctxt::Ctxt;
+use crate::service_list::ServiceList;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
+use syn::Path;
 use syn::spanned::Spanned;
-use syn::{Path, Token, Type};
-
-struct RouterInput {
-    service: Type,
-    handlers: Punctuated<Path, Token![,]>,
-}
-
-impl Parse for RouterInput {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let service: Type = input.parse()?;
-        input.parse::<Token![=>]>().map_err(|err| {
-            syn::Error::new(
-                err.span(),
-                "uri_router! starts with the service, then `=>` and the handlers: `uri_router!(SysConf => TestHandler, AccountHandler)`",
-            )
-        })?;
-        let handlers = Punctuated::parse_terminated(input)?;
-        Ok(RouterInput { service, handlers })
-    }
-}
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    let input = match syn::parse2::<RouterInput>(input) {
+    let usage = "uri_router! starts with the service, then `=>` and the handlers: `uri_router!(SysConf => TestHandler, AccountHandler)`";
+    let input = match syn::parse::Parser::parse2(
+        |s: syn::parse::ParseStream<'_>| ServiceList::parse(s, usage),
+        input,
+    ) {
         Ok(input) => input,
         Err(err) => return err.to_compile_error(),
     };
     let mut ctxt = Ctxt::default();
-    if input.handlers.is_empty() {
+    if input.items.is_empty() {
         ctxt.error_spanned_by(&input.service, "uri_router! lists at least one handler after `=>`");
     }
     let mut seen: Vec<String> = Vec::new();
-    for handler in &input.handlers {
+    for handler in &input.items {
         let text = quote!(#handler).to_string();
         if seen.contains(&text) {
             ctxt.error_spanned_by(
@@ -62,9 +46,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         });
     }
     let service = &input.service;
-    let handlers: Vec<&Path> = input.handlers.iter().collect();
+    let handlers: Vec<&Path> = input.items.iter().collect();
     let route_sets = handlers.iter().map(|h| quote_spanned!(h.span()=> <#h as ::keel::Api>::ROUTES));
-    let check_span = input.handlers.last().map_or_else(|| service.span(), |h| h.span());
+    let check_span = input.items.last().map_or_else(|| service.span(), |h| h.span());
     let check = quote_spanned! {check_span=>
         const _: () = ::keel::__private::assert_unique_routes(
             &[#(#route_sets),*],
