@@ -44,7 +44,8 @@ if [ "$TARGET" = account ]; then
             keel_db=(KEEL_DATABASE__DEFAULT="sqlite://data/bench.db")
             bare_db=("sqlite://$home/data/bench.db") ;;
         mysql)
-            mariadb -h127.0.0.1 -uroot -e "CREATE DATABASE IF NOT EXISTS keel_bench"
+            mariadb -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS keel_bench; CREATE DATABASE keel_bench"
+            trap 'rm -rf "$home"; kill $(jobs -p) 2>/dev/null || true; mariadb -h127.0.0.1 -uroot -e "DROP DATABASE IF EXISTS keel_bench"' EXIT
             keel_db=(KEEL_DATABASE__DEFAULT="mysql://root:@127.0.0.1:3306/keel_bench")
             bare_db=("mysql://root:@127.0.0.1:3306/keel_bench") ;;
         *) echo "BENCH_DB is sqlite or mysql" >&2; exit 2 ;;
