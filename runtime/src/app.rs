@@ -30,6 +30,8 @@ pub struct AppState {
     pub config: Config,
     /// The `default` database, when the service has tables.
     pub db: Option<crate::db::Db>,
+    /// Every connected database by name, `default` included.
+    pub databases: std::collections::BTreeMap<String, crate::db::Db>,
 }
 
 /// A service ready to boot.
@@ -54,7 +56,7 @@ pub struct App {
     health: Vec<HealthCheck>,
     home: std::path::PathBuf,
     models: Option<fn() -> Vec<crate::TableSchema>>,
-    db: Option<crate::db::Db>,
+    databases: std::collections::BTreeMap<String, crate::db::Db>,
     on_start: Vec<BootHook>,
 }
 
@@ -73,7 +75,7 @@ impl App {
             health: Vec::new(),
             home: std::path::PathBuf::from("."),
             models: None,
-            db: None,
+            databases: std::collections::BTreeMap::new(),
             on_start: Vec::new(),
         }
     }
@@ -154,27 +156,38 @@ impl App {
         Arc::new(AppState {
             service: self.router.service(),
             config: self.config.clone(),
-            db: self.db.clone(),
+            db: self.databases.get("default").cloned(),
+            databases: self.databases.clone(),
         })
     }
 
-    /// Connects the default database and creates missing tables, when the
-    /// service has models.
+    /// Connects every configured database — and, for a service with
+    /// models, the `default` one (an embedded SQLite file when none is
+    /// configured), where missing tables are created.
     async fn connect_database(&mut self) -> Result<(), BootError> {
-        let Some(models) = self.models else { return Ok(()) };
         let info = self.service_info();
-        let embedded = crate::config::BackendEntry::Url(format!("sqlite://data/{}.db", info.name));
-        let entry = self.config.database.get("default").unwrap_or(&embedded).clone();
-        let db = crate::db::Db::connect("default", &entry, &self.home)
-            .await
-            .map_err(|err| BootError(err.to_string()))?;
-        db.create_missing(&models()).await.map_err(|err| BootError(format!("creating tables: {err}")))?;
-        let probe = db.clone();
-        self.health.push(HealthCheck::new("database", move || {
-            let db = probe.clone();
-            async move { db.ping().await.map_err(|err| err.to_string()) }
-        }));
-        self.db = Some(db);
+        let mut entries = self.config.database.clone();
+        if self.models.is_some() && !entries.contains_key("default") {
+            entries.insert(
+                "default".to_owned(),
+                crate::config::BackendEntry::Url(format!("sqlite://data/{}.db", info.name)),
+            );
+        }
+        for (name, entry) in &entries {
+            let db = crate::db::Db::connect(name, entry, &self.home)
+                .await
+                .map_err(|err| BootError(err.to_string()))?;
+            let check = if name == "default" { "database".to_owned() } else { format!("database.{name}") };
+            let probe = db.clone();
+            self.health.push(HealthCheck::new(check, move || {
+                let db = probe.clone();
+                async move { db.ping().await.map_err(|err| err.to_string()) }
+            }));
+            self.databases.insert(name.clone(), db);
+        }
+        if let (Some(models), Some(db)) = (self.models, self.databases.get("default")) {
+            db.create_missing(&models()).await.map_err(|err| BootError(format!("creating tables: {err}")))?;
+        }
         Ok(())
     }
 

@@ -64,6 +64,13 @@ impl Ctx {
             .as_ref()
             .ok_or_else(|| ApiError::new(ErrorCode::Unavailable).msg("no database configured"))
     }
+
+    /// The database named `name` in `[database]`; 503 when there is none.
+    pub fn db_named(&self, name: &str) -> Result<&crate::db::Db, ApiError> {
+        self.state.databases.get(name).ok_or_else(|| {
+            ApiError::new(ErrorCode::Unavailable).with_source(format!("no database `{name}` is configured"))
+        })
+    }
 }
 
 impl FromRequest for Ctx {

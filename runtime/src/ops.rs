@@ -29,18 +29,18 @@ type Probe = dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync;
 /// ```
 #[derive(Clone)]
 pub struct HealthCheck {
-    name: &'static str,
+    name: String,
     probe: Arc<Probe>,
 }
 
 impl HealthCheck {
     /// A check that is up when `probe` returns `Ok`.
-    pub fn new<F, Fut>(name: &'static str, probe: F) -> Self
+    pub fn new<F, Fut>(name: impl Into<String>, probe: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        HealthCheck { name, probe: Arc::new(move || Box::pin(probe())) }
+        HealthCheck { name: name.into(), probe: Arc::new(move || Box::pin(probe())) }
     }
 }
 
@@ -69,7 +69,7 @@ struct HealthView<'a> {
     status: &'static str,
     service: &'a str,
     version: &'a str,
-    checks: BTreeMap<&'static str, CheckView>,
+    checks: BTreeMap<String, CheckView>,
 }
 
 #[derive(Serialize)]
@@ -99,7 +99,7 @@ impl Handler for Health {
                 Ok(()) => CheckView { status: "up", latency_ms, error: None },
                 Err(error) => CheckView { status: "down", latency_ms, error: Some(error) },
             };
-            checks.insert(check.name, view);
+            checks.insert(check.name.clone(), view);
         }
         let ready = checks.values().all(|c| c.status == "up");
         let service = depot.get_typed::<Arc<crate::AppState>>().map(|s| s.service).ok();

@@ -359,3 +359,31 @@ async fn a_locked_database_answers_503_and_the_service_recovers_when_it_is_relea
     expect(&call(addr, "POST", "/v1.00.02/account", Some(third)).await, 201, 0);
     let _ = std::fs::remove_dir_all(&home);
 }
+
+#[tokio::test]
+async fn every_named_database_is_connected_and_reported_by_health() {
+    let home = temp_home("named");
+    let mut config = Config::default();
+    config.database.insert("default".to_owned(), BackendEntry::Url("sqlite://data/main.db".to_owned()));
+    config.database.insert("archive".to_owned(), BackendEntry::Url("sqlite://data/archive.db".to_owned()));
+    let app = manage_system::uri_router::app().home(&home).config(config);
+    let addr = match app.bind("127.0.0.1:0").await {
+        Ok(running) => {
+            let addr = running.addr;
+            tokio::spawn(running.wait());
+            addr
+        }
+        Err(err) => panic!("{err}"),
+    };
+    let health = expect(&call(addr, "GET", "/health", None).await, 200, 0);
+    assert_eq!(health["data"]["checks"]["database"]["status"], "up", "{health}");
+    assert_eq!(health["data"]["checks"]["database.archive"]["status"], "up", "{health}");
+    // Tables live in `default`; the other database is only connected.
+    expect(
+        &call(addr, "POST", "/v1.00.02/account", Some(r#"{"username":"ann","password":"secret-1"}"#)).await,
+        201,
+        0,
+    );
+    assert!(home.join("data/main.db").exists() && home.join("data/archive.db").exists());
+    let _ = std::fs::remove_dir_all(&home);
+}
