@@ -52,8 +52,9 @@ impl DbError {
             "violates unique constraint", // PostgreSQL 23505
             "unique constraint failed",   // SQLite
         ];
-        const UNAVAILABLE: [&str; 15] = [
+        const UNAVAILABLE: [&str; 16] = [
             "connection refused",
+            "connection aborted", // rbdc-mysql and rbdc-pg on a killed connection
             "connection reset",
             "broken pipe",
             "timed out",
@@ -69,9 +70,17 @@ impl DbError {
             "shutting down",
             "server has gone away",
         ];
+        // PostgreSQL errors come as `SQLSTATE:message`; class 08 is a
+        // connection exception, 57P01–57P03 a server shutting down or
+        // restarting (a killed backend says 57P01).
+        let sqlstate = message.split_once(':').map(|(code, _)| code).filter(|c| c.len() == 5);
+        let lost_connection = sqlstate.is_some_and(|c| c.starts_with("08") || c.starts_with("57P0"));
         if CONFLICT.iter().any(|m| lower.contains(m)) {
             DbError::Conflict(message)
-        } else if UNAVAILABLE.iter().any(|m| lower.contains(m)) || lower.contains("io error") {
+        } else if lost_connection
+            || UNAVAILABLE.iter().any(|m| lower.contains(m))
+            || lower.contains("io error")
+        {
             DbError::Unavailable(message)
         } else {
             DbError::Other(message)
@@ -488,6 +497,10 @@ mod tests {
             ("duplicate key value violates unique constraint \"uq_sys_account_username\"", "conflict"),
             ("UNIQUE constraint failed: sys_account.username", "conflict"),
             ("io error: Connection refused (os error 111)", "unavailable"),
+            ("57P01:terminating connection due to administrator command", "unavailable"),
+            ("08006:connection failure", "unavailable"),
+            ("connection aborted", "unavailable"),
+            ("42P01:relation \"sys_acount\" does not exist", "other"),
             ("database is locked", "unavailable"),
             ("attempt to write a readonly database", "unavailable"),
             ("no such column: nme", "other"),

@@ -256,8 +256,66 @@ async fn on_server(variable: &str, tag: &str) {
     let home = temp_home(tag);
     let addr = boot(&home, Some(&scratch.url)).await;
     exercise(addr).await;
+    lost_connections_answer_503_then_recover(addr, &scratch).await;
     let _ = std::fs::remove_dir_all(&home);
     scratch.drop().await;
+}
+
+/// The server drops every connection of the service (as a restart would):
+/// requests answer 503 — never a 500 or driver text — until the pool has
+/// connected again.
+async fn lost_connections_answer_503_then_recover(addr: SocketAddr, scratch: &ScratchDb) {
+    let rb = scratch.admin.rbatis();
+    let killed = match scratch.admin.dialect() {
+        keel::db::Dialect::Postgres => {
+            let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()";
+            rb.exec(sql, vec![rbs::Value::String(scratch.name.clone())]).await.map(|_| ())
+        }
+        _ => {
+            let sql = "SELECT id FROM information_schema.processlist WHERE db = ?";
+            let ids: Result<Vec<rbs::Value>, _> =
+                rb.exec_decode(sql, vec![rbs::Value::String(scratch.name.clone())]).await;
+            match ids {
+                Ok(ids) => {
+                    for id in ids {
+                        let id = id["id"]
+                            .as_i64()
+                            .or_else(|| id["id"].as_u64().and_then(|u| i64::try_from(u).ok()));
+                        if let Some(id) = id {
+                            let _ = rb.exec(&format!("KILL {id}"), vec![]).await;
+                        }
+                    }
+                    Ok(())
+                }
+                Err(err) => Err(err),
+            }
+        }
+    };
+    if let Err(err) = killed {
+        panic!("dropping the service's connections: {err}");
+    }
+    // Pooled connections are checked at most every 5 s, so dead ones are
+    // handed out (and answer 503) until then; recovery means three 200s in a row.
+    let mut statuses = Vec::new();
+    for _ in 0..60 {
+        let reply = call(addr, "GET", "/v1.00.02/account?size=1", None).await;
+        let json = reply.json();
+        assert!(matches!(reply.status, 200 | 503), "{}", reply.body);
+        if reply.status == 503 {
+            assert_eq!(
+                (json["code"].as_u64(), json["msg"].as_str()),
+                (Some(50300), Some("database unavailable")),
+                "{json}"
+            );
+        }
+        statuses.push(reply.status);
+        if statuses.ends_with(&[200, 200, 200]) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(statuses.ends_with(&[200, 200, 200]), "never recovered: {statuses:?}");
+    assert!(statuses.contains(&503), "the lost connections were never noticed: {statuses:?}");
 }
 
 #[tokio::test]
