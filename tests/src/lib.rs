@@ -8,6 +8,19 @@ use std::collections::HashMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Boots `app` on an ephemeral loopback port; it serves until the test's
+/// runtime ends.
+pub async fn serve(app: keel::App) -> std::net::SocketAddr {
+    match app.bind("127.0.0.1:0").await {
+        Ok(running) => {
+            let addr = running.addr;
+            tokio::spawn(running.wait());
+            addr
+        }
+        Err(err) => panic!("boot failed: {err}"),
+    }
+}
+
 /// One HTTP answer.
 #[derive(Debug)]
 pub struct Reply {

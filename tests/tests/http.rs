@@ -6,15 +6,7 @@ use serde_json::Value;
 use std::net::SocketAddr;
 
 async fn boot(app: App) -> SocketAddr {
-    match app.bind("127.0.0.1:0").await {
-        Ok(running) => {
-            let addr = running.addr;
-            // The server runs until the test's runtime ends.
-            tokio::spawn(running.wait());
-            addr
-        }
-        Err(err) => panic!("boot failed: {err}"),
-    }
+    keel_tests::serve(app).await
 }
 
 async fn get(addr: SocketAddr, path: &str) -> Reply {

@@ -37,15 +37,7 @@ async fn boot(home: &PathBuf, database: Option<&str>) -> SocketAddr {
     if let Some(url) = database {
         config.database.insert("default".to_owned(), BackendEntry::Url(url.to_owned()));
     }
-    let app = manage_system::uri_router::app().home(home).config(config);
-    match app.bind("127.0.0.1:0").await {
-        Ok(running) => {
-            let addr = running.addr;
-            tokio::spawn(running.wait());
-            addr
-        }
-        Err(err) => panic!("boot on {database:?}: {err}"),
-    }
+    keel_tests::serve(manage_system::uri_router::app().home(home).config(config)).await
 }
 
 /// The whole contract, on whatever database the service was booted with.
@@ -354,15 +346,7 @@ async fn the_first_account_comes_from_the_admin_settings() {
     let mut config = Config::default();
     config.admin.username = Some("root_admin".to_owned());
     config.admin.password = Some("first-password".to_owned());
-    let app = manage_system::uri_router::app().home(&home).config(config);
-    let addr = match app.bind("127.0.0.1:0").await {
-        Ok(running) => {
-            let addr = running.addr;
-            tokio::spawn(running.wait());
-            addr
-        }
-        Err(err) => panic!("{err}"),
-    };
+    let addr = keel_tests::serve(manage_system::uri_router::app().home(&home).config(config)).await;
     let list = expect(&call(addr, "GET", "/v1.00.02/account", None).await, 200, 0);
     assert_eq!(list["data"]["total"], 1);
     assert_eq!(list["data"]["list"][0]["username"], "root_admin");
@@ -424,15 +408,7 @@ async fn every_named_database_is_connected_and_reported_by_health() {
     let mut config = Config::default();
     config.database.insert("default".to_owned(), BackendEntry::Url("sqlite://data/main.db".to_owned()));
     config.database.insert("archive".to_owned(), BackendEntry::Url("sqlite://data/archive.db".to_owned()));
-    let app = manage_system::uri_router::app().home(&home).config(config);
-    let addr = match app.bind("127.0.0.1:0").await {
-        Ok(running) => {
-            let addr = running.addr;
-            tokio::spawn(running.wait());
-            addr
-        }
-        Err(err) => panic!("{err}"),
-    };
+    let addr = keel_tests::serve(manage_system::uri_router::app().home(&home).config(config)).await;
     let health = expect(&call(addr, "GET", "/health", None).await, 200, 0);
     assert_eq!(health["data"]["checks"]["database"]["status"], "up", "{health}");
     assert_eq!(health["data"]["checks"]["database.archive"]["status"], "up", "{health}");
