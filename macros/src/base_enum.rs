@@ -5,6 +5,7 @@
 
 use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
+use crate::rules::snake_case;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Data, DeriveInput, Fields, Ident, LitInt, LitStr};
@@ -121,17 +122,6 @@ fn parse(ctxt: &mut Ctxt, input: &DeriveInput) -> Vec<Variant> {
         variants.push(Variant { ident: variant.ident.clone(), value, value_lit, label });
     }
     variants
-}
-
-fn snake_case(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
 }
 
 fn generate(input: &DeriveInput, variants: &[Variant]) -> TokenStream {

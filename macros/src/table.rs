@@ -12,6 +12,7 @@ use crate::ctxt::Ctxt;
 use crate::rules::{check_name_part, check_table_name, snake_case};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
+use syn::spanned::Spanned;
 use syn::{Fields, ItemStruct, LitInt, LitStr};
 
 const TABLE_KEYS: &[&str] = &["prefix", "kind", "name"];
@@ -239,8 +240,8 @@ fn column_list(columns: &[Column]) -> TokenStream {
         let len = opt(c.len.as_ref());
         let default = opt(c.default.as_ref());
         let renamed_from = opt(c.renamed_from.as_ref());
-        let sql_type = quote::quote_spanned! {ty.span_of()=> <#ty as ::keel::ColumnType>::SQL_TYPE };
-        let nullable = quote::quote_spanned! {ty.span_of()=> <#ty as ::keel::ColumnType>::NULLABLE };
+        let sql_type = quote::quote_spanned! {ty.span()=> <#ty as ::keel::ColumnType>::SQL_TYPE };
+        let nullable = quote::quote_spanned! {ty.span()=> <#ty as ::keel::ColumnType>::NULLABLE };
         quote! {
             columns.push(::keel::ColumnSchema {
                 name: #name,
@@ -259,16 +260,6 @@ fn column_list(columns: &[Column]) -> TokenStream {
         let mut columns = ::std::vec::Vec::new();
         #(#pushes)*
         columns
-    }
-}
-
-trait SpanOf {
-    fn span_of(&self) -> Span;
-}
-
-impl<T: ToTokens> SpanOf for T {
-    fn span_of(&self) -> Span {
-        syn::spanned::Spanned::span(self)
     }
 }
 
