@@ -15,7 +15,7 @@ use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 use syn::{Fields, ItemStruct, LitInt, LitStr};
 
-const TABLE_KEYS: &[&str] = &["prefix", "kind", "name"];
+const TABLE_KEYS: &[&str] = &["prefix", "kind", "name", "renamed_from"];
 const COLUMN_KEYS: &[&str] = &["primary", "unique", "index", "len", "default", "renamed_from", "flatten"];
 
 struct Column {
@@ -34,6 +34,8 @@ struct Column {
 struct TableName {
     full: String,
     prefix: String,
+    /// The table's previous full name: a declared rename for migrations.
+    renamed_from: Option<LitStr>,
 }
 
 /// `#[keel::table(..)]`.
@@ -52,8 +54,31 @@ pub(crate) fn expand_table(args: TokenStream, item: TokenStream) -> TokenStream 
     }
     let kind = attr.string(&mut ctxt, "kind");
     let name = attr.string(&mut ctxt, "name");
-    let table =
+    let renamed_from = attr.string(&mut ctxt, "renamed_from");
+    let mut table =
         prefix.as_ref().and_then(|prefix| table_name(&mut ctxt, &item, prefix, kind.as_ref(), name.as_ref()));
+    if let (Some(table), Some(old)) = (&mut table, renamed_from) {
+        // The old name was a table once, so it obeyed the same rule.
+        match old.value().split_once('_') {
+            _ if old.value() == table.full => ctxt.error_spanned_by(
+                &old,
+                format!("`renamed_from` names the table's old name; `{}` is its current one", table.full),
+            ),
+            Some((old_prefix, rest)) if old_prefix == table.prefix => {
+                match check_table_name(old_prefix, None, rest) {
+                    Ok(_) => table.renamed_from = Some(old),
+                    Err(msg) => ctxt.error_spanned_by(&old, format!("`renamed_from`: {msg}")),
+                }
+            }
+            _ => ctxt.error_spanned_by(
+                &old,
+                format!(
+                    "`renamed_from` is the table's old full name with the same prefix, e.g. `{}_old_name`",
+                    table.prefix
+                ),
+            ),
+        }
+    }
     let columns = parse_columns(&mut ctxt, &mut item);
     let primary: Vec<&Column> = columns.iter().filter(|c| c.primary).collect();
     match primary.as_slice() {
@@ -143,7 +168,7 @@ fn table_name(
     }
     let name_value = name.map_or_else(|| snake_case(&item.ident.to_string()), LitStr::value);
     match check_table_name(&prefix_value, kind_value.as_deref(), &name_value) {
-        Ok(full) => Some(TableName { full, prefix: prefix_value }),
+        Ok(full) => Some(TableName { full, prefix: prefix_value, renamed_from: None }),
         Err(msg) => {
             // Blame `name = "…"` when given, else the struct's name it came from.
             match name {
@@ -275,6 +300,7 @@ fn generate_table(item: &ItemStruct, table: &TableName, columns: &[Column]) -> T
     let (full, prefix) = (&table.full, &table.prefix);
     let primary = columns.iter().find(|c| c.primary).map_or_else(String::new, |c| c.name.clone());
     let list = column_list(columns);
+    let renamed_from = opt(table.renamed_from.as_ref());
     let doc = format!("Table `{full}` (`#[keel::table]`).");
     quote! {
         #[doc = #doc]
@@ -291,6 +317,7 @@ fn generate_table(item: &ItemStruct, table: &TableName, columns: &[Column]) -> T
             const PREFIX: &'static str = #prefix;
             const CACHE_KEY: &'static str = #full;
             const PRIMARY_KEY: &'static str = #primary;
+            const RENAMED_FROM: ::core::option::Option<&'static str> = #renamed_from;
         }
     }
 }

@@ -56,6 +56,7 @@ pub struct App {
     health: Vec<HealthCheck>,
     home: std::path::PathBuf,
     models: Option<fn() -> Vec<crate::TableSchema>>,
+    migrations: Option<std::path::PathBuf>,
     databases: std::collections::BTreeMap<String, crate::db::Db>,
     on_start: Vec<BootHook>,
 }
@@ -75,6 +76,7 @@ impl App {
             health: Vec::new(),
             home: std::path::PathBuf::from("."),
             models: None,
+            migrations: None,
             databases: std::collections::BTreeMap::new(),
             on_start: Vec::new(),
         }
@@ -96,10 +98,25 @@ impl App {
 
     /// The service's tables (`keel::models!`): the `default` database is
     /// connected at boot — `database.default`, else an embedded SQLite file
-    /// `data/<service>.db` — and missing tables are created.
+    /// `data/<service>.db` — and must be at the last migration: boot
+    /// applies pending ones when `auto_upgrade` is on (always for the
+    /// embedded SQLite), else refuses in one line.
     pub fn models(mut self, models: fn() -> Vec<crate::TableSchema>) -> Self {
         self.models = Some(models);
         self
+    }
+
+    /// The folder of this service's migration files, instead of
+    /// `<home>/migrations/<service>`.
+    pub fn migrations(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.migrations = Some(dir.into());
+        self
+    }
+
+    fn migrations_dir(&self, database: &str) -> std::path::PathBuf {
+        let service = self.service_info().name;
+        let dir = self.migrations.clone().unwrap_or_else(|| self.home.join("migrations").join(service));
+        if database == "default" { dir } else { dir.join(database) }
     }
 
     /// Runs `hook` once at boot, after the database is ready and before
@@ -186,9 +203,121 @@ impl App {
             self.databases.insert(name.clone(), db);
         }
         if let (Some(models), Some(db)) = (self.models, self.databases.get("default")) {
-            db.create_missing(&models()).await.map_err(|err| BootError(format!("creating tables: {err}")))?;
+            let auto_upgrade = match entries.get("default") {
+                _ if !self.config.database.contains_key("default") => true,
+                Some(crate::config::BackendEntry::Table(table)) => table.auto_upgrade.unwrap_or(false),
+                _ => false,
+            };
+            self.check_migrations(db, &models(), auto_upgrade).await?;
         }
         Ok(())
+    }
+
+    /// Boot refuses a database behind its migrations, unless `auto_upgrade`
+    /// is on; then it applies them (under the migration lock, so instances
+    /// booting together apply each one once).
+    async fn check_migrations(
+        &self,
+        db: &crate::db::Db,
+        models: &[crate::TableSchema],
+        auto_upgrade: bool,
+    ) -> Result<(), BootError> {
+        use crate::migrate::{apply::Migrator, file::MigrationSet};
+        let info = self.service_info();
+        let bin = std::env::args()
+            .next()
+            .and_then(|arg0| {
+                std::path::Path::new(&arg0).file_name().map(|n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| info.name.to_owned());
+        let dir = self.migrations_dir("default");
+        let set = MigrationSet::load(&dir).map_err(|err| BootError(err.to_string()))?;
+        let Some(last) = set.migrations.last() else {
+            return Err(BootError(format!(
+                "database `default`: no migrations in {} for the tables of `{}`: run `{bin} db init-db` (or start from the project root / set KEEL_HOME)",
+                dir.display(),
+                info.name
+            )));
+        };
+        let migrator = Migrator { db, set: &set, service: info.name };
+        let status = migrator.status().await.map_err(|err| BootError(err.to_string()))?;
+        if status.current as usize != set.migrations.len() || status.partial().is_some() {
+            if !auto_upgrade {
+                let at = match status.current {
+                    0 => "no migration".to_owned(),
+                    v => set.migrations[v as usize - 1].label(),
+                };
+                return Err(BootError(format!(
+                    "database `default` is behind its migrations (at {at}, the code needs {}): run `{bin} db upgrade`, or set database.default.auto_upgrade = true",
+                    last.label()
+                )));
+            }
+            migrator
+                .upgrade(&|line| log::info!(target: crate::log::INFO, "database `default`: {line}"))
+                .await
+                .map_err(|err| BootError(err.to_string()))?;
+        }
+        if let Ok(steps) = crate::migrate::diff::diff(&set.last_snapshot(), models)
+            && !steps.is_empty()
+        {
+            let steps: Vec<String> = steps.iter().map(|s| s.describe()).collect();
+            log::warn!(
+                target: crate::log::FAILED,
+                "the models differ from the last migration {} ({}): run `{bin} db migrate`",
+                last.label(),
+                steps.join(", ")
+            );
+        }
+        Ok(())
+    }
+
+    /// `db …`: migrations of one database.
+    async fn db_command(
+        self,
+        flags: ServeFlags,
+        database: String,
+        command: crate::cli::DbCommand,
+    ) -> ExitCode {
+        let info = self.service_info();
+        let sources = ConfigSources::from_process(flags.home, flags.profile);
+        let config = match Config::load(&info, &sources) {
+            Ok(config) => config,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                return ExitCode::from(2);
+            }
+        };
+        let Some(models) = self.models else {
+            eprintln!("{}: the service has no tables (no `keel::models!` given to App::models)", info.name);
+            return ExitCode::FAILURE;
+        };
+        if database != "default" {
+            eprintln!(
+                "{}: database `{database}` has no models: keel::models! lists the `default` database's tables",
+                info.name
+            );
+            return ExitCode::FAILURE;
+        }
+        let entry =
+            config.database.get(&database).cloned().unwrap_or_else(|| {
+                crate::config::BackendEntry::Url(format!("sqlite://data/{}.db", info.name))
+            });
+        let app = App { home: sources.home.clone(), ..self };
+        let target = crate::migrate::command::DbTarget {
+            service: info.name,
+            dir: app.migrations_dir(&database),
+            database,
+            entry,
+            home: sources.home,
+            models: models(),
+        };
+        match crate::migrate::command::run(&command, target).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                ExitCode::FAILURE
+            }
+        }
     }
 
     /// Parses the command line and runs the command: `serve` (default),
@@ -197,6 +326,7 @@ impl App {
         let cli = Cli::parse_for(self.service_info());
         match cli.command.unwrap_or_default() {
             Command::Serve => self.serve(cli.serve).await,
+            Command::Db { database, command } => self.db_command(cli.serve, database, command).await,
             Command::Routes => {
                 print!("{}", crate::cli::routes_table(&self.router));
                 ExitCode::SUCCESS

@@ -1,4 +1,4 @@
-//! The service binary's command line: `serve` (default), `routes`, `openapi`.
+//! The service binary's command line: `serve` (default), `routes`, `openapi`, `db …`.
 
 use crate::router::UriRouter;
 use crate::service::ServiceInfo;
@@ -41,6 +41,49 @@ pub(crate) enum Command {
     Routes,
     /// Print the OpenAPI document.
     Openapi,
+    /// Migrations (seed: aerich): init-db, migrate, upgrade, downgrade, history, heads.
+    Db {
+        /// The named database (its files are in migrations/<service>/<database>/).
+        #[arg(long, default_value = "default", global = true)]
+        database: String,
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+/// `db …`: per service and per named database, files in `migrations/<service>/`.
+#[derive(Clone, Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// First time only: write the first migration from the models and apply it.
+    InitDb,
+    /// Diff the models against the last migration file and write the next one.
+    Migrate {
+        /// The migration's name (snake_case), e.g. add_note.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print the new migration's SQL for the configured database; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Apply pending migrations.
+    Upgrade {
+        /// Print the SQL; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Revert the last migration, or every one above VERSION.
+    Downgrade {
+        /// Version to go back to (0: before the first migration).
+        #[arg(long)]
+        to: Option<u32>,
+        /// Print the SQL; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Applied migrations, with their time.
+    History,
+    /// Migrations not applied yet.
+    Heads,
 }
 
 impl Cli {

@@ -5,7 +5,7 @@
 
 use crate::answer::{ApiError, ErrorCode};
 use crate::config::BackendEntry;
-use crate::table::{ColumnSchema, SqlType, Table, TableSchema};
+use crate::table::Table;
 use fast_pool::plugin::{CheckMode, DurationManager};
 use rbatis::RBatis;
 use rbdc_pool_fast::{ConnManagerProxy, FastPool};
@@ -24,6 +24,21 @@ pub enum Dialect {
     Postgres,
     /// SQLite (bundled).
     Sqlite,
+}
+
+impl Dialect {
+    /// The dialect of a connection URL, by its scheme.
+    pub fn from_url(url: &str) -> Option<Dialect> {
+        if url.starts_with("sqlite://") {
+            Some(Dialect::Sqlite)
+        } else if url.starts_with("mysql://") {
+            Some(Dialect::MySql)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Dialect::Postgres)
+        } else {
+            None
+        }
+    }
 }
 
 /// A database error, classified for the answer: 409 for a taken unique
@@ -212,16 +227,6 @@ impl Db {
         Ok(())
     }
 
-    /// Creates missing tables and indexes (until migrations own this).
-    pub async fn create_missing(&self, tables: &[TableSchema]) -> Result<(), DbError> {
-        for table in tables {
-            for statement in create_table_sql(self.dialect, table) {
-                self.rb.exec(&statement, vec![]).await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Inserts `row`; returns its primary key: `RETURNING` on PostgreSQL
     /// (rbdc-pg gives no last insert id) and SQLite, the driver's last
     /// insert id on MySQL (rbdc-mysql yields no rows for `INSERT … RETURNING`).
@@ -398,77 +403,6 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
-}
-
-/// `CREATE TABLE IF NOT EXISTS` and its indexes, in `dialect`.
-pub fn create_table_sql(dialect: Dialect, table: &TableSchema) -> Vec<String> {
-    let mut lines: Vec<String> = table.columns.iter().map(|c| column_sql(dialect, c)).collect();
-    for column in table.columns.iter().filter(|c| c.unique && !c.primary) {
-        lines.push(format!("CONSTRAINT uq_{}_{} UNIQUE ({})", table.name, column.name, column.name));
-    }
-    let indexed = table.columns.iter().filter(|c| c.index && !c.unique && !c.primary);
-    let mut statements = Vec::new();
-    if dialect == Dialect::MySql {
-        for column in indexed {
-            lines.push(format!("INDEX ix_{}_{} ({})", table.name, column.name, column.name));
-        }
-    } else {
-        for column in indexed {
-            statements.push(format!(
-                "CREATE INDEX IF NOT EXISTS ix_{}_{} ON {} ({})",
-                table.name, column.name, table.name, column.name
-            ));
-        }
-    }
-    statements
-        .insert(0, format!("CREATE TABLE IF NOT EXISTS {} (\n  {}\n)", table.name, lines.join(",\n  ")));
-    statements
-}
-
-fn column_sql(dialect: Dialect, column: &ColumnSchema) -> String {
-    if column.primary && matches!(column.sql_type, SqlType::BigInt | SqlType::Integer) {
-        return match dialect {
-            Dialect::MySql => format!("{} BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY", column.name),
-            Dialect::Postgres => format!("{} BIGSERIAL PRIMARY KEY", column.name),
-            // Only an exact INTEGER PRIMARY KEY auto-increments (DESIGN §10).
-            Dialect::Sqlite => format!("{} INTEGER PRIMARY KEY AUTOINCREMENT", column.name),
-        };
-    }
-    let ty = match (column.sql_type, dialect) {
-        (SqlType::Bool, Dialect::Sqlite) => "INTEGER".to_owned(),
-        (SqlType::Bool, _) => "BOOLEAN".to_owned(),
-        (SqlType::SmallInt, _) => "SMALLINT".to_owned(),
-        (SqlType::Integer, Dialect::MySql) => "INT".to_owned(),
-        (SqlType::Integer, _) => "INTEGER".to_owned(),
-        (SqlType::BigInt, Dialect::Sqlite) => "INTEGER".to_owned(),
-        (SqlType::BigInt, _) => "BIGINT".to_owned(),
-        (SqlType::Float, Dialect::MySql) => "FLOAT".to_owned(),
-        (SqlType::Float, _) => "REAL".to_owned(),
-        (SqlType::Double, Dialect::Postgres) => "DOUBLE PRECISION".to_owned(),
-        (SqlType::Double, Dialect::MySql) => "DOUBLE".to_owned(),
-        (SqlType::Double, Dialect::Sqlite) => "REAL".to_owned(),
-        // MySQL cannot index TEXT without a length: indexed text gets one.
-        (SqlType::Text, _) => match column.len {
-            Some(len) => format!("VARCHAR({len})"),
-            None if dialect == Dialect::MySql && (column.unique || column.index) => "VARCHAR(255)".to_owned(),
-            None => "TEXT".to_owned(),
-        },
-        (SqlType::Blob, Dialect::MySql) => "LONGBLOB".to_owned(),
-        (SqlType::Blob, Dialect::Postgres) => "BYTEA".to_owned(),
-        (SqlType::Blob, Dialect::Sqlite) => "BLOB".to_owned(),
-        // Times travel as RFC 3339 UTC text (`2026-11-25T10:00:00Z`): one
-        // format on all three databases, and it sorts in time order.
-        (SqlType::Timestamp, _) => "VARCHAR(32)".to_owned(),
-    };
-    let mut sql = format!("{} {ty}", column.name);
-    if !column.nullable {
-        sql.push_str(" NOT NULL");
-    }
-    if let Some(default) = column.default {
-        sql.push_str(" DEFAULT ");
-        sql.push_str(default);
-    }
-    sql
 }
 
 /// Reads a boolean column stored as a number (SQLite has no boolean type

@@ -46,6 +46,7 @@ pub mod db;
 mod extract;
 pub mod log;
 pub mod logging;
+pub mod migrate;
 pub mod openapi;
 mod ops;
 mod request_id;

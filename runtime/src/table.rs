@@ -35,7 +35,8 @@
 use std::fmt::Display;
 
 /// The SQL type class of a column; each dialect renders its own spelling.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SqlType {
     /// `BOOLEAN`.
     Bool,
@@ -115,6 +116,8 @@ pub struct ColumnSchema {
 pub struct TableSchema {
     /// Table name.
     pub name: &'static str,
+    /// The table's previous name: a declared rename, never a guessed one.
+    pub renamed_from: Option<&'static str>,
     /// Columns, in declaration order (column sets where they are flattened).
     pub columns: Vec<ColumnSchema>,
 }
@@ -139,6 +142,8 @@ pub trait Table: Columns {
     const CACHE_KEY: &'static str;
     /// The primary key column.
     const PRIMARY_KEY: &'static str;
+    /// The table's previous name (`#[table(renamed_from = "…")]`).
+    const RENAMED_FROM: Option<&'static str> = None;
 
     /// The cache key of one row: `sys_account:42`.
     fn row_key(primary_key: impl Display) -> String {
@@ -147,7 +152,7 @@ pub trait Table: Columns {
 
     /// The schema description.
     fn schema() -> TableSchema {
-        TableSchema { name: Self::TABLE, columns: Self::columns() }
+        TableSchema { name: Self::TABLE, renamed_from: Self::RENAMED_FROM, columns: Self::columns() }
     }
 }
 

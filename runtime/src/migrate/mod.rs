@@ -1,0 +1,111 @@
+//! Migrations (seed: aerich), per service and per named database, in
+//! `migrations/<service>/` (`migrations/<service>/<database>/` for a named
+//! one): `db init-db`, `db migrate [--name]`, `db upgrade`, `db downgrade
+//! [--to N]`, `db history`, `db heads`, with `--dry-run` to print the SQL.
+//!
+//! - [`file`]: the file format — dialect-neutral steps up and down, the
+//!   models' snapshot after the migration, a format version.
+//! - [`diff`]: the last file's snapshot against the models → the steps.
+//! - [`render`]: steps → MySQL, PostgreSQL or SQLite DDL.
+//! - [`apply`]: the version table `keel_migration`, locks, checksums.
+//!
+//! ```
+//! use keel::migrate::{diff::diff, render::render, snapshot::Snapshot};
+//! use keel::{ColumnSchema, SqlType, TableSchema, db::Dialect};
+//!
+//! let note = ColumnSchema {
+//!     name: "note", sql_type: SqlType::Text, nullable: true, primary: false, unique: false,
+//!     index: false, len: Some(200), default: None, renamed_from: None,
+//! };
+//! let id = ColumnSchema { name: "id", sql_type: SqlType::BigInt, nullable: false, primary: true, ..note.clone() };
+//! let before = Snapshot::from_models(&[TableSchema { name: "sys_account", renamed_from: None, columns: vec![id.clone()] }]);
+//! let now = [TableSchema { name: "sys_account", renamed_from: None, columns: vec![id, note] }];
+//! let steps = diff(&before, &now).expect("a migratable change");
+//! let sql = render(&before, &steps, Dialect::Postgres).expect("renders");
+//! assert_eq!(sql, ["ALTER TABLE sys_account ADD COLUMN note VARCHAR(200)"]);
+//! ```
+
+pub mod apply;
+pub(crate) mod command;
+pub mod diff;
+pub mod file;
+pub mod op;
+pub mod render;
+pub mod snapshot;
+
+use crate::db::Dialect;
+use crate::table::TableSchema;
+use file::{MigrationFile, MigrationSet};
+use std::path::{Path, PathBuf};
+
+/// A migration command's failure: one message naming the file, the
+/// database or the step, and what to do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MigrateError(pub String);
+
+/// `migrations/<service>` for the `default` database, a subfolder for a
+/// named one.
+pub fn migrations_dir(root: &Path, service: &str, database: &str) -> PathBuf {
+    let dir = root.join(service);
+    if database == "default" { dir } else { dir.join(database) }
+}
+
+/// The next migration from the models, or `None` when nothing changed.
+/// Every step must render in all three dialects, so a file that cannot be
+/// applied somewhere is never written.
+pub fn next_migration(
+    set: &MigrationSet,
+    models: &[TableSchema],
+    name: Option<&str>,
+) -> Result<Option<MigrationFile>, MigrateError> {
+    let before = set.last_snapshot();
+    let upgrade = diff::diff(&before, models).map_err(|errors| MigrateError(errors.join("\n")))?;
+    if upgrade.is_empty() {
+        return Ok(None);
+    }
+    let downgrade = op::invert(&upgrade)
+        .ok_or_else(|| MigrateError("a generated step has no inverse (a bug in keel)".to_owned()))?;
+    let version = set.migrations.len() as u32 + 1;
+    let name = match name {
+        Some(name) => {
+            file::check_name(name)?;
+            name.to_owned()
+        }
+        None => file::default_name(version, &upgrade),
+    };
+    let snapshot = snapshot::Snapshot::from_models(models);
+    for dialect in [Dialect::MySql, Dialect::Postgres, Dialect::Sqlite] {
+        render::render(&before, &upgrade, dialect).map_err(MigrateError)?;
+        render::render(&snapshot, &downgrade, dialect).map_err(MigrateError)?;
+    }
+    Ok(Some(MigrationFile { keel_migration: file::FORMAT, version, name, upgrade, downgrade, snapshot }))
+}
+
+/// Writes `file` into the set's folder; refuses to overwrite.
+pub fn write_migration(set: &MigrationSet, file: &MigrationFile) -> Result<PathBuf, MigrateError> {
+    std::fs::create_dir_all(&set.dir)
+        .map_err(|e| MigrateError(format!("creating {}: {e}", set.dir.display())))?;
+    let path = set.dir.join(file.file_name());
+    let text = file.to_text()?;
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| MigrateError(format!("writing {}: {e}", path.display())))?;
+    std::io::Write::write_all(&mut out, text.as_bytes())
+        .map_err(|e| MigrateError(format!("writing {}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// SQL for review: a comment line naming the migration, then each
+/// statement ending with `;`.
+pub fn sql_listing(label: &str, direction: &str, dialect: Dialect, statements: &[String]) -> String {
+    let mut out = format!("-- {label} ({direction}, {}; one transaction", render::dialect_key(dialect));
+    out.push_str(if dialect == Dialect::MySql { " per statement on MySQL)\n" } else { ")\n" });
+    for statement in statements {
+        out.push_str(statement);
+        out.push_str(";\n");
+    }
+    out
+}
