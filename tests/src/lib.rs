@@ -21,6 +21,58 @@ pub async fn serve(app: keel::App) -> std::net::SocketAddr {
     }
 }
 
+/// A fresh folder under the system's temp dir, unique to this process and tag.
+pub fn temp_home(tag: &str) -> std::path::PathBuf {
+    let home = std::env::temp_dir().join(format!("keel-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    home
+}
+
+/// A database of its own for one test on the server at `base_url`
+/// (`TEST_MYSQL_URL`, `TEST_PG_URL`), dropped by [`ScratchDb::drop`].
+pub struct ScratchDb {
+    /// A connection to the server's base database.
+    pub admin: keel::db::Db,
+    /// The scratch database's name.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl ScratchDb {
+    /// Creates `keel_test_<tag>_<pid>`; panics when the server is unreachable
+    /// (a set variable means the backend must be there).
+    pub async fn create(base_url: &str, tag: &str) -> ScratchDb {
+        let home = temp_home(tag);
+        let entry = keel::config::BackendEntry::Url(base_url.to_owned());
+        let admin = match keel::db::Db::connect("admin", &entry, &home).await {
+            Ok(db) => db,
+            Err(err) => panic!("{tag}: the server is set but unreachable: {err}"),
+        };
+        let name = format!("keel_test_{tag}_{}", std::process::id());
+        let _ = admin.rbatis().exec(&format!("DROP DATABASE IF EXISTS {name}"), vec![]).await;
+        if let Err(err) = admin.rbatis().exec(&format!("CREATE DATABASE {name}"), vec![]).await {
+            panic!("CREATE DATABASE {name}: {err}");
+        }
+        let (server, _) = base_url.rsplit_once('/').unwrap_or((base_url, ""));
+        ScratchDb { admin, url: format!("{server}/{name}"), name }
+    }
+
+    /// Drops the database.
+    pub async fn drop(self) {
+        // PostgreSQL refuses to drop a database with sessions still open.
+        if self.url.starts_with("postgres") {
+            let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()";
+            let _ = self.admin.rbatis().exec(sql, vec![rbs::Value::from(self.name.as_str())]).await;
+        }
+        if let Err(err) =
+            self.admin.rbatis().exec(&format!("DROP DATABASE IF EXISTS {}", self.name), vec![]).await
+        {
+            eprintln!("could not drop {}: {err}", self.name);
+        }
+    }
+}
+
 /// One HTTP answer.
 #[derive(Debug)]
 pub struct Reply {

@@ -4,7 +4,7 @@
 //! SQLite file or its own database, dropped afterwards.
 
 use keel::config::{BackendEntry, BackendTable, Config};
-use keel_tests::{Reply, send};
+use keel_tests::{Reply, ScratchDb, send};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,17 +27,32 @@ fn expect(reply: &Reply, status: u16, code: u64) -> Value {
 }
 
 fn temp_home(tag: &str) -> PathBuf {
-    let home = std::env::temp_dir().join(format!("keel-ms-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    home
+    keel_tests::temp_home(&format!("ms-{tag}"))
+}
+
+/// The committed migrations of manage_system (a temp home has none).
+const MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/manage_system");
+
+fn app() -> keel::App {
+    manage_system::uri_router::app().migrations(MIGRATIONS)
+}
+
+/// `url` with `auto_upgrade`: boot applies pending migrations.
+fn upgrading(url: &str) -> BackendEntry {
+    BackendEntry::Table(BackendTable {
+        url: url.to_owned(),
+        pool_size: None,
+        connect_timeout: None,
+        auto_upgrade: Some(true),
+    })
 }
 
 async fn boot(home: &PathBuf, database: Option<&str>) -> SocketAddr {
     let mut config = Config::default();
     if let Some(url) = database {
-        config.database.insert("default".to_owned(), BackendEntry::Url(url.to_owned()));
+        config.database.insert("default".to_owned(), upgrading(url));
     }
-    keel_tests::serve(manage_system::uri_router::app().home(home).config(config)).await
+    keel_tests::serve(app().home(home).config(config)).await
 }
 
 /// The whole contract, on whatever database the service was booted with.
@@ -197,6 +212,34 @@ async fn exercise(addr: SocketAddr) {
     assert_eq!(all_failed["data"]["total"], 3);
 }
 
+/// Without `auto_upgrade`, a database behind the migrations stops boot
+/// with one line naming the database, where it is and the fix.
+async fn boot_is_refused_while_behind(home: &PathBuf, url: &str) {
+    let mut config = Config::default();
+    config.database.insert("default".to_owned(), BackendEntry::Url(url.to_owned()));
+    let Err(err) = app().home(home).config(config).bind("127.0.0.1:0").await else {
+        panic!("booted against a database with no migration applied");
+    };
+    let err = err.to_string();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "database `default` is behind its migrations (at no migration, the code needs 0001_init)"
+        ) && err.contains("db upgrade")
+            && err.contains("auto_upgrade"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn boot_refuses_a_database_behind_unless_auto_upgrade() {
+    let home = temp_home("behind");
+    boot_is_refused_while_behind(&home, "sqlite://data/behind.db").await;
+    let addr = boot(&home, Some("sqlite://data/behind.db")).await;
+    expect(&call(addr, "GET", "/v1.00.02/account", None).await, 200, 0);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
 #[tokio::test]
 async fn the_contract_holds_on_embedded_sqlite() {
     let home = temp_home("sqlite");
@@ -206,39 +249,6 @@ async fn the_contract_holds_on_embedded_sqlite() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-/// A database of its own for this run on the server at `base_url`.
-struct ScratchDb {
-    admin: keel::db::Db,
-    name: String,
-    url: String,
-}
-
-impl ScratchDb {
-    async fn create(base_url: &str, tag: &str) -> ScratchDb {
-        let home = temp_home(tag);
-        let admin = match keel::db::Db::connect("admin", &BackendEntry::Url(base_url.to_owned()), &home).await
-        {
-            Ok(db) => db,
-            Err(err) => panic!("{tag} is set but unreachable: {err}"),
-        };
-        let name = format!("keel_test_{tag}_{}", std::process::id());
-        let _ = admin.rbatis().exec(&format!("DROP DATABASE IF EXISTS {name}"), vec![]).await;
-        if let Err(err) = admin.rbatis().exec(&format!("CREATE DATABASE {name}"), vec![]).await {
-            panic!("CREATE DATABASE {name}: {err}");
-        }
-        let (server, _) = base_url.rsplit_once('/').unwrap_or((base_url, ""));
-        ScratchDb { admin, url: format!("{server}/{name}"), name }
-    }
-
-    async fn drop(self) {
-        if let Err(err) =
-            self.admin.rbatis().exec(&format!("DROP DATABASE IF EXISTS {}", self.name), vec![]).await
-        {
-            eprintln!("could not drop {}: {err}", self.name);
-        }
-    }
-}
-
 async fn on_server(variable: &str, tag: &str) {
     let Ok(base) = std::env::var(variable) else {
         eprintln!("skipped: {variable} is not set");
@@ -246,6 +256,7 @@ async fn on_server(variable: &str, tag: &str) {
     };
     let scratch = ScratchDb::create(&base, tag).await;
     let home = temp_home(tag);
+    boot_is_refused_while_behind(&home, &scratch.url).await;
     let addr = boot(&home, Some(&scratch.url)).await;
     exercise(addr).await;
     lost_connections_answer_503_then_recover(addr, &scratch).await;
@@ -331,8 +342,7 @@ async fn an_unreachable_database_stops_boot_with_one_line_and_no_password() {
     };
     config.database.insert("default".to_owned(), BackendEntry::Table(entry));
     let started = std::time::Instant::now();
-    let result =
-        manage_system::uri_router::app().home(temp_home("down")).config(config).bind("127.0.0.1:0").await;
+    let result = app().home(temp_home("down")).config(config).bind("127.0.0.1:0").await;
     let Err(err) = result else { panic!("boot succeeded without a database") };
     let err = err.to_string();
     assert!(err.contains("database `default`") && err.contains("unreachable"), "{err}");
@@ -346,7 +356,7 @@ async fn the_first_account_comes_from_the_admin_settings() {
     let mut config = Config::default();
     config.admin.username = Some("root_admin".to_owned());
     config.admin.password = Some("first-password".to_owned());
-    let addr = keel_tests::serve(manage_system::uri_router::app().home(&home).config(config)).await;
+    let addr = keel_tests::serve(app().home(&home).config(config)).await;
     let list = expect(&call(addr, "GET", "/v1.00.02/account", None).await, 200, 0);
     assert_eq!(list["data"]["total"], 1);
     assert_eq!(list["data"]["list"][0]["username"], "root_admin");
@@ -406,9 +416,9 @@ async fn a_locked_database_answers_503_and_the_service_recovers_when_it_is_relea
 async fn every_named_database_is_connected_and_reported_by_health() {
     let home = temp_home("named");
     let mut config = Config::default();
-    config.database.insert("default".to_owned(), BackendEntry::Url("sqlite://data/main.db".to_owned()));
+    config.database.insert("default".to_owned(), upgrading("sqlite://data/main.db"));
     config.database.insert("archive".to_owned(), BackendEntry::Url("sqlite://data/archive.db".to_owned()));
-    let addr = keel_tests::serve(manage_system::uri_router::app().home(&home).config(config)).await;
+    let addr = keel_tests::serve(app().home(&home).config(config)).await;
     let health = expect(&call(addr, "GET", "/health", None).await, 200, 0);
     assert_eq!(health["data"]["checks"]["database"]["status"], "up", "{health}");
     assert_eq!(health["data"]["checks"]["database.archive"]["status"], "up", "{health}");

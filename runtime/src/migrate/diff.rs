@@ -189,7 +189,9 @@ mod tests {
             f(&mut t);
             vec![t]
         };
-        let cases: Vec<(&str, Vec<TableSchema>, Vec<TableSchema>, Vec<&str>)> = vec![
+        /// (case, old models, new models, expected upgrade steps).
+        type Case = (&'static str, Vec<TableSchema>, Vec<TableSchema>, Vec<&'static str>);
+        let cases: Vec<Case> = vec![
             ("no-op", base.clone(), base.clone(), vec![]),
             ("table added", vec![], base.clone(), vec!["create_table sys_account"]),
             ("table dropped", base.clone(), vec![], vec!["drop_table sys_account"]),

@@ -59,6 +59,9 @@ pub fn next_migration(
     models: &[TableSchema],
     name: Option<&str>,
 ) -> Result<Option<MigrationFile>, MigrateError> {
+    if let Some(name) = name {
+        file::check_name(name)?;
+    }
     let before = set.last_snapshot();
     let upgrade = diff::diff(&before, models).map_err(|errors| MigrateError(errors.join("\n")))?;
     if upgrade.is_empty() {
@@ -68,10 +71,7 @@ pub fn next_migration(
         .ok_or_else(|| MigrateError("a generated step has no inverse (a bug in keel)".to_owned()))?;
     let version = set.migrations.len() as u32 + 1;
     let name = match name {
-        Some(name) => {
-            file::check_name(name)?;
-            name.to_owned()
-        }
+        Some(name) => name.to_owned(),
         None => file::default_name(version, &upgrade),
     };
     let snapshot = snapshot::Snapshot::from_models(models);
@@ -101,8 +101,11 @@ pub fn write_migration(set: &MigrationSet, file: &MigrationFile) -> Result<PathB
 /// SQL for review: a comment line naming the migration, then each
 /// statement ending with `;`.
 pub fn sql_listing(label: &str, direction: &str, dialect: Dialect, statements: &[String]) -> String {
-    let mut out = format!("-- {label} ({direction}, {}; one transaction", render::dialect_key(dialect));
-    out.push_str(if dialect == Dialect::MySql { " per statement on MySQL)\n" } else { ")\n" });
+    let how = match dialect {
+        Dialect::MySql => "each statement commits by itself; progress is recorded per statement",
+        Dialect::Postgres | Dialect::Sqlite => "in one transaction",
+    };
+    let mut out = format!("-- {label} ({direction}, {}: {how})\n", render::dialect_key(dialect));
     for statement in statements {
         out.push_str(statement);
         out.push_str(";\n");

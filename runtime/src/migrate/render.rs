@@ -48,7 +48,21 @@ fn render_op(before: &Snapshot, after: &Snapshot, op: &Op, dialect: Dialect) -> 
                 // SQLite cannot add a column with a UNIQUE constraint.
                 return Ok(rebuild(table_before(table)?, table_after(table)?));
             }
-            let mut sql = vec![format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(dialect, column))];
+            let mut sql = match fill_value(dialect, column) {
+                // NOT NULL with no default (a dropped column coming back in
+                // a downgrade): existing rows get the type's zero, then the
+                // column takes the declared shape. MySQL fills implicitly.
+                Some(zero) => {
+                    let filled = Column { default: Some(zero.to_owned()), ..column.clone() };
+                    let mut sql =
+                        vec![format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(dialect, &filled))];
+                    if dialect == Postgres {
+                        sql.push(format!("ALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT", column.name));
+                    }
+                    sql
+                }
+                None => vec![format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(dialect, column))],
+            };
             if column.unique {
                 sql.push(add_unique(table, &column.name));
             }
@@ -122,6 +136,21 @@ fn render_op(before: &Snapshot, after: &Snapshot, op: &Op, dialect: Dialect) -> 
     })
 }
 
+/// The value rows get when a NOT NULL column without default is added to
+/// a table that may have rows (PostgreSQL and SQLite refuse it otherwise).
+fn fill_value(dialect: Dialect, column: &Column) -> Option<&'static str> {
+    if column.nullable || column.default.is_some() || column.primary || dialect == Dialect::MySql {
+        return None;
+    }
+    Some(match (column.sql_type, dialect) {
+        (SqlType::Bool, Dialect::Postgres) => "FALSE",
+        (SqlType::Text | SqlType::Timestamp, _) => "''",
+        (SqlType::Blob, Dialect::Postgres) => "''::bytea",
+        (SqlType::Blob, _) => "X''",
+        _ => "0",
+    })
+}
+
 /// The file key of a dialect in raw `sql` steps.
 pub fn dialect_key(dialect: Dialect) -> &'static str {
     match dialect {
@@ -187,9 +216,13 @@ fn rename_keys(
 fn alter_postgres(table: &str, from: &Column, to: &Column) -> Vec<String> {
     let c = &to.name;
     let mut sql = Vec::new();
-    if from.sql_type != to.sql_type || from.len != to.len {
+    if from.sql_type != to.sql_type {
         let ty = type_sql(Dialect::Postgres, to);
         sql.push(format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {ty} USING {c}::{ty}"));
+    } else if from.len != to.len {
+        // No `USING` cast: an explicit cast would cut values that are too
+        // long; without it PostgreSQL refuses them, as MySQL does.
+        sql.push(format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE {}", type_sql(Dialect::Postgres, to)));
     }
     if from.nullable != to.nullable {
         let change = if to.nullable { "DROP NOT NULL" } else { "SET NOT NULL" };

@@ -1,4 +1,4 @@
-//! The binary's offline commands: `routes` and `openapi` need no database,
+//! The binary's commands: `routes` and `openapi` need no database,
 //! network or configuration.
 
 use std::process::Command;
@@ -46,4 +46,81 @@ fn openapi_prints_a_valid_document_with_legal_component_names() {
             "illegal component name {name}"
         );
     }
+}
+
+/// Runs `http_manage_sys db …` in `home`; returns (success, stdout, stderr).
+fn db(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_http_manage_sys"));
+    command.arg("db").args(args).env("KEEL_HOME", home).env_remove("KEEL_DATABASE__DEFAULT");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    match command.output() {
+        Ok(output) => (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ),
+        Err(err) => panic!("http_manage_sys db {args:?}: {err}"),
+    }
+}
+
+/// `db migrate` in a project without migrations writes the first one —
+/// byte for byte the committed `migrations/manage_system/0001_init.json`,
+/// so the committed file matches the models — and run again without
+/// applying anything, finds no changes. `--dry-run` prints the configured
+/// dialect's SQL and writes nothing; `init-db` refuses once files exist.
+#[test]
+fn migrate_writes_one_file_then_finds_no_changes() {
+    let home = std::env::temp_dir().join(format!("keel-cli-migrate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let dir = home.join("migrations/manage_system");
+
+    let pg = [("KEEL_DATABASE__DEFAULT", "postgres://nobody@127.0.0.1:9/none")];
+    let (ok, out, err) = db(&home, &["migrate", "--dry-run"], &pg);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("-- 0001_init (upgrade, postgres") && out.contains("id BIGSERIAL PRIMARY KEY"),
+        "{out}"
+    );
+    assert!(out.contains("DROP TABLE sys_account;") && !dir.exists(), "{out}");
+
+    let (ok, out, err) = db(&home, &["migrate"], &[]);
+    assert!(ok && out.contains("0001_init.json"), "{out}{err}");
+    let written = std::fs::read_to_string(dir.join("0001_init.json")).unwrap_or_default();
+    let committed = include_str!("../../../migrations/manage_system/0001_init.json");
+    assert_eq!(written, committed, "the committed first migration is out of date with the models");
+
+    let (ok, out, err) = db(&home, &["migrate", "--name", "again"], &[]);
+    assert!(ok && out.starts_with("No changes"), "{out}{err}");
+    let files = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or_default();
+    assert_eq!(files, 1);
+
+    let (ok, _, err) = db(&home, &["init-db"], &[]);
+    assert!(!ok && err.contains("already has 1 migration(s)") && err.contains("db upgrade"), "{err}");
+
+    let (ok, _, err) = db(&home, &["migrate", "--name", "Bad Name"], &[]);
+    assert!(!ok && err.contains("--name `Bad Name`"), "{err}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// `init-db` on a fresh project writes the first migration and applies
+/// it; `history` and `heads` then say so, one line each.
+#[test]
+fn init_db_then_history_and_heads() {
+    let home = std::env::temp_dir().join(format!("keel-cli-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let (ok, out, err) = db(&home, &["init-db"], &[]);
+    assert!(ok && out.contains("applied 0001_init"), "{out}{err}");
+    let (ok, out, err) = db(&home, &["history"], &[]);
+    assert!(ok && out.starts_with("0001_init  applied 20"), "{out}{err}");
+    let (ok, out, err) = db(&home, &["heads"], &[]);
+    assert!(ok && out.trim() == "database `default` is up to date (0001_init)", "{out}{err}");
+    let (ok, out, err) = db(&home, &["downgrade", "--dry-run"], &[]);
+    assert!(ok && out.contains("DROP TABLE sys_records_login;"), "{out}{err}");
+    let (ok, out, err) = db(&home, &["downgrade"], &[]);
+    assert!(ok && out.contains("reverted 0001_init"), "{out}{err}");
+    let (ok, out, err) = db(&home, &["heads"], &[]);
+    assert!(ok && out.trim() == "0001_init  pending", "{out}{err}");
+    let _ = std::fs::remove_dir_all(&home);
 }
