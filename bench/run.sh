@@ -52,6 +52,10 @@ if [ "$TARGET" = account ]; then
     esac
 fi
 
+# The bench service's tables come from its first migration, as a new
+# service's would (`db init-db` writes it into the temp home and applies it).
+env KEEL_HOME="$home" "${keel_db[@]}" target/release/http_bench db init-db >/dev/null
+
 # Starts a server pinned to core 0 and waits until it answers.
 start() {
     local kind=$1 port=$2

@@ -80,6 +80,19 @@ pub(crate) fn expand_table(args: TokenStream, item: TokenStream) -> TokenStream 
         }
     }
     let columns = parse_columns(&mut ctxt, &mut item);
+    for column in &columns {
+        if let Some(old) = &column.renamed_from
+            && columns.iter().any(|other| other.name == old.value() && other.name != column.name)
+        {
+            ctxt.error_spanned_by(
+                old,
+                format!(
+                    "`renamed_from = \"{}\"` names another column of this table; a rename's old name is gone from the struct (drop the key, or rename the other field too)",
+                    old.value()
+                ),
+            );
+        }
+    }
     let primary: Vec<&Column> = columns.iter().filter(|c| c.primary).collect();
     match primary.as_slice() {
         [] if !columns.iter().any(|c| c.flatten) => ctxt.error_spanned_by(
