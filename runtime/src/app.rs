@@ -32,6 +32,10 @@ pub struct AppState {
     pub db: Option<crate::db::Db>,
     /// Every connected database by name, `default` included.
     pub databases: std::collections::BTreeMap<String, crate::db::Db>,
+    /// The `default` cache: `cache.default`, else in-process.
+    pub cache: crate::cache::Cache,
+    /// Every cache by name, `default` included.
+    pub caches: std::collections::BTreeMap<String, crate::cache::Cache>,
 }
 
 /// A service ready to boot.
@@ -58,6 +62,7 @@ pub struct App {
     models: Option<fn() -> Vec<crate::TableSchema>>,
     migrations: Option<std::path::PathBuf>,
     databases: std::collections::BTreeMap<String, crate::db::Db>,
+    caches: std::collections::BTreeMap<String, crate::cache::Cache>,
     on_start: Vec<BootHook>,
 }
 
@@ -78,6 +83,7 @@ impl App {
             models: None,
             migrations: None,
             databases: std::collections::BTreeMap::new(),
+            caches: std::collections::BTreeMap::new(),
             on_start: Vec::new(),
         }
     }
@@ -175,7 +181,36 @@ impl App {
             config: self.config.clone(),
             db: self.databases.get("default").cloned(),
             databases: self.databases.clone(),
+            cache: self.caches.get("default").cloned().unwrap_or_else(|| crate::cache::Cache::memory("default")),
+            caches: self.caches.clone(),
         })
+    }
+
+    /// Opens every configured cache — Redis lazily, so boot does not wait
+    /// for it — or an in-process `default` one. `/health` reports each; a
+    /// cache that is down degrades the service but does not stop it.
+    fn open_caches(&mut self) -> Result<(), BootError> {
+        let info = self.service_info();
+        let patterns = vec![format!("{}_*", info.prefix), "keel_*".to_owned()];
+        let mut caches = std::collections::BTreeMap::new();
+        for (name, entry) in &self.config.cache {
+            let cache = crate::cache::Cache::open(name, entry.url(), patterns.clone())
+                .map_err(|err| BootError(err.to_string()))?;
+            caches.insert(name.clone(), cache);
+        }
+        if !caches.contains_key("default") {
+            caches.insert("default".to_owned(), crate::cache::Cache::memory("default"));
+        }
+        for (name, cache) in &caches {
+            let check = if name == "default" { "cache".to_owned() } else { format!("cache.{name}") };
+            let probe = cache.clone();
+            self.health.push(HealthCheck::optional(check, move || {
+                let cache = probe.clone();
+                async move { cache.ping().await.map_err(|err| err.to_string()) }
+            }));
+        }
+        self.caches = caches;
+        Ok(())
     }
 
     /// Connects every configured database — and, for a service with
@@ -200,6 +235,11 @@ impl App {
                 let db = probe.clone();
                 async move { db.ping().await.map_err(|err| err.to_string()) }
             }));
+            // Rows of the default database read through the default cache.
+            let db = match (name.as_str(), self.caches.get("default")) {
+                ("default", Some(cache)) => db.with_cache(cache.clone()),
+                _ => db,
+            };
             self.databases.insert(name.clone(), db);
         }
         if let (Some(models), Some(db)) = (self.models, self.databases.get("default")) {
@@ -398,6 +438,7 @@ impl App {
     /// Connects the database, runs the boot hooks, binds `addr` (port 0
     /// picks a free one) and serves in the background.
     pub async fn bind(mut self, addr: &str) -> Result<RunningServer, BootError> {
+        self.open_caches()?;
         self.connect_database().await?;
         let hooks = std::mem::take(&mut self.on_start);
         for hook in hooks {

@@ -44,7 +44,7 @@ impl Dialect {
 /// A database error, classified for the answer: 409 for a taken unique
 /// key, 503 when the database cannot be reached, 500 otherwise. The driver's
 /// text goes to the logs only.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum DbError {
     /// A unique key is taken.
     #[error("unique key taken: {0}")]
@@ -127,6 +127,9 @@ pub struct Db {
     name: String,
     dialect: Dialect,
     rb: RBatis,
+    /// Rows read through it and invalidated on write (the `default` database).
+    pub(crate) cache: Option<crate::cache::Cache>,
+    pub(crate) flights: std::sync::Arc<crate::read_through::Flights>,
 }
 
 /// Default pool size when the configuration names none.
@@ -185,7 +188,7 @@ impl Db {
             pool.set_max_open_conns(pool_size.unwrap_or(default_pool)).await;
             pool.set_timeout(Some(Duration::from_secs(5))).await;
         }
-        let db = Db { name: name.to_owned(), dialect, rb };
+        let db = Db { name: name.to_owned(), dialect, rb, cache: None, flights: Default::default() };
         let deadline = Instant::now() + Duration::from_secs(timeout.unwrap_or(10));
         let mut wait = Duration::from_millis(100);
         loop {
@@ -241,7 +244,10 @@ impl Db {
             let rows: Vec<Value> = self.rb.exec_decode(&sql, args).await?;
             rows.first().and_then(first_i64)
         };
-        id.ok_or_else(|| DbError::Other(format!("insert into {} returned no id", T::TABLE)))
+        let id = id.ok_or_else(|| DbError::Other(format!("insert into {} returned no id", T::TABLE)))?;
+        // A "no such row" may be cached for this id.
+        self.invalidate::<T>(id).await;
+        Ok(id)
     }
 
     /// The row with primary key `id`.
@@ -259,13 +265,17 @@ impl Db {
         let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
         let sql = format!("UPDATE {} SET {} WHERE {} = ?", T::TABLE, sets.join(", "), T::PRIMARY_KEY);
         args.push(Value::I64(id));
-        Ok(self.rb.exec(&sql, args).await?.rows_affected)
+        let changed = self.rb.exec(&sql, args).await?.rows_affected;
+        self.invalidate::<T>(id).await;
+        Ok(changed)
     }
 
     /// Deletes row `id`; returns the rows removed.
     pub async fn delete<T: Table>(&self, id: i64) -> Result<u64, DbError> {
         let sql = format!("DELETE FROM {} WHERE {} = ?", T::TABLE, T::PRIMARY_KEY);
-        Ok(self.rb.exec(&sql, vec![Value::I64(id)]).await?.rows_affected)
+        let removed = self.rb.exec(&sql, vec![Value::I64(id)]).await?.rows_affected;
+        self.invalidate::<T>(id).await;
+        Ok(removed)
     }
 
     /// Rows matching `filter`, newest primary key first.

@@ -65,6 +65,18 @@ impl Ctx {
             .ok_or_else(|| ApiError::new(ErrorCode::Unavailable).msg("no database configured"))
     }
 
+    /// The `default` cache (in-process when none is configured).
+    pub fn cache(&self) -> &crate::cache::Cache {
+        &self.state.cache
+    }
+
+    /// The cache named `name` in `[cache]`; 503 when there is none.
+    pub fn cache_named(&self, name: &str) -> Result<&crate::cache::Cache, ApiError> {
+        self.state.caches.get(name).ok_or_else(|| {
+            ApiError::new(ErrorCode::Unavailable).with_source(format!("no cache `{name}` is configured"))
+        })
+    }
+
     /// The database named `name` in `[database]`; 503 when there is none.
     pub fn db_named(&self, name: &str) -> Result<&crate::db::Db, ApiError> {
         self.state.databases.get(name).ok_or_else(|| {

@@ -39,6 +39,7 @@
 mod answer;
 mod app;
 mod base_enum;
+pub mod cache;
 mod cli;
 pub mod config;
 mod const_text;
@@ -49,6 +50,7 @@ pub mod logging;
 pub mod migrate;
 pub mod openapi;
 mod ops;
+pub mod read_through;
 mod request_id;
 mod route;
 mod router;

@@ -31,6 +31,8 @@ type Probe = dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync;
 pub struct HealthCheck {
     name: String,
     probe: Arc<Probe>,
+    /// Down makes `/health` answer 503; an optional check only degrades it.
+    required: bool,
 }
 
 impl HealthCheck {
@@ -40,7 +42,18 @@ impl HealthCheck {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        HealthCheck { name: name.into(), probe: Arc::new(move || Box::pin(probe())) }
+        HealthCheck { name: name.into(), probe: Arc::new(move || Box::pin(probe())), required: true }
+    }
+
+    /// A check reported by `/health` whose failure does not make the
+    /// service unready (`"status": "degraded"`): a cache, without which the
+    /// service still answers from the database.
+    pub fn optional<F, Fut>(name: impl Into<String>, probe: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        HealthCheck { required: false, ..HealthCheck::new(name, probe) }
     }
 }
 
@@ -88,6 +101,7 @@ struct Health {
 impl Handler for Health {
     async fn handle(&self, _req: &mut Request, depot: &mut Depot, res: &mut Response, _ctrl: &mut FlowCtrl) {
         let mut checks = BTreeMap::new();
+        let (mut ready, mut degraded) = (true, false);
         for check in self.checks.iter() {
             let started = Instant::now();
             let outcome = match tokio::time::timeout(CHECK_TIMEOUT, (check.probe)()).await {
@@ -97,14 +111,24 @@ impl Handler for Health {
             let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let view = match outcome {
                 Ok(()) => CheckView { status: "up", latency_ms, error: None },
-                Err(error) => CheckView { status: "down", latency_ms, error: Some(error) },
+                Err(error) => {
+                    if check.required {
+                        ready = false;
+                    } else {
+                        degraded = true;
+                    }
+                    CheckView { status: "down", latency_ms, error: Some(error) }
+                }
             };
             checks.insert(check.name.clone(), view);
         }
-        let ready = checks.values().all(|c| c.status == "up");
         let service = depot.get_typed::<Arc<crate::AppState>>().map(|s| s.service).ok();
         let view = HealthView {
-            status: if ready { "ok" } else { "unavailable" },
+            status: match (ready, degraded) {
+                (false, _) => "unavailable",
+                (true, true) => "degraded",
+                (true, false) => "ok",
+            },
             service: service.map_or("", |s| s.name),
             version: service.map_or("", |s| s.version),
             checks,

@@ -163,7 +163,7 @@ impl AccountHandler {
 impl AccountItemHandler {
     /// Read an account; unknown ids answer 404.
     async fn get(ctx: Ctx, id: PathParam<i64>) -> ApiResult<AccountView> {
-        let account = ctx.db()?.get::<Account>(*id).await?;
+        let account = ctx.db()?.get_cached::<Account>(*id).await?;
         account.map(|a| answer_json(a.into())).ok_or_else(|| ApiError::not_found("no such account"))
     }
 

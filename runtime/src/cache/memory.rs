@@ -1,0 +1,77 @@
+//! The in-process cache: the same API as Redis (TTL included) for a
+//! service run without a cache configured. Bounded: past the limit, expired
+//! entries go first, then the entries closest to expiry.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Entries kept at most.
+const MAX_ENTRIES: usize = 100_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct MemoryStore {
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    value: Vec<u8>,
+    expires: Option<Instant>,
+}
+
+impl Entry {
+    fn live(&self, now: Instant) -> bool {
+        self.expires.is_none_or(|at| at > now)
+    }
+}
+
+impl MemoryStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding the lock cannot leave a map half-written.
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        match entries.get(key) {
+            Some(entry) if entry.live(now) => Some(entry.value.clone()),
+            Some(_) => {
+                entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub(crate) fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(key) {
+            entries.retain(|_, e| e.live(now));
+            if entries.len() >= MAX_ENTRIES {
+                // Evict the tenth closest to expiry (entries without TTL last).
+                let mut by_expiry: Vec<(Option<Instant>, String)> =
+                    entries.iter().map(|(k, e)| (e.expires, k.clone())).collect();
+                by_expiry.sort_by_key(|(at, _)| at.map_or((1, now), |at| (0, at)));
+                for (_, key) in by_expiry.into_iter().take(MAX_ENTRIES / 10) {
+                    entries.remove(&key);
+                }
+            }
+        }
+        entries.insert(key.to_owned(), Entry { value: value.to_vec(), expires: ttl.map(|ttl| now + ttl) });
+    }
+
+    pub(crate) fn delete(&self, key: &str) -> bool {
+        let now = Instant::now();
+        self.lock().remove(key).is_some_and(|e| e.live(now))
+    }
+
+    pub(crate) fn ttl(&self, key: &str) -> Option<Option<Duration>> {
+        let now = Instant::now();
+        let entries = self.lock();
+        let entry = entries.get(key).filter(|e| e.live(now))?;
+        Some(entry.expires.map(|at| at - now))
+    }
+}

@@ -1,0 +1,287 @@
+//! Caches (seed: Redis 6+ through the official driver; cache models in
+//! `rc_model/`). One [`Cache`] per configured name — `[cache] default =
+//! "redis://…"` — else an in-process cache with the same API, so a service
+//! runs with no setup. Keys follow the table naming rule: a table's rows are
+//! `sys_account:42`, a cache model's `sys_token:{token}`.
+//!
+//! When Redis is unreachable the breaker opens: calls fail fast with
+//! [`CacheError::Unavailable`], read-through rows come from the database,
+//! and invalidations that could not reach Redis are remembered and dropped
+//! before the cache is read again.
+//!
+//! ```
+//! # async fn demo() -> Result<(), keel::cache::CacheError> {
+//! let cache = keel::cache::Cache::memory("default");
+//! cache.set_json("demo_greeting", &"hello", Some(std::time::Duration::from_secs(60))).await?;
+//! assert_eq!(cache.get_json::<String>("demo_greeting").await?.as_deref(), Some("hello"));
+//! cache.delete("demo_greeting").await?;
+//! assert!(!cache.exists("demo_greeting").await?);
+//! # Ok(()) }
+//! # keel::__private::block_on(demo()).unwrap();
+//! ```
+
+mod breaker;
+mod memory;
+mod redis_store;
+
+use crate::answer::{ApiError, ErrorCode};
+use memory::MemoryStore;
+use redis_store::RedisStore;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A cache call's failure.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum CacheError {
+    /// Redis cannot be reached (the breaker is open); callers fall back.
+    #[error("cache unavailable: {0}")]
+    Unavailable(String),
+    /// Redis refused the command.
+    #[error("cache command failed: {0}")]
+    Command(String),
+    /// A value did not encode or decode.
+    #[error("cache value: {0}")]
+    Codec(String),
+    /// A bad cache URL.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl From<CacheError> for ApiError {
+    fn from(err: CacheError) -> Self {
+        match err {
+            CacheError::Unavailable(_) => {
+                ApiError::new(ErrorCode::Unavailable).msg("cache unavailable").with_source(err)
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Counters since boot, for `/health`-style views and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Reads answered by the cache.
+    pub hits: u64,
+    /// Reads the cache did not have.
+    pub misses: u64,
+    /// Calls skipped or failed because the cache was unreachable.
+    pub unavailable: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    unavailable: AtomicU64,
+}
+
+#[derive(Debug)]
+enum Backend {
+    Memory(MemoryStore),
+    Redis(Arc<RedisStore>),
+}
+
+/// One named cache; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    name: String,
+    backend: Backend,
+    counters: Counters,
+}
+
+impl Cache {
+    /// An in-process cache.
+    pub fn memory(name: &str) -> Cache {
+        Cache::with(name, Backend::Memory(MemoryStore::default()))
+    }
+
+    /// A cache by URL: `redis://…` (or `rediss://`), or `memory://` for the
+    /// in-process one. Redis is connected lazily: this never waits for it.
+    /// When too many invalidations were lost in an outage, recovery drops
+    /// every key matching `purge_patterns` (e.g. `sys_*`).
+    pub fn open(name: &str, url: &str, purge_patterns: Vec<String>) -> Result<Cache, CacheError> {
+        if url.starts_with("memory://") {
+            return Ok(Cache::memory(name));
+        }
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return Err(CacheError::Config(format!(
+                "cache `{name}`: URL scheme must be redis://, rediss:// or memory://"
+            )));
+        }
+        let store = RedisStore::open(name, url, purge_patterns)?;
+        Ok(Cache::with(name, Backend::Redis(Arc::new(store))))
+    }
+
+    fn with(name: &str, backend: Backend) -> Cache {
+        Cache { inner: Arc::new(Inner { name: name.to_owned(), backend, counters: Counters::default() }) }
+    }
+
+    /// The configured name (`default`, …).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// `redis` or `memory`.
+    pub fn kind(&self) -> &'static str {
+        match self.inner.backend {
+            Backend::Memory(_) => "memory",
+            Backend::Redis(_) => "redis",
+        }
+    }
+
+    /// Whether calls go to the cache now (false while Redis is away).
+    pub fn is_available(&self) -> bool {
+        match &self.inner.backend {
+            Backend::Memory(_) => true,
+            Backend::Redis(store) => store.is_available(),
+        }
+    }
+
+    /// Counters since boot.
+    pub fn stats(&self) -> CacheStats {
+        let c = &self.inner.counters;
+        CacheStats {
+            hits: c.hits.load(Ordering::Relaxed),
+            misses: c.misses.load(Ordering::Relaxed),
+            unavailable: c.unavailable.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count<T>(&self, result: &Result<T, CacheError>) {
+        if let Err(CacheError::Unavailable(_)) = result {
+            self.inner.counters.unavailable.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The bytes under `key`.
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        let result = match &self.inner.backend {
+            Backend::Memory(store) => Ok(store.get(key)),
+            Backend::Redis(store) => store.query::<Option<Vec<u8>>>(redis::cmd("GET").arg(key)).await,
+        };
+        self.count(&result);
+        if let Ok(found) = &result {
+            let counter = if found.is_some() { &self.inner.counters.hits } else { &self.inner.counters.misses };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    /// Stores `value` under `key`, expiring after `ttl`. When Redis cannot
+    /// be told, the key is dropped on recovery (its old value may be stale).
+    pub async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), CacheError> {
+        let result = self.fill(key, value, ttl).await;
+        if let (Err(CacheError::Unavailable(_)), Backend::Redis(store)) = (&result, &self.inner.backend) {
+            let _ = store.mark_dirty(key).await;
+        }
+        result
+    }
+
+    /// `set` for read-through fills: a failed fill leaves nothing stale.
+    pub(crate) async fn fill(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), CacheError> {
+        let result = match &self.inner.backend {
+            Backend::Memory(store) => {
+                store.set(key, value, ttl);
+                Ok(())
+            }
+            Backend::Redis(store) => {
+                let mut cmd = redis::cmd("SET");
+                cmd.arg(key).arg(value);
+                if let Some(ttl) = ttl {
+                    cmd.arg("PX").arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1));
+                }
+                store.query::<()>(&cmd).await
+            }
+        };
+        self.count(&result);
+        result
+    }
+
+    /// Removes `key`. When Redis cannot be told, the key is remembered and
+    /// dropped before the cache is read again; the error says so.
+    pub async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        let result = match &self.inner.backend {
+            Backend::Memory(store) => {
+                store.delete(key);
+                Ok(())
+            }
+            Backend::Redis(store) => store.invalidate(key).await,
+        };
+        self.count(&result);
+        result
+    }
+
+    /// Whether `key` holds a value.
+    pub async fn exists(&self, key: &str) -> Result<bool, CacheError> {
+        let result = match &self.inner.backend {
+            Backend::Memory(store) => Ok(store.get(key).is_some()),
+            Backend::Redis(store) => store.query::<i64>(redis::cmd("EXISTS").arg(key)).await.map(|n| n > 0),
+        };
+        self.count(&result);
+        result
+    }
+
+    /// Time left before `key` expires: `None` without a value, `Some(None)`
+    /// without an expiry.
+    pub async fn ttl(&self, key: &str) -> Result<Option<Option<Duration>>, CacheError> {
+        match &self.inner.backend {
+            Backend::Memory(store) => Ok(store.ttl(key)),
+            Backend::Redis(store) => {
+                let ms = store.query::<i64>(redis::cmd("PTTL").arg(key)).await?;
+                Ok(match ms {
+                    -2 => None,
+                    -1 => Some(None),
+                    ms => Some(Some(Duration::from_millis(ms.unsigned_abs()))),
+                })
+            }
+        }
+    }
+
+    /// The JSON value under `key`.
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, CacheError> {
+        match self.get(key).await? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| CacheError::Codec(format!("`{key}`: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores `value` as JSON.
+    pub async fn set_json<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> Result<(), CacheError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| CacheError::Codec(format!("`{key}`: {e}")))?;
+        self.set(key, &bytes, ttl).await
+    }
+
+    /// One round trip (`/health`); down while the breaker is open.
+    pub async fn ping(&self) -> Result<(), CacheError> {
+        match &self.inner.backend {
+            Backend::Memory(_) => Ok(()),
+            Backend::Redis(store) => store.query::<String>(&redis::cmd("PING")).await.map(drop),
+        }
+    }
+}
+
+/// A typed cache entry declared with `#[keel::cache]` (seed: `rc_model/`).
+pub trait CacheModel: Serialize + DeserializeOwned {
+    /// The key's name part, by the table naming rule: `sys_token`.
+    const KEY: &'static str;
+    /// Expiry of a stored entry.
+    const TTL: Option<Duration>;
+    /// The entry's full key, from its fields: `sys_token:abc`.
+    fn key(&self) -> String;
+}

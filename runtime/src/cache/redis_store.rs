@@ -1,0 +1,239 @@
+//! Redis through one multiplexed, self-reconnecting `ConnectionManager`,
+//! created lazily (a service boots while Redis is down), behind a circuit
+//! breaker, with a record of the keys whose invalidation could not reach
+//! Redis so they are dropped before the cache is read again.
+
+use super::CacheError;
+use super::breaker::Breaker;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The longest one cache call may take before Redis counts as unreachable.
+const OP_TIMEOUT: Duration = Duration::from_millis(300);
+/// Keys remembered during an outage; past that, recovery drops every key
+/// of the purge patterns instead.
+const MAX_DIRTY: usize = 10_000;
+/// Keys per `DEL` while purging.
+const PURGE_BATCH: usize = 500;
+
+#[derive(Debug, Default)]
+struct Dirty {
+    keys: HashSet<String>,
+    overflow: bool,
+}
+
+pub(crate) struct RedisStore {
+    name: String,
+    manager: ConnectionManager,
+    breaker: Breaker,
+    dirty: Mutex<Dirty>,
+    /// `SCAN MATCH` patterns dropped when too many keys went dirty.
+    purge_patterns: Vec<String>,
+    recovering: AtomicBool,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Must be called inside a Tokio runtime (the manager spawns its task).
+    pub(crate) fn open(name: &str, url: &str, purge_patterns: Vec<String>) -> Result<RedisStore, CacheError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| CacheError::Config(format!("cache `{name}`: {e}")))?;
+        // Short timeouts and one retry: the breaker, not the driver, decides
+        // how an outage is handled.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(OP_TIMEOUT))
+            .set_response_timeout(Some(OP_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_secs(1));
+        let manager = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| CacheError::Config(format!("cache `{name}`: {e}")))?;
+        Ok(RedisStore {
+            name: name.to_owned(),
+            manager,
+            breaker: Breaker::new(),
+            dirty: Mutex::new(Dirty::default()),
+            purge_patterns,
+            recovering: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn is_available(&self) -> bool {
+        self.breaker.is_closed()
+    }
+
+    fn dirty(&self) -> std::sync::MutexGuard<'_, Dirty> {
+        self.dirty.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs one command; a connection failure or timeout opens the breaker.
+    pub(crate) async fn query<T: redis::FromRedisValue>(
+        self: &Arc<Self>,
+        cmd: &redis::Cmd,
+    ) -> Result<T, CacheError> {
+        if !self.breaker.is_closed() {
+            return Err(CacheError::Unavailable(format!("cache `{}` is unreachable", self.name)));
+        }
+        let mut conn = self.manager.clone();
+        let failure = match tokio::time::timeout(OP_TIMEOUT, cmd.query_async::<T>(&mut conn)).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(err))
+                if !(err.is_io_error()
+                    || err.is_timeout()
+                    || err.is_connection_dropped()
+                    || err.is_connection_refusal()) =>
+            {
+                return Err(CacheError::Command(format!("cache `{}`: {err}", self.name)));
+            }
+            Ok(Err(err)) => err.to_string(),
+            Err(_) => format!("no answer within {} ms", OP_TIMEOUT.as_millis()),
+        };
+        self.trip(&failure);
+        Err(CacheError::Unavailable(format!("cache `{}`: {failure}", self.name)))
+    }
+
+    fn trip(self: &Arc<Self>, reason: &str) {
+        if self.breaker.trip() {
+            log::error!(
+                target: crate::log::FAILED,
+                "cache `{}` unreachable ({reason}): reads go to the database until it is back",
+                self.name
+            );
+        }
+        if !self.recovering.swap(true, Ordering::AcqRel) {
+            let store = Arc::clone(self);
+            tokio::spawn(async move { store.recover().await });
+        }
+    }
+
+    /// Deletes `key`; when Redis cannot be told, remembers it so recovery
+    /// drops it before anything reads it again.
+    pub(crate) async fn invalidate(self: &Arc<Self>, key: &str) -> Result<(), CacheError> {
+        if self.breaker.is_closed() {
+            match self.query::<i64>(redis::cmd("DEL").arg(key)).await {
+                Ok(_) => return Ok(()),
+                Err(CacheError::Unavailable(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        self.mark_dirty(key).await
+    }
+
+    /// Remembers that Redis may hold a stale value for `key`.
+    pub(crate) async fn mark_dirty(self: &Arc<Self>, key: &str) -> Result<(), CacheError> {
+        let closed_meanwhile = {
+            let mut dirty = self.dirty();
+            if dirty.keys.len() < MAX_DIRTY {
+                dirty.keys.insert(key.to_owned());
+            } else {
+                dirty.overflow = true;
+            }
+            // Recovery closes the breaker under this lock once the set is
+            // empty: closed now means it finished before this key arrived.
+            self.breaker.is_closed()
+        };
+        if closed_meanwhile && self.query::<i64>(redis::cmd("DEL").arg(key)).await.is_ok() {
+            self.dirty().keys.remove(key);
+            return Ok(());
+        }
+        Err(CacheError::Unavailable(format!(
+            "cache `{}` is unreachable; `{key}` will be dropped when it is back",
+            self.name
+        )))
+    }
+
+    /// Probes with backoff; once Redis answers, drops the dirty keys, then
+    /// closes the breaker.
+    async fn recover(self: Arc<Self>) {
+        let mut wait = Duration::from_millis(100);
+        let mut conn = self.manager.clone();
+        loop {
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(2));
+            let ping = redis::cmd("PING");
+            if !matches!(tokio::time::timeout(OP_TIMEOUT, ping.query_async::<String>(&mut conn)).await, Ok(Ok(_))) {
+                continue;
+            }
+            let mut dropped = 0;
+            let closed = loop {
+                let (keys, overflow) = {
+                    let mut dirty = self.dirty();
+                    if dirty.keys.is_empty() && !dirty.overflow {
+                        let down = self.breaker.close();
+                        break Some(down);
+                    }
+                    let taken = std::mem::take(&mut *dirty);
+                    (taken.keys, taken.overflow)
+                };
+                match self.purge(&mut conn, &keys, overflow).await {
+                    Ok(count) => dropped += count,
+                    Err(err) => {
+                        let mut dirty = self.dirty();
+                        dirty.keys.extend(keys);
+                        dirty.overflow |= overflow;
+                        log::warn!(target: crate::log::FAILED, "cache `{}`: purge failed ({err}); retrying", self.name);
+                        break None;
+                    }
+                }
+            };
+            if let Some(down) = closed {
+                self.recovering.store(false, Ordering::Release);
+                log::error!(
+                    target: crate::log::FAILED,
+                    "cache `{}` reachable again after {:.1} s; dropped {dropped} key(s) that may be stale",
+                    self.name,
+                    down.as_secs_f64()
+                );
+                return;
+            }
+        }
+    }
+
+    async fn purge(
+        &self,
+        conn: &mut ConnectionManager,
+        keys: &HashSet<String>,
+        overflow: bool,
+    ) -> Result<usize, String> {
+        let keys: Vec<&String> = keys.iter().collect();
+        let mut dropped = 0;
+        for batch in keys.chunks(PURGE_BATCH) {
+            let count: usize = redis::cmd("DEL").arg(batch).query_async(conn).await.map_err(|e| e.to_string())?;
+            dropped += count;
+        }
+        if overflow {
+            for pattern in &self.purge_patterns {
+                let mut cursor: u64 = 0;
+                loop {
+                    let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .query_async(conn)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if !found.is_empty() {
+                        let count: usize =
+                            redis::cmd("DEL").arg(&found).query_async(conn).await.map_err(|e| e.to_string())?;
+                        dropped += count;
+                    }
+                    if next == 0 {
+                        break;
+                    }
+                    cursor = next;
+                }
+            }
+        }
+        Ok(dropped)
+    }
+}
