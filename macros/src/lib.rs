@@ -9,6 +9,7 @@
 mod api;
 mod attr;
 mod base_enum;
+mod cache;
 mod ctxt;
 mod main_attr;
 mod models;
@@ -48,6 +49,12 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(BaseEnum, attributes(base_enum))]
 pub fn derive_base_enum(input: TokenStream) -> TokenStream {
     base_enum::expand(input.into()).into()
+}
+
+/// A typed cache entry (seed: `rc_model/`); see `keel::cache`.
+#[proc_macro_attribute]
+pub fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
+    cache::expand_cache(args.into(), item.into()).into()
 }
 
 /// A table named by the seed's rule, with its schema. See `keel::table`.

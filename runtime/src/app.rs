@@ -181,7 +181,11 @@ impl App {
             config: self.config.clone(),
             db: self.databases.get("default").cloned(),
             databases: self.databases.clone(),
-            cache: self.caches.get("default").cloned().unwrap_or_else(|| crate::cache::Cache::memory("default")),
+            cache: self
+                .caches
+                .get("default")
+                .cloned()
+                .unwrap_or_else(|| crate::cache::Cache::memory("default")),
             caches: self.caches.clone(),
         })
     }

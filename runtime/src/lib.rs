@@ -66,7 +66,7 @@ pub use app::{App, AppState, BootError, RunningServer};
 pub use base_enum::BaseEnum;
 pub use cli::routes_table;
 pub use extract::{ClientInfo, Ctx, FromRequest, Json, PathParam, Query, page_bounds};
-pub use keel_macros::{BaseEnum, api, columns, main, models, service, table, uri_router};
+pub use keel_macros::{BaseEnum, api, cache, columns, main, models, service, table, uri_router};
 pub use log::MultLogger;
 pub use ops::HealthCheck;
 pub use request_id::{REQUEST_ID_HEADER, RequestId};

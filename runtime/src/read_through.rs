@@ -118,7 +118,8 @@ impl Db {
                 Ok(Arc::from(bytes))
             })
             .await?;
-        serde_json::from_slice(&bytes).map_err(|e| DbError::Other(format!("{}: row does not decode: {e}", T::TABLE)))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| DbError::Other(format!("{}: row does not decode: {e}", T::TABLE)))
     }
 
     /// Drops row `id` from the cache after a write. An unreachable cache

@@ -6,12 +6,14 @@
 //! tests beside each rule pin the accepted and refused spellings.
 
 mod binary;
+mod cache_key;
 mod ident;
 mod path;
 mod table;
 mod version;
 
 pub(crate) use binary::check_binary_name;
+pub(crate) use cache_key::{KeyPart, parse_key_template};
 pub(crate) use ident::{check_name_part, check_service_name};
 pub(crate) use path::{ApiPath, check_api_path};
 pub(crate) use table::{MAX_TABLE_NAME, check_table_name, snake_case};

@@ -19,6 +19,38 @@
 //! # Ok(()) }
 //! # keel::__private::block_on(demo()).unwrap();
 //! ```
+//!
+//! Cache models (`rc_model/`) are typed entries with compile-time keys:
+//!
+//! ```
+//! # use serde::{Deserialize, Serialize};
+//! #[keel::cache(prefix = "sys", name = "token", key = "{token}", ttl = 3600)]
+//! #[derive(Serialize, Deserialize)]
+//! pub struct Token {
+//!     pub token: String,
+//!     pub account_id: i64,
+//! }
+//!
+//! # #[keel::table(prefix = "sys")]
+//! # #[derive(Serialize, Deserialize)]
+//! # pub struct Account { #[column(primary)] pub id: Option<i64> }
+//! /// Tied to a table: the key's name is the table's, never typed twice.
+//! #[keel::cache(table = "Account", key = "{id}:card")]
+//! #[derive(Serialize, Deserialize)]
+//! pub struct AccountCard {
+//!     pub id: i64,
+//!     pub username: String,
+//! }
+//!
+//! assert_eq!(Token::key_of("abc"), "sys_token:abc");
+//! assert_eq!(AccountCard::key_of(42), "sys_account:42:card");
+//! # async fn demo(cache: &keel::cache::Cache) -> Result<(), keel::cache::CacheError> {
+//! Token { token: "abc".into(), account_id: 7 }.set(cache).await?;
+//! assert_eq!(Token::get(cache, "abc").await?.map(|t| t.account_id), Some(7));
+//! Token::delete(cache, "abc").await?;
+//! # Ok(()) }
+//! # keel::__private::block_on(demo(&keel::cache::Cache::memory("default"))).unwrap();
+//! ```
 
 mod breaker;
 mod memory;
@@ -170,7 +202,8 @@ impl Cache {
         };
         self.count(&result);
         if let Ok(found) = &result {
-            let counter = if found.is_some() { &self.inner.counters.hits } else { &self.inner.counters.misses };
+            let counter =
+                if found.is_some() { &self.inner.counters.hits } else { &self.inner.counters.misses };
             counter.fetch_add(1, Ordering::Relaxed);
         }
         result
@@ -187,7 +220,12 @@ impl Cache {
     }
 
     /// `set` for read-through fills: a failed fill leaves nothing stale.
-    pub(crate) async fn fill(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), CacheError> {
+    pub(crate) async fn fill(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<(), CacheError> {
         let result = match &self.inner.backend {
             Backend::Memory(store) => {
                 store.set(key, value, ttl);

@@ -44,8 +44,8 @@ impl std::fmt::Debug for RedisStore {
 impl RedisStore {
     /// Must be called inside a Tokio runtime (the manager spawns its task).
     pub(crate) fn open(name: &str, url: &str, purge_patterns: Vec<String>) -> Result<RedisStore, CacheError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| CacheError::Config(format!("cache `{name}`: {e}")))?;
+        let client =
+            redis::Client::open(url).map_err(|e| CacheError::Config(format!("cache `{name}`: {e}")))?;
         // Short timeouts and one retry: the breaker, not the driver, decides
         // how an outage is handled.
         let config = ConnectionManagerConfig::new()
@@ -159,7 +159,10 @@ impl RedisStore {
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(2));
             let ping = redis::cmd("PING");
-            if !matches!(tokio::time::timeout(OP_TIMEOUT, ping.query_async::<String>(&mut conn)).await, Ok(Ok(_))) {
+            if !matches!(
+                tokio::time::timeout(OP_TIMEOUT, ping.query_async::<String>(&mut conn)).await,
+                Ok(Ok(_))
+            ) {
                 continue;
             }
             let mut dropped = 0;
@@ -206,7 +209,8 @@ impl RedisStore {
         let keys: Vec<&String> = keys.iter().collect();
         let mut dropped = 0;
         for batch in keys.chunks(PURGE_BATCH) {
-            let count: usize = redis::cmd("DEL").arg(batch).query_async(conn).await.map_err(|e| e.to_string())?;
+            let count: usize =
+                redis::cmd("DEL").arg(batch).query_async(conn).await.map_err(|e| e.to_string())?;
             dropped += count;
         }
         if overflow {
@@ -223,8 +227,11 @@ impl RedisStore {
                         .await
                         .map_err(|e| e.to_string())?;
                     if !found.is_empty() {
-                        let count: usize =
-                            redis::cmd("DEL").arg(&found).query_async(conn).await.map_err(|e| e.to_string())?;
+                        let count: usize = redis::cmd("DEL")
+                            .arg(&found)
+                            .query_async(conn)
+                            .await
+                            .map_err(|e| e.to_string())?;
                         dropped += count;
                     }
                     if next == 0 {

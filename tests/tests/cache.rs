@@ -1,0 +1,388 @@
+//! The cache: its API on the in-process cache and on Redis
+//! (`TEST_REDIS_URL`), cache models, manage_system's account reads through
+//! the cache, and a Redis outage — a test-owned `redis-server` killed and
+//! started again — that the service rides out on its database.
+
+use keel::cache::{Cache, CacheError};
+use keel::config::{BackendEntry, BackendTable, Config};
+use keel_tests::{Reply, send, temp_home};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/manage_system");
+const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
+
+// ---------------------------------------------------------------- models
+
+/// A keyed entry: `tst_token:{token}`.
+#[keel::cache(prefix = "tst", name = "token", key = "{token}", ttl = 60)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Token {
+    token: String,
+    account_id: i64,
+}
+
+/// A two-parameter entry with no expiry: `tst_records_seen:{account_id}:{day}`.
+#[keel::cache(prefix = "tst", kind = "records", name = "seen", key = "{account_id}:{day}")]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Seen {
+    account_id: i64,
+    day: String,
+    count: u32,
+}
+
+/// Tied to manage_system's table: the key's name comes from the table.
+#[keel::cache(table = "manage_system::db_model::main::Account", key = "{id}:card", ttl = 30)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct AccountCard {
+    id: i64,
+    username: String,
+}
+
+// ---------------------------------------------------------------- the API
+
+async fn exercise_api(cache: &Cache) {
+    let run = std::process::id();
+    let ok = |r: Result<(), CacheError>| {
+        if let Err(err) = r {
+            panic!("{}: {err}", cache.kind());
+        }
+    };
+    if let Err(err) = cache.ping().await {
+        panic!("{} cache unreachable: {err}", cache.kind());
+    }
+    // Raw bytes and JSON, with and without expiry.
+    let key = format!("tst_raw:{run}");
+    ok(cache.set(&key, b"bytes", None).await);
+    assert_eq!(cache.get(&key).await.ok().flatten().as_deref(), Some(&b"bytes"[..]));
+    assert!(matches!(cache.ttl(&key).await, Ok(Some(None))), "no expiry");
+    ok(cache.set_json(&key, &vec![1, 2, 3], Some(Duration::from_secs(30))).await);
+    assert_eq!(cache.get_json::<Vec<i32>>(&key).await.ok().flatten(), Some(vec![1, 2, 3]));
+    let ttl = cache.ttl(&key).await.ok().flatten().flatten().unwrap_or_default();
+    assert!(ttl > Duration::from_secs(25) && ttl <= Duration::from_secs(30), "{ttl:?}");
+    assert!(matches!(cache.get_json::<String>(&key).await, Err(CacheError::Codec(_))), "a wrong type");
+    ok(cache.delete(&key).await);
+    assert_eq!(cache.exists(&key).await.ok(), Some(false));
+    // Expiry.
+    let short = format!("tst_short:{run}");
+    ok(cache.set(&short, b"x", Some(Duration::from_millis(100))).await);
+    assert_eq!(cache.exists(&short).await.ok(), Some(true));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(cache.get(&short).await.ok(), Some(None), "expired");
+
+    // Cache models: keys from fields, TTL from the attribute.
+    let token = Token { token: format!("t{run}"), account_id: 7 };
+    assert_eq!(token_key(&token), format!("tst_token:t{run}"));
+    ok(token.set(cache).await);
+    assert_eq!(Token::get(cache, &token.token).await.ok().flatten(), Some(token.clone()));
+    assert_eq!(Token::exists(cache, &token.token).await.ok(), Some(true));
+    let ttl = cache.ttl(&Token::key_of(&token.token)).await.ok().flatten().flatten().unwrap_or_default();
+    assert!(ttl > Duration::from_secs(55), "{ttl:?}");
+    ok(Token::delete(cache, &token.token).await);
+    assert_eq!(Token::get(cache, &token.token).await.ok(), Some(None));
+
+    let seen = Seen { account_id: i64::from(run), day: "2026-11-25".into(), count: 3 };
+    assert_eq!(Seen::key_of(run, "2026-11-25"), format!("tst_records_seen:{run}:2026-11-25"));
+    ok(seen.set(cache).await);
+    assert_eq!(Seen::get(cache, run, "2026-11-25").await.ok().flatten().map(|s| s.count), Some(3));
+    assert!(matches!(cache.ttl(&Seen::key_of(run, "2026-11-25")).await, Ok(Some(None))));
+    ok(Seen::delete(cache, run, "2026-11-25").await);
+
+    assert_eq!(AccountCard::key_of(42), "sys_account:42:card");
+}
+
+fn token_key(token: &Token) -> String {
+    <Token as keel::cache::CacheModel>::key(token)
+}
+
+#[tokio::test]
+async fn the_api_on_the_in_process_cache() {
+    exercise_api(&Cache::memory("default")).await;
+}
+
+#[tokio::test]
+async fn the_api_on_redis() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("skipped: TEST_REDIS_URL is not set");
+        return;
+    };
+    let cache = match Cache::open("default", &url, vec![]) {
+        Ok(cache) => cache,
+        Err(err) => panic!("{err}"),
+    };
+    exercise_api(&cache).await;
+}
+
+// ---------------------------------------------------------------- rows
+
+async fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Reply {
+    match send(addr, method, path, &JSON, body).await {
+        Ok(reply) => reply,
+        Err(err) => panic!("{method} {path}: {err}"),
+    }
+}
+
+fn data(reply: &Reply) -> Value {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["data"].clone()
+}
+
+async fn boot(home: &Path, cache: Option<&str>) -> SocketAddr {
+    let mut config = Config::default();
+    config.database.insert(
+        "default".to_owned(),
+        BackendEntry::Table(BackendTable {
+            url: "sqlite://data/manage_system.db".to_owned(),
+            pool_size: None,
+            connect_timeout: None,
+            auto_upgrade: Some(true),
+        }),
+    );
+    if let Some(url) = cache {
+        config.cache.insert("default".to_owned(), BackendEntry::Url(url.to_owned()));
+    }
+    let app = manage_system::uri_router::app().migrations(MIGRATIONS).home(home).config(config);
+    keel_tests::serve(app).await
+}
+
+/// Changes a row behind the service's back, as another program would.
+async fn rename_behind(home: &Path, id: i64, name: &str) {
+    let url = format!("sqlite://{}", home.join("data/manage_system.db").display());
+    let db = match keel::db::Db::connect("behind", &BackendEntry::Url(url), home).await {
+        Ok(db) => db,
+        Err(err) => panic!("{err}"),
+    };
+    let sql = "UPDATE sys_account SET display_name = ? WHERE id = ?";
+    if let Err(err) = db.rbatis().exec(sql, vec![rbs::Value::from(name), rbs::Value::from(id)]).await {
+        panic!("{err}");
+    }
+}
+
+async fn create_account(addr: SocketAddr, username: &str) -> i64 {
+    let body = format!(r#"{{"username":"{username}","password":"secret-1","display_name":"First"}}"#);
+    let reply = call(addr, "POST", "/v1.00.02/account", Some(&body)).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json()["data"]["id"].as_i64().unwrap_or_default()
+}
+
+async fn display_name(addr: SocketAddr, id: i64) -> String {
+    let reply = call(addr, "GET", &format!("/v1.00.02/account/{id}"), None).await;
+    data(&reply)["display_name"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn rename(addr: SocketAddr, id: i64, name: &str) {
+    let body = format!(r#"{{"display_name":"{name}"}}"#);
+    data(&call(addr, "PUT", &format!("/v1.00.02/account/{id}"), Some(&body)).await);
+}
+
+/// A second read comes from the cache (a change made behind the service
+/// does not show); an update through the service invalidates it.
+async fn reads_go_through_the_cache(addr: SocketAddr, home: &Path) {
+    let id = create_account(addr, "carol").await;
+    assert_eq!(display_name(addr, id).await, "First");
+    rename_behind(home, id, "Behind").await;
+    assert_eq!(display_name(addr, id).await, "First", "served from the cache");
+    rename(addr, id, "Second").await;
+    assert_eq!(display_name(addr, id).await, "Second", "the update invalidated the cached row");
+    // An unknown id is a 404, and the miss is cached only briefly.
+    let missing = call(addr, "GET", "/v1.00.02/account/999999", None).await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+}
+
+#[tokio::test]
+async fn account_reads_go_through_the_in_process_cache() {
+    let home = temp_home("rt-memory");
+    let addr = boot(&home, None).await;
+    reads_go_through_the_cache(addr, &home).await;
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[tokio::test]
+async fn account_reads_go_through_redis() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("skipped: TEST_REDIS_URL is not set");
+        return;
+    };
+    // Database 9 of that server is this test's namespace: the keys are the
+    // real ones (`sys_account:1`), so they must not meet another test's.
+    let url = format!("{}/9", url.trim_end_matches('/'));
+    let cache = match Cache::open("flush", &url, vec![]) {
+        Ok(cache) => cache,
+        Err(err) => panic!("{err}"),
+    };
+    flush(&cache).await;
+    let home = temp_home("rt-redis");
+    let addr = boot(&home, Some(&url)).await;
+    reads_go_through_the_cache(addr, &home).await;
+    flush(&cache).await;
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+async fn flush(cache: &Cache) {
+    // Only this test's keys live in its database.
+    for id in 1..=3 {
+        if let Err(err) = cache.delete(&format!("sys_account:{id}")).await {
+            panic!("{err}");
+        }
+    }
+    if let Err(err) = cache.delete("sys_account:999999").await {
+        panic!("{err}");
+    }
+}
+
+// ---------------------------------------------------------------- outage
+
+/// Collects the `failed.log` lines (target FAILED) of this test process.
+struct FailedLines(Mutex<Vec<String>>);
+
+impl log::Log for FailedLines {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target() == keel::log::FAILED
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(record.args().to_string());
+        }
+    }
+    fn flush(&self) {}
+}
+
+static FAILED: FailedLines = FailedLines(Mutex::new(Vec::new()));
+
+fn failed_lines(needle: &str) -> usize {
+    FAILED
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .filter(|l| l.contains(needle))
+        .count()
+}
+
+/// A `redis-server` of this test's own, on a loopback port, persisting
+/// every write so a restart brings back what the cache held — including
+/// rows that went stale while it was away.
+struct RedisServer {
+    port: u16,
+    dir: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    fn start(port: u16, dir: &Path) -> RedisServer {
+        let mut server = RedisServer { port, dir: dir.to_owned(), child: None };
+        server.restart();
+        server
+    }
+
+    fn restart(&mut self) {
+        let _ = std::fs::create_dir_all(&self.dir);
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        match child {
+            Ok(child) => self.child = Some(child),
+            Err(err) => panic!("redis-server: {err}"),
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start on port {}", self.port);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn spare_port() -> u16 {
+    match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(addr) => addr.port(),
+        Err(err) => panic!("{err}"),
+    }
+}
+
+async fn health_cache(addr: SocketAddr) -> (u16, String) {
+    let reply = call(addr, "GET", "/health", None).await;
+    let json = reply.json();
+    (reply.status, json["data"]["checks"]["cache"]["status"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn a_redis_outage_costs_nothing_and_serves_nothing_stale() {
+    let has_server = std::process::Command::new("redis-server").arg("--version").output().is_ok();
+    if !has_server && std::env::var("TEST_REDIS_URL").is_err() {
+        eprintln!("skipped: no redis-server on this machine");
+        return;
+    }
+    let _ = log::set_logger(&FAILED);
+    log::set_max_level(log::LevelFilter::Info);
+    let home = temp_home("outage");
+    let mut redis = RedisServer::start(spare_port(), &home.join("redis"));
+    let url = format!("redis://127.0.0.1:{}/", redis.port);
+    let addr = boot(&home, Some(&url)).await;
+    assert_eq!(health_cache(addr).await, (200, "up".to_owned()));
+
+    let id = create_account(addr, "dave").await;
+    let other = create_account(addr, "erin").await;
+    assert_eq!(display_name(addr, id).await, "First");
+    assert_eq!(display_name(addr, other).await, "First");
+
+    // Redis dies. Reads keep answering, correctly, from the database.
+    redis.kill();
+    let mut slowest = Duration::ZERO;
+    for round in 0..30 {
+        let started = Instant::now();
+        assert_eq!(display_name(addr, id).await, "First");
+        if round > 0 {
+            // The first read pays the one failed call that opens the breaker.
+            slowest = slowest.max(started.elapsed());
+        }
+    }
+    assert!(slowest < Duration::from_millis(250), "a read took {slowest:?} during the outage");
+    let (status, cache) = health_cache(addr).await;
+    assert_eq!((status, cache.as_str()), (200, "down"), "the cache is down, the service is not");
+    // A write during the outage reaches the database; its invalidation
+    // cannot reach Redis.
+    rename(addr, id, "During").await;
+    assert_eq!(display_name(addr, id).await, "During");
+
+    // Redis is back with what it held before — `sys_account:<id>` says
+    // "First". The service drops that before it reads the cache again.
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while health_cache(addr).await.1 != "up" {
+        assert!(Instant::now() < deadline, "the cache never came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(display_name(addr, id).await, "During", "no stale row after the outage");
+    // And the cache is used again: a change behind the service is not seen.
+    rename_behind(&home, other, "Behind").await;
+    assert_eq!(display_name(addr, other).await, "First", "served from Redis again");
+    rename_behind(&home, id, "Behind").await;
+    assert_eq!(display_name(addr, id).await, "During", "refilled from the database and cached");
+
+    // One line when the outage started, one when it ended.
+    assert_eq!(failed_lines("cache `default` unreachable"), 1);
+    assert_eq!(failed_lines("cache `default` reachable again"), 1);
+    drop(redis);
+    let _ = std::fs::remove_dir_all(&home);
+}
