@@ -5,6 +5,8 @@
 #   PAIRS=5 DURATION=5s bench/run.sh
 #   TARGET=account bench/run.sh           # one row by primary key, embedded SQLite
 #   TARGET=account BENCH_DB=mysql bench/run.sh   # … from the local MariaDB
+#   TARGET=cached bench/run.sh            # the row through Redis (127.0.0.1:6379, db 5)
+#   TARGET=outage bench/run.sh            # the cached read with Redis unreachable vs a plain DB read
 #
 # TARGET=account reads row 500 of bch_account: keel through ctx.db()?.get,
 # the baseline through rbatis `crud!` select_by_map in a bare salvo handler.
@@ -22,10 +24,23 @@ TARGET="${TARGET:-hello}"
 BENCH_DB="${BENCH_DB:-sqlite}"
 KEEL_PORT=18900
 BARE_PORT=18901
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/5}"
+keel_cache=()
+bare_cache=()
 case "$TARGET" in
-    hello) URL_PATH=/v1.00.00/hello ;;
-    account) URL_PATH=/v1.00.00/account/500 ;;
-    *) echo "TARGET is hello or account" >&2; exit 2 ;;
+    hello) URL_PATH=/v1.00.00/hello; BARE_PATH=$URL_PATH ;;
+    account) URL_PATH=/v1.00.00/account/500; BARE_PATH=$URL_PATH ;;
+    cached)
+        # keel through ctx.db()?.get_cached, bare salvo through its own GET/SET.
+        URL_PATH=/v1.00.00/account/500/cached; BARE_PATH=$URL_PATH
+        redis-cli -u "$REDIS_URL" del bch_account:500 >/dev/null
+        keel_cache=(KEEL_CACHE__DEFAULT="$REDIS_URL"); bare_cache=("$REDIS_URL") ;;
+    outage)
+        # Nothing listens on port 9: keel's breaker opens and reads go to
+        # the database; the baseline is the plain database read.
+        URL_PATH=/v1.00.00/account/500/cached; BARE_PATH=/v1.00.00/account/500
+        keel_cache=(KEEL_CACHE__DEFAULT="redis://127.0.0.1:9/") ;;
+    *) echo "TARGET is hello, account, cached or outage" >&2; exit 2 ;;
 esac
 
 if ! command -v wrk >/dev/null; then
@@ -38,7 +53,7 @@ home="$(mktemp -d)"
 trap 'rm -rf "$home"; kill $(jobs -p) 2>/dev/null || true' EXIT
 keel_db=()
 bare_db=()
-if [ "$TARGET" = account ]; then
+if [ "$TARGET" != hello ]; then
     case "$BENCH_DB" in
         sqlite)
             keel_db=(KEEL_DATABASE__DEFAULT="sqlite://data/bench.db")
@@ -60,14 +75,16 @@ env KEEL_HOME="$home" "${keel_db[@]}" target/release/http_bench db init-db >/dev
 start() {
     local kind=$1 port=$2
     if [ "$kind" = keel ]; then
-        env KEEL_HOME="$home" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT=$port "${keel_db[@]}" \
+        path=$URL_PATH
+        env KEEL_HOME="$home" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT=$port "${keel_db[@]}" "${keel_cache[@]}" \
             taskset -c 0 target/release/http_bench >/dev/null &
     else
-        taskset -c 0 target/release/bare_salvo "127.0.0.1:$port" "${bare_db[@]}" >/dev/null &
+        path=$BARE_PATH
+        taskset -c 0 target/release/bare_salvo "127.0.0.1:$port" "${bare_db[@]}" "${bare_cache[@]}" >/dev/null &
     fi
     server=$!
     for _ in $(seq 100); do
-        curl -sf "http://127.0.0.1:$port$URL_PATH" >/dev/null && return 0
+        curl -sf "http://127.0.0.1:$port$path" >/dev/null && return 0
         sleep 0.05
     done
     echo "$kind server did not start" >&2
@@ -76,8 +93,8 @@ start() {
 
 # One bounded wrk run; prints "req_per_s p50_ms p99_ms".
 load() {
-    local port=$1
-    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port$URL_PATH" |
+    local port=$1 path=$2
+    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port$path" |
         awk '
             function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
             $1 == "50%" { p50 = ms($2) }
@@ -90,10 +107,10 @@ printf '%-5s %-5s %10s %8s %8s\n' pair stack 'req/s' 'p50 ms' 'p99 ms'
 ratios=()
 for pair in $(seq "$PAIRS"); do
     start keel $KEEL_PORT
-    read -r k_rps k_p50 k_p99 < <(load $KEEL_PORT)
+    read -r k_rps k_p50 k_p99 < <(load $KEEL_PORT "$URL_PATH")
     kill -TERM "$server"; wait "$server" || true
     start bare $BARE_PORT
-    read -r b_rps b_p50 b_p99 < <(load $BARE_PORT)
+    read -r b_rps b_p50 b_p99 < <(load $BARE_PORT "$BARE_PATH")
     kill -TERM "$server"; wait "$server" || true
     printf '%-5s %-5s %10s %8s %8s\n' "$pair" keel "$k_rps" "$k_p50" "$k_p99"
     printf '%-5s %-5s %10s %8s %8s\n' "$pair" bare "$b_rps" "$b_p50" "$b_p99"
@@ -105,4 +122,4 @@ printf '%s\n' "${ratios[@]}" | sort -n | awk '
         median = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
         printf "keel/bare throughput: median %.3f (spread %.3f–%.3f over %d pairs)\n", median, r[1], r[NR], NR
     }'
-echo "target $TARGET$([ "$TARGET" = account ] && echo " on $BENCH_DB"); access lines written by keel (info.log and rolled files): $(cat "$home"/logs/bench/info*.log | grep -c " GET $URL_PATH ")"
+echo "target $TARGET$([ "$TARGET" != hello ] && echo " on $BENCH_DB"); access lines written by keel (info.log and rolled files): $(cat "$home"/logs/bench/info*.log | grep -c " GET $URL_PATH ")"

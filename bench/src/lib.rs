@@ -59,7 +59,18 @@ impl AccountHandler {
     }
 }
 
-keel::uri_router!(BenchConf => HelloHandler, AccountHandler);
+/// `GET /v1.00.00/account/{id}/cached`: the same row read through the
+/// cache (`bch_account:{id}`), from the database on a miss or while the
+/// cache is unreachable.
+#[keel::api(path = "/account/{id}/cached", public)]
+impl CachedAccountHandler {
+    async fn get(ctx: Ctx, id: PathParam<i64>) -> ApiResult<Account> {
+        let row = ctx.db()?.get_cached::<Account>(*id).await?;
+        row.map(answer_json).ok_or_else(|| ApiError::not_found("no such account"))
+    }
+}
+
+keel::uri_router!(BenchConf => HelloHandler, AccountHandler, CachedAccountHandler);
 
 /// Fills `bch_account` with [`SEEDED_ROWS`] rows when it is empty.
 pub async fn seed(state: std::sync::Arc<keel::AppState>) -> Result<(), String> {

@@ -1,7 +1,7 @@
 //! The baseline: the same answers from bare salvo handlers — no request id,
 //! no access log, no envelope logic; the row read through rbatis `crud!`.
 //!
-//! `bare_salvo <addr> [database URL]`
+//! `bare_salvo <addr> [database URL [redis URL]]`
 
 use rbatis::RBatis;
 use salvo::prelude::*;
@@ -35,6 +35,39 @@ struct BchAccount {
 rbatis::crud!(BchAccount {}, "bch_account");
 
 static RB: OnceLock<RBatis> = OnceLock::new();
+static REDIS: OnceLock<redis::aio::ConnectionManager> = OnceLock::new();
+
+/// The same row through Redis by hand: GET `bch_account:{id}`, on a miss
+/// the database and a SET with the same TTL keel uses.
+#[handler]
+async fn cached_account(req: &mut Request, res: &mut Response) {
+    let id: i64 = req.param("id").unwrap_or_default();
+    let (Some(rb), Some(redis)) = (RB.get(), REDIS.get()) else {
+        res.status_code(StatusCode::SERVICE_UNAVAILABLE);
+        return;
+    };
+    let key = format!("bch_account:{id}");
+    let mut conn = redis.clone();
+    let cached: Option<Vec<u8>> = redis::cmd("GET").arg(&key).query_async(&mut conn).await.unwrap_or(None);
+    let row: Option<BchAccount> = match cached.and_then(|bytes| serde_json::from_slice(&bytes).ok()) {
+        Some(row) => row,
+        None => {
+            let row = BchAccount::select_by_map(rb, rbs::value! {"id": id})
+                .await
+                .ok()
+                .and_then(|mut rows| rows.pop());
+            if let Ok(bytes) = serde_json::to_vec(&row) {
+                let _: Result<(), _> =
+                    redis::cmd("SET").arg(&key).arg(bytes).arg("EX").arg(300).query_async(&mut conn).await;
+            }
+            row
+        }
+    };
+    match row {
+        Some(row) => res.render(Json(Envelope { code: 0, msg: "ok", data: row, request_id: ID })),
+        None => res.status_code(StatusCode::NOT_FOUND).render("not found"),
+    };
+}
 
 #[handler]
 async fn account(req: &mut Request, res: &mut Response) {
@@ -74,9 +107,25 @@ async fn main() {
         }
         let _ = RB.set(rb);
     }
+    if let Some(url) = args.next() {
+        let manager = match redis::Client::open(url.as_str()) {
+            Ok(client) => redis::aio::ConnectionManager::new(client).await,
+            Err(err) => Err(err),
+        };
+        match manager {
+            Ok(manager) => {
+                let _ = REDIS.set(manager);
+            }
+            Err(err) => {
+                eprintln!("bare_salvo: {url}: {err}");
+                std::process::exit(1);
+            }
+        }
+    }
     let router = Router::with_path("v1.00.00")
         .push(Router::with_path("hello").get(hello))
-        .push(Router::with_path("account/{id}").get(account));
+        .push(Router::with_path("account/{id}").get(account))
+        .push(Router::with_path("account/{id}/cached").get(cached_account));
     let acceptor = TcpListener::new(addr.clone()).bind().await;
     println!("bare salvo listening on http://{addr}");
     Server::new(acceptor).serve(router).await;
