@@ -119,17 +119,31 @@ pub struct ApiError {
     msg: Cow<'static, str>,
     errors: Vec<FieldError>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Seconds for a `Retry-After` header (429, 503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with the code's default message.
     pub fn new(code: ErrorCode) -> Self {
-        ApiError { code, msg: Cow::Borrowed(code.default_msg()), errors: Vec::new(), source: None }
+        ApiError {
+            code,
+            msg: Cow::Borrowed(code.default_msg()),
+            errors: Vec::new(),
+            source: None,
+            retry_after: None,
+        }
     }
 
     /// Replaces the public message.
     pub fn msg(mut self, msg: impl Into<Cow<'static, str>>) -> Self {
         self.msg = msg.into();
+        self
+    }
+
+    /// Adds a `Retry-After: <seconds>` header (at least 1).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
         self
     }
 
@@ -304,6 +318,9 @@ pub(crate) fn write_envelope<T: Serialize>(
 #[doc(hidden)]
 pub fn write_error(error: ApiError, depot: &Depot, res: &mut Response) {
     let request_id = RequestId::of(depot);
+    if let Some(seconds) = error.retry_after {
+        res.headers_mut().insert(salvo::http::header::RETRY_AFTER, seconds.into());
+    }
     if let Some(source) = &error.source {
         log::error!(target: "failed", "[{request_id}] {} {}: {source}", error.code as u32, error.msg);
     }

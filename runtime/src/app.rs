@@ -36,6 +36,14 @@ pub struct AppState {
     pub cache: crate::cache::Cache,
     /// Every cache by name, `default` included.
     pub caches: std::collections::BTreeMap<String, crate::cache::Cache>,
+    /// The service's authorization, when it offers sign-in.
+    pub auth: Option<Arc<dyn crate::auth::Authority>>,
+}
+
+impl std::fmt::Debug for dyn crate::auth::Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authority")
+    }
 }
 
 /// A service ready to boot.
@@ -63,6 +71,7 @@ pub struct App {
     migrations: Option<std::path::PathBuf>,
     databases: std::collections::BTreeMap<String, crate::db::Db>,
     caches: std::collections::BTreeMap<String, crate::cache::Cache>,
+    auth: Option<Arc<dyn crate::auth::Authority>>,
     on_start: Vec<BootHook>,
 }
 
@@ -84,6 +93,7 @@ impl App {
             migrations: None,
             databases: std::collections::BTreeMap::new(),
             caches: std::collections::BTreeMap::new(),
+            auth: None,
             on_start: Vec::new(),
         }
     }
@@ -109,6 +119,15 @@ impl App {
     /// embedded SQLite), else refuses in one line.
     pub fn models(mut self, models: fn() -> Vec<crate::TableSchema>) -> Self {
         self.models = Some(models);
+        self
+    }
+
+    /// Turns on sign-in (seed: `api_base`): routes not marked `public`
+    /// need a bearer token that `authority` maps to an active account.
+    /// Sessions live in `keel_session` (list `keel::auth::Session` in the
+    /// service's models) and in the cache.
+    pub fn auth(mut self, authority: impl crate::auth::Authority) -> Self {
+        self.auth = Some(Arc::new(authority));
         self
     }
 
@@ -187,6 +206,7 @@ impl App {
                 .cloned()
                 .unwrap_or_else(|| crate::cache::Cache::memory("default")),
             caches: self.caches.clone(),
+            auth: self.auth.clone(),
         })
     }
 

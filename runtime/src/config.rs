@@ -36,6 +36,39 @@ pub struct Config {
     pub cache: BTreeMap<String, BackendEntry>,
     /// `[admin]`: the first account, created when none exists.
     pub admin: AdminConfig,
+    /// `[auth]`: sessions and login limits.
+    pub auth: AuthConfig,
+}
+
+/// `[auth]` (DESIGN §5.6).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Seconds a token stays valid after login.
+    pub session_ttl: u64,
+    /// Wrong passwords allowed per account within `login_failure_window`.
+    pub login_failures: u32,
+    /// Seconds the failures of an account are counted over.
+    pub login_failure_window: u64,
+    /// Login attempts allowed per client IP within `login_ip_window`.
+    pub login_attempts_per_ip: u32,
+    /// Seconds the attempts of an IP are counted over.
+    pub login_ip_window: u64,
+    /// Proxies whose `X-Forwarded-For` names the client (exact IPs).
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            session_ttl: 86_400,
+            login_failures: 5,
+            login_failure_window: 900,
+            login_attempts_per_ip: 20,
+            login_ip_window: 60,
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 /// `[server]`.

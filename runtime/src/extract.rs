@@ -49,6 +49,7 @@ pub struct Ctx {
     /// `ctx.log.info(..)` / `ctx.log.failed(..)`, tagged with the request id.
     pub log: MultLogger,
     state: Arc<AppState>,
+    principal: Option<crate::auth::Principal>,
 }
 
 impl Ctx {
@@ -63,6 +64,12 @@ impl Ctx {
             .db
             .as_ref()
             .ok_or_else(|| ApiError::new(ErrorCode::Unavailable).msg("no database configured"))
+    }
+
+    /// The signed-in account of a protected route; 401 on a public route
+    /// called without one.
+    pub fn account(&self) -> Result<&crate::auth::Principal, ApiError> {
+        self.principal.as_ref().ok_or_else(|| crate::auth::TokenError::Missing.into())
     }
 
     /// The `default` cache (in-process when none is configured).
@@ -97,6 +104,7 @@ impl FromRequest for Ctx {
             service: state.service,
             request_id,
             state,
+            principal: depot.get_typed::<crate::auth::Principal>().ok().cloned(),
         })
     }
 }
@@ -252,16 +260,38 @@ pub struct ClientInfo {
 }
 
 impl FromRequest for ClientInfo {
-    async fn from_request(req: &mut Request, _depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
-        let ip = req
+    async fn from_request(req: &mut Request, depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
+        let peer = req
             .remote_addr()
             .as_ipv4()
             .map(|a| a.ip().to_string())
             .or_else(|| req.remote_addr().as_ipv6().map(|a| a.ip().to_string()))
             .unwrap_or_default();
+        let trusted = depot
+            .get_typed::<Arc<AppState>>()
+            .map(|s| s.config.auth.trusted_proxies.clone())
+            .unwrap_or_default();
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let ip = client_ip(&peer, forwarded, &trusted);
         let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(ClientInfo { ip, user_agent })
     }
+}
+
+/// The client's address: the socket peer, unless the peer is a trusted
+/// proxy; then the last `X-Forwarded-For` hop that is not one (proxies
+/// append, so earlier hops are the client's word, not the proxy's).
+pub(crate) fn client_ip(peer: &str, forwarded: Option<&str>, trusted: &[String]) -> String {
+    if !trusted.iter().any(|t| t == peer) {
+        return peer.to_owned();
+    }
+    forwarded
+        .into_iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .rev()
+        .find(|hop| !hop.is_empty() && !trusted.iter().any(|t| t == hop))
+        .map_or_else(|| peer.to_owned(), str::to_owned)
 }
 
 /// Checks `page` (from 1, default 1) and `size` (1 to 100, default 20), the
@@ -277,4 +307,21 @@ pub fn page_bounds(page: Option<u64>, size: Option<u64>) -> Result<(u64, u64), A
         errors.push(FieldError::new("size", format!("size must be between 1 and 100, got {size}")));
     }
     if errors.is_empty() { Ok((page, size)) } else { Err(ApiError::validation(errors).msg("bad page")) }
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    use super::client_ip;
+
+    #[test]
+    fn forwarded_for_is_trusted_only_from_listed_proxies() {
+        let proxies = vec!["10.0.0.2".to_owned(), "10.0.0.3".to_owned()];
+        // A direct client cannot claim another address.
+        assert_eq!(client_ip("203.0.113.9", Some("1.2.3.4"), &proxies), "203.0.113.9");
+        // Through a listed proxy: the last hop that is not a proxy.
+        assert_eq!(client_ip("10.0.0.2", Some("1.2.3.4, 198.51.100.7"), &proxies), "198.51.100.7");
+        assert_eq!(client_ip("10.0.0.2", Some("198.51.100.7, 10.0.0.3"), &proxies), "198.51.100.7");
+        assert_eq!(client_ip("10.0.0.2", None, &proxies), "10.0.0.2");
+        assert_eq!(client_ip("10.0.0.2", Some(" , "), &proxies), "10.0.0.2");
+    }
 }

@@ -36,8 +36,11 @@
 //! # }
 //! ```
 
+extern crate self as keel;
+
 mod answer;
 mod app;
+pub mod auth;
 mod base_enum;
 pub mod cache;
 mod cli;

@@ -4,7 +4,7 @@
 
 use crate::route::{Api, Endpoint, Verb};
 use crate::service::ServiceInfo;
-use salvo::Router;
+use salvo::{Handler, Router};
 use std::collections::BTreeMap;
 
 /// The routes of one service, made by `uri_router!`.
@@ -95,7 +95,13 @@ struct Node {
 impl Node {
     fn into_router(self, mut router: Router) -> Router {
         for endpoint in self.endpoints {
-            let handler = endpoint.handler.clone();
+            // Protected by default: every route not marked `public` checks
+            // its token before the handler runs.
+            let handler = if endpoint.decl.public {
+                endpoint.handler.clone()
+            } else {
+                crate::auth::Gate { route: endpoint.decl, inner: endpoint.handler.clone() }.arc()
+            };
             router = match endpoint.decl.verb {
                 Verb::Get => router.get(handler),
                 Verb::Post => router.post(handler),

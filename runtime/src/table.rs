@@ -157,14 +157,15 @@ pub trait Table: Columns {
 }
 
 /// Fails const evaluation when a listed table's prefix differs from the
-/// service's, or two tables share a name. Used by `keel::models!`.
+/// service's (framework tables, prefix `keel`, go anywhere), or two tables
+/// share a name. Used by `keel::models!`.
 #[doc(hidden)]
 pub const fn assert_models(service_prefix: &str, tables: &[(&str, &str)]) {
     use crate::const_text::{Message, bytes_eq};
     let mut i = 0;
     while i < tables.len() {
         let (prefix, name) = tables[i];
-        if !bytes_eq(prefix.as_bytes(), service_prefix.as_bytes()) {
+        if !bytes_eq(prefix.as_bytes(), service_prefix.as_bytes()) && !bytes_eq(prefix.as_bytes(), b"keel") {
             let mut msg = Message::new();
             msg.push("table `").push(name).push("`: table prefix `").push(prefix);
             msg.push("` does not match service prefix `").push(service_prefix);

@@ -2,6 +2,7 @@
 //! loopback (no client crate to build) and a probe service that exercises
 //! the framework's edges (extractors, panics, routing order).
 
+pub mod ms;
 pub mod probe;
 
 use std::collections::HashMap;

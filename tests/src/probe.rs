@@ -50,7 +50,7 @@ pub struct StateChange {
 }
 
 /// Order states: BaseEnum values in JSON bodies and query strings.
-#[keel::api(path = "/orders/state")]
+#[keel::api(path = "/orders/state", public)]
 impl OrderStateHandler {
     async fn put(body: Json<StateChange>) -> ApiResult<StateChange> {
         Ok(answer_json(body.0))
@@ -61,7 +61,7 @@ impl OrderStateHandler {
 }
 
 /// Orders (a class-style view with two verbs).
-#[keel::api(path = "/orders", version = "1.00.02")]
+#[keel::api(path = "/orders", version = "1.00.02", public)]
 impl OrderHandler {
     /// Create an order: answers 201.
     async fn post(body: Json<NewOrder>) -> ApiResult<NewOrder> {
@@ -78,7 +78,7 @@ impl OrderHandler {
 
 /// Listed before [`ItemMeHandler`] in the router on purpose: the literal
 /// `/item/me` must still win.
-#[keel::api(path = "/item/{id}")]
+#[keel::api(path = "/item/{id}", public)]
 impl ItemHandler {
     async fn get(id: PathParam<u64>) -> ApiResult<String> {
         Ok(answer_json(format!("item {}", *id)))
@@ -86,7 +86,7 @@ impl ItemHandler {
 }
 
 /// The literal sibling of `/item/{id}`.
-#[keel::api(path = "/item/me")]
+#[keel::api(path = "/item/me", public)]
 impl ItemMeHandler {
     async fn get() -> ApiResult<String> {
         Ok(answer_json("me".to_owned()))
@@ -102,7 +102,7 @@ pub async fn queue_work(ctx: Ctx) -> ApiResult<()> {
 }
 
 /// A handler that panics.
-#[keel::api(method = "get", path = "/boom")]
+#[keel::api(method = "get", path = "/boom", public)]
 pub async fn boom() -> ApiResult<()> {
     let rows: Vec<u8> = Vec::new();
     let _ = rows[3];
@@ -110,7 +110,7 @@ pub async fn boom() -> ApiResult<()> {
 }
 
 /// A handler failing with an internal error whose text must stay private.
-#[keel::api(method = "get", path = "/failing")]
+#[keel::api(method = "get", path = "/failing", public)]
 pub async fn failing() -> ApiResult<()> {
     Err(ApiError::internal("connection to db://admin:secret@10.0.0.1 refused"))
 }
@@ -122,4 +122,10 @@ pub async fn slow() -> ApiResult<&'static str> {
     Ok(answer_json("done"))
 }
 
-keel::uri_router!(ProbeConf => OrderHandler, OrderStateHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing, slow);
+/// A protected route on a service without sign-in: always 401.
+#[keel::api(method = "get", path = "/secret")]
+pub async fn secret() -> ApiResult<&'static str> {
+    Ok(answer_json("nobody reads this"))
+}
+
+keel::uri_router!(ProbeConf => OrderHandler, OrderStateHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing, slow, secret);

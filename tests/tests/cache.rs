@@ -5,16 +5,14 @@
 
 use keel::cache::{Cache, CacheError};
 use keel::config::{BackendEntry, BackendTable, Config};
-use keel_tests::{Reply, send, temp_home};
+use keel_tests::ms::{MIGRATIONS, call, sign_in, with_keeper};
+use keel_tests::{Reply, temp_home};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-const MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/manage_system");
-const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
 
 // ---------------------------------------------------------------- models
 
@@ -119,13 +117,6 @@ async fn the_api_on_redis() {
 
 // ---------------------------------------------------------------- rows
 
-async fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Reply {
-    match send(addr, method, path, &JSON, body).await {
-        Ok(reply) => reply,
-        Err(err) => panic!("{method} {path}: {err}"),
-    }
-}
-
 fn data(reply: &Reply) -> Value {
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.json()["data"].clone()
@@ -145,8 +136,10 @@ async fn boot(home: &Path, cache: Option<&str>) -> SocketAddr {
     if let Some(url) = cache {
         config.cache.insert("default".to_owned(), BackendEntry::Url(url.to_owned()));
     }
-    let app = manage_system::uri_router::app().migrations(MIGRATIONS).home(home).config(config);
-    keel_tests::serve(app).await
+    let app = manage_system::uri_router::app().migrations(MIGRATIONS).home(home).config(with_keeper(config));
+    let addr = keel_tests::serve(app).await;
+    sign_in(addr).await;
+    addr
 }
 
 /// Changes a row behind the service's back, as another program would.
@@ -224,7 +217,7 @@ async fn account_reads_go_through_redis() {
 
 async fn flush(cache: &Cache) {
     // Only this test's keys live in its database.
-    for id in 1..=3 {
+    for id in 1..=4 {
         if let Err(err) = cache.delete(&format!("sys_account:{id}")).await {
             panic!("{err}");
         }

@@ -144,6 +144,15 @@ async fn literal_segments_win_over_params_whatever_the_listing_order() {
     assert_eq!(field_of(&json), "id");
 }
 
+/// A service that offers no sign-in still protects the routes not marked
+/// public: they answer 401, never the handler.
+#[tokio::test]
+async fn protected_routes_of_a_service_without_sign_in_answer_401() {
+    let addr = boot(App::new(probe::uri_router())).await;
+    let json = envelope(&get(addr, "/v2.00.00/secret").await, 401, 40100);
+    assert!(!json.to_string().contains("nobody reads this"), "{json}");
+}
+
 #[tokio::test]
 async fn panics_and_internal_errors_answer_500_without_internal_text() {
     let addr = boot(App::new(probe::uri_router())).await;
@@ -209,7 +218,8 @@ fn the_openapi_document_names_generic_envelopes_legally() {
     assert!(post["responses"]["400"].is_object() && post["responses"]["500"].is_object(), "{post}");
     let item = &json["paths"]["/v2.00.00/item/{id}"]["get"];
     assert_eq!(item["parameters"][0]["in"], "path");
-    assert!(item["security"].is_array(), "protected routes carry the bearer scheme: {item}");
+    let secret = &json["paths"]["/v2.00.00/secret"]["get"];
+    assert!(secret["security"].is_array(), "protected routes carry the bearer scheme: {secret}");
     assert!(json["paths"]["/v2.00.00/work"]["post"]["security"].is_null(), "public routes do not");
     for name in
         json["components"]["schemas"].as_object().map(|m| m.keys().collect::<Vec<_>>()).unwrap_or_default()

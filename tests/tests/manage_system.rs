@@ -4,19 +4,11 @@
 //! SQLite file or its own database, dropped afterwards.
 
 use keel::config::{BackendEntry, BackendTable, Config};
-use keel_tests::{Reply, ScratchDb, send};
+use keel_tests::ms::{MIGRATIONS, call, remember, sign_in, with_keeper};
+use keel_tests::{Reply, ScratchDb};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-
-const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
-
-async fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Reply {
-    match send(addr, method, path, &JSON, body).await {
-        Ok(reply) => reply,
-        Err(err) => panic!("{method} {path}: {err}"),
-    }
-}
 
 /// Asserts the envelope's status and code; returns the JSON.
 fn expect(reply: &Reply, status: u16, code: u64) -> Value {
@@ -29,9 +21,6 @@ fn expect(reply: &Reply, status: u16, code: u64) -> Value {
 fn temp_home(tag: &str) -> PathBuf {
     keel_tests::temp_home(&format!("ms-{tag}"))
 }
-
-/// The committed migrations of manage_system (a temp home has none).
-const MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/manage_system");
 
 fn app() -> keel::App {
     manage_system::uri_router::app().migrations(MIGRATIONS)
@@ -52,7 +41,9 @@ async fn boot(home: &PathBuf, database: Option<&str>) -> SocketAddr {
     if let Some(url) = database {
         config.database.insert("default".to_owned(), upgrading(url));
     }
-    keel_tests::serve(app().home(home).config(config)).await
+    let addr = keel_tests::serve(app().home(home).config(with_keeper(config))).await;
+    sign_in(addr).await;
+    addr
 }
 
 /// The whole contract, on whatever database the service was booted with.
@@ -112,11 +103,11 @@ async fn exercise(addr: SocketAddr) {
 
     // Paging and filters.
     let page = expect(&call(addr, "GET", "/v1.00.02/account?page=1&size=2", None).await, 200, 0);
-    assert_eq!(page["data"]["total"], 4);
+    assert_eq!(page["data"]["total"], 5, "four accounts and the keeper");
     assert_eq!(page["data"]["list"].as_array().map(Vec::len), Some(2));
     assert_eq!((page["data"]["page"].as_u64(), page["data"]["size"].as_u64()), (Some(1), Some(2)));
     let last = expect(&call(addr, "GET", "/v1.00.02/account?page=2&size=3", None).await, 200, 0);
-    assert_eq!(last["data"]["list"].as_array().map(Vec::len), Some(1));
+    assert_eq!(last["data"]["list"].as_array().map(Vec::len), Some(2));
     let names = |json: &Value| -> Vec<String> {
         json["data"]["list"]
             .as_array()
@@ -174,7 +165,8 @@ async fn exercise(addr: SocketAddr) {
         0,
     );
     assert_eq!(ok["data"]["account"]["id"], ann_id);
-    assert!(ok["data"]["token"].is_null() && ok["data"]["expires_in"].is_null());
+    assert_eq!(ok["data"]["token"].as_str().map(str::len), Some(64), "{ok}");
+    assert_eq!(ok["data"]["expires_in"], 86_400);
     let wrong = expect(
         &call(addr, "POST", "/v1.00.02/login", Some(r#"{"username":"ann","password":"nope-nope"}"#)).await,
         401,
@@ -186,12 +178,12 @@ async fn exercise(addr: SocketAddr) {
         40100,
     );
     assert_eq!(wrong["msg"], unknown["msg"]);
-    // A disabled account cannot log in, even with its password.
+    // A disabled account cannot log in, even with its password: 403.
     expect(&call(addr, "PUT", &put, Some(r#"{"status":0}"#)).await, 200, 0);
     expect(
         &call(addr, "POST", "/v1.00.02/login", Some(r#"{"username":"ann","password":"secret-1"}"#)).await,
-        401,
-        40100,
+        403,
+        40300,
     );
 
     let records = expect(
@@ -224,7 +216,7 @@ async fn boot_is_refused_while_behind(home: &PathBuf, url: &str) {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains(
-            "database `default` is behind its migrations (at no migration, the code needs 0001_init)"
+            "database `default` is behind its migrations (at no migration, the code needs 0002_sessions)"
         ) && err.contains("db upgrade")
             && err.contains("auto_upgrade"),
         "{err}"
@@ -357,10 +349,7 @@ async fn the_first_account_comes_from_the_admin_settings() {
     config.admin.username = Some("root_admin".to_owned());
     config.admin.password = Some("first-password".to_owned());
     let addr = keel_tests::serve(app().home(&home).config(config)).await;
-    let list = expect(&call(addr, "GET", "/v1.00.02/account", None).await, 200, 0);
-    assert_eq!(list["data"]["total"], 1);
-    assert_eq!(list["data"]["list"][0]["username"], "root_admin");
-    expect(
+    let login = expect(
         &call(
             addr,
             "POST",
@@ -371,6 +360,10 @@ async fn the_first_account_comes_from_the_admin_settings() {
         200,
         0,
     );
+    remember(addr, login["data"]["token"].as_str().unwrap_or_default().to_owned());
+    let list = expect(&call(addr, "GET", "/v1.00.02/account", None).await, 200, 0);
+    assert_eq!(list["data"]["total"], 1);
+    assert_eq!(list["data"]["list"][0]["username"], "root_admin");
     let _ = std::fs::remove_dir_all(&home);
 }
 
@@ -418,7 +411,8 @@ async fn every_named_database_is_connected_and_reported_by_health() {
     let mut config = Config::default();
     config.database.insert("default".to_owned(), upgrading("sqlite://data/main.db"));
     config.database.insert("archive".to_owned(), BackendEntry::Url("sqlite://data/archive.db".to_owned()));
-    let addr = keel_tests::serve(app().home(&home).config(config)).await;
+    let addr = keel_tests::serve(app().home(&home).config(with_keeper(config))).await;
+    sign_in(addr).await;
     let health = expect(&call(addr, "GET", "/health", None).await, 200, 0);
     assert_eq!(health["data"]["checks"]["database"]["status"], "up", "{health}");
     assert_eq!(health["data"]["checks"]["database.archive"]["status"], "up", "{health}");

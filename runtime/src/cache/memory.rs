@@ -63,6 +63,26 @@ impl MemoryStore {
         entries.insert(key.to_owned(), Entry { value: value.to_vec(), expires: ttl.map(|ttl| now + ttl) });
     }
 
+    /// Adds one to the counter under `key`, starting a `window` on the
+    /// first count; returns the count and the time left in the window.
+    pub(crate) fn incr(&self, key: &str, window: Duration) -> (i64, Duration) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        let entry = entries
+            .entry(key.to_owned())
+            .and_modify(|e| {
+                if !e.live(now) {
+                    *e = Entry { value: b"0".to_vec(), expires: Some(now + window) };
+                }
+            })
+            .or_insert_with(|| Entry { value: b"0".to_vec(), expires: Some(now + window) });
+        let count =
+            std::str::from_utf8(&entry.value).ok().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
+        entry.value = count.to_string().into_bytes();
+        let left = entry.expires.map_or(window, |at| at.saturating_duration_since(now));
+        (count, left)
+    }
+
     pub(crate) fn delete(&self, key: &str) -> bool {
         let now = Instant::now();
         self.lock().remove(key).is_some_and(|e| e.live(now))

@@ -128,6 +128,9 @@ struct Inner {
     name: String,
     backend: Backend,
     counters: Counters,
+    /// Counters (`incr`) kept here while Redis is unreachable, so limits
+    /// still hold per instance during an outage.
+    local_counts: MemoryStore,
 }
 
 impl Cache {
@@ -154,7 +157,14 @@ impl Cache {
     }
 
     fn with(name: &str, backend: Backend) -> Cache {
-        Cache { inner: Arc::new(Inner { name: name.to_owned(), backend, counters: Counters::default() }) }
+        Cache {
+            inner: Arc::new(Inner {
+                name: name.to_owned(),
+                backend,
+                counters: Counters::default(),
+                local_counts: MemoryStore::default(),
+            }),
+        }
     }
 
     /// The configured name (`default`, …).
@@ -282,6 +292,59 @@ impl Cache {
                 })
             }
         }
+    }
+
+    /// Counts one under `key` in a fixed window starting at the first count
+    /// (rate limits); returns the count so far and the time left in the
+    /// window. While Redis is unreachable the count is kept in this process.
+    pub async fn incr(&self, key: &str, window: Duration) -> (i64, Duration) {
+        if let Backend::Redis(store) = &self.inner.backend {
+            let ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .incr(key, 1)
+                .cmd("PEXPIRE")
+                .arg(key)
+                .arg(ms)
+                .arg("NX")
+                .ignore()
+                .cmd("PTTL")
+                .arg(key);
+            match store.query_pipe::<(i64, i64)>(&pipe).await {
+                Ok((count, left)) => return (count, Duration::from_millis(left.max(0).unsigned_abs())),
+                Err(err) => self.count::<()>(&Err(err)),
+            }
+        }
+        let store = match &self.inner.backend {
+            Backend::Memory(store) => store,
+            Backend::Redis(_) => &self.inner.local_counts,
+        };
+        store.incr(key, window)
+    }
+
+    /// The count under `key` and the time left in its window (0 when none).
+    pub async fn count_of(&self, key: &str) -> (i64, Duration) {
+        let parse =
+            |bytes: &[u8]| std::str::from_utf8(bytes).ok().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        if let Backend::Redis(store) = &self.inner.backend {
+            let mut pipe = redis::pipe();
+            pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
+            match store.query_pipe::<(Option<Vec<u8>>, i64)>(&pipe).await {
+                Ok((value, left)) => {
+                    return (
+                        value.as_deref().map_or(0, parse),
+                        Duration::from_millis(left.max(0).unsigned_abs()),
+                    );
+                }
+                Err(err) => self.count::<()>(&Err(err)),
+            }
+        }
+        let store = match &self.inner.backend {
+            Backend::Memory(store) => store,
+            Backend::Redis(_) => &self.inner.local_counts,
+        };
+        let left = store.ttl(key).flatten().unwrap_or_default();
+        (store.get(key).as_deref().map_or(0, parse), left)
     }
 
     /// The JSON value under `key`.

@@ -79,11 +79,30 @@ impl RedisStore {
         self: &Arc<Self>,
         cmd: &redis::Cmd,
     ) -> Result<T, CacheError> {
+        let mut conn = self.manager.clone();
+        self.guarded(cmd.query_async::<T>(&mut conn)).await
+    }
+
+    /// Runs a pipeline, with the same breaker rules.
+    pub(crate) async fn query_pipe<T: redis::FromRedisValue>(
+        self: &Arc<Self>,
+        pipe: &redis::Pipeline,
+    ) -> Result<T, CacheError> {
+        let mut conn = self.manager.clone();
+        self.guarded(pipe.query_async::<T>(&mut conn)).await
+    }
+
+    /// Awaits `call` unless the breaker is open; a connection failure or a
+    /// timeout opens it. Nothing is sent before the breaker is checked
+    /// (the call is a future that has not been polled).
+    async fn guarded<T>(
+        self: &Arc<Self>,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, CacheError> {
         if !self.breaker.is_closed() {
             return Err(CacheError::Unavailable(format!("cache `{}` is unreachable", self.name)));
         }
-        let mut conn = self.manager.clone();
-        let failure = match tokio::time::timeout(OP_TIMEOUT, cmd.query_async::<T>(&mut conn)).await {
+        let failure = match tokio::time::timeout(OP_TIMEOUT, call).await {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(err))
                 if !(err.is_io_error()

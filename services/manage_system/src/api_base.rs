@@ -1,12 +1,50 @@
-//! The service's base (seed: `api_base.py`): password hashing and the first
-//! account. Token auth arrives with the auth issue; until then the
-//! "token" routes of DESIGN §7 are served to everyone, and `#[api(public)]`
-//! marks the ones that stay open.
+//! The service's base (seed: `api_base.py`): who a token's account is and
+//! what it may do, password hashing, and the first account. Every route not
+//! marked `#[api(public)]` needs a bearer token (keel's gate asks
+//! [`ManageAuthority`]).
 
+use crate::db_model::main::{Account, AccountStatus};
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use keel::auth::{Authority, Principal};
 use keel::prelude::*;
+use keel::{AppState, RouteDecl};
+
+/// The role that may read everyone's login records.
+pub const ADMIN: &str = "admin";
+
+/// manage_system's authorization: an account may sign in while active;
+/// the admin — the account named by `admin.username`, else account 1 —
+/// has the `admin` role, which the login records need.
+pub struct ManageAuthority;
+
+#[keel::__private::salvo::async_trait]
+impl Authority for ManageAuthority {
+    async fn account(&self, state: &AppState, account_id: i64) -> Result<Option<Principal>, ApiError> {
+        let Some(db) = &state.db else { return Ok(None) };
+        let Some(account) = db.get_cached::<Account>(account_id).await? else { return Ok(None) };
+        let admin = match &state.config.admin.username {
+            Some(name) => *name == account.username,
+            None => account_id == 1,
+        };
+        Ok(Some(Principal {
+            account_id,
+            username: account.username,
+            active: account.status == AccountStatus::Active,
+            roles: if admin { vec![ADMIN.to_owned()] } else { Vec::new() },
+            token_hash: String::new(),
+        }))
+    }
+
+    /// The permission hook: login records are the admin's.
+    fn permit(&self, principal: &Principal, route: &RouteDecl) -> Result<(), ApiError> {
+        if route.handler == "LoginRecordHandler" && !principal.has_role(ADMIN) {
+            return Err(ApiError::new(ErrorCode::Forbidden).msg("login records are for the admin"));
+        }
+        Ok(())
+    }
+}
 
 /// Hashes with Argon2 (default parameters) off the async threads.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {

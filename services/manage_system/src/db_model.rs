@@ -4,9 +4,11 @@ pub mod main;
 pub mod others;
 
 use crate::SysConf;
+use keel::auth::Session;
 use main::Account;
 use others::Login;
 
 // The service's tables in one place (seed: MODEL_LIST); a table whose
-// prefix is not `sys` stops the build here.
-keel::models!(SysConf => Account, Login);
+// prefix is not `sys` (or the framework's `keel`) stops the build here.
+// manage_system issues the tokens, so it owns `keel_session`.
+keel::models!(SysConf => Account, Login, Session);

@@ -65,16 +65,18 @@ fn db(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool, Str
     }
 }
 
-/// `db migrate` in a project without migrations writes the first one —
-/// byte for byte the committed `migrations/manage_system/0001_init.json`,
-/// so the committed file matches the models — and run again without
-/// applying anything, finds no changes. `--dry-run` prints the configured
-/// dialect's SQL and writes nothing; `init-db` refuses once files exist.
+/// The committed migrations match the models: from the first file alone,
+/// `db migrate --name sessions` writes the second byte for byte, and run
+/// again without applying anything finds no changes. `--dry-run` prints
+/// the configured dialect's SQL and writes nothing; `init-db` refuses once
+/// files exist; a bad `--name` is refused.
 #[test]
 fn migrate_writes_one_file_then_finds_no_changes() {
     let home = std::env::temp_dir().join(format!("keel-cli-migrate-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let dir = home.join("migrations/manage_system");
+    let first = include_str!("../../../migrations/manage_system/0001_init.json");
+    let second = include_str!("../../../migrations/manage_system/0002_sessions.json");
 
     let pg = [("KEEL_DATABASE__DEFAULT", "postgres://nobody@127.0.0.1:9/none")];
     let (ok, out, err) = db(&home, &["migrate", "--dry-run"], &pg);
@@ -85,19 +87,23 @@ fn migrate_writes_one_file_then_finds_no_changes() {
     );
     assert!(out.contains("DROP TABLE sys_account;") && !dir.exists(), "{out}");
 
-    let (ok, out, err) = db(&home, &["migrate"], &[]);
-    assert!(ok && out.contains("0001_init.json"), "{out}{err}");
-    let written = std::fs::read_to_string(dir.join("0001_init.json")).unwrap_or_default();
-    let committed = include_str!("../../../migrations/manage_system/0001_init.json");
-    assert_eq!(written, committed, "the committed first migration is out of date with the models");
+    if let Err(err) =
+        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("0001_init.json"), first))
+    {
+        panic!("{err}");
+    }
+    let (ok, out, err) = db(&home, &["migrate", "--name", "sessions"], &[]);
+    assert!(ok && out.contains("0002_sessions.json: create_table keel_session"), "{out}{err}");
+    let written = std::fs::read_to_string(dir.join("0002_sessions.json")).unwrap_or_default();
+    assert_eq!(written, second, "the committed migrations are out of date with the models");
 
     let (ok, out, err) = db(&home, &["migrate", "--name", "again"], &[]);
     assert!(ok && out.starts_with("No changes"), "{out}{err}");
     let files = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or_default();
-    assert_eq!(files, 1);
+    assert_eq!(files, 2);
 
     let (ok, _, err) = db(&home, &["init-db"], &[]);
-    assert!(!ok && err.contains("already has 1 migration(s)") && err.contains("db upgrade"), "{err}");
+    assert!(!ok && err.contains("already has 2 migration(s)") && err.contains("db upgrade"), "{err}");
 
     let (ok, _, err) = db(&home, &["migrate", "--name", "Bad Name"], &[]);
     assert!(!ok && err.contains("--name `Bad Name`"), "{err}");

@@ -158,6 +158,17 @@ impl AccountHandler {
     }
 }
 
+/// The signed-in account.
+#[keel::api(path = "/account/me", version = "1.00.02")]
+impl AccountMeHandler {
+    /// The account of the bearer token.
+    async fn get(ctx: Ctx) -> ApiResult<AccountView> {
+        let id = ctx.account()?.account_id;
+        let account = ctx.db()?.get_cached::<Account>(id).await?;
+        account.map(|a| answer_json(a.into())).ok_or_else(|| ApiError::not_found("no such account"))
+    }
+}
+
 /// One account.
 #[keel::api(path = "/account/{id}", version = "1.00.02")]
 impl AccountItemHandler {
@@ -187,11 +198,18 @@ impl AccountItemHandler {
         if let Some(status) = change.status {
             account.status = status;
         }
+        let disabling = change.status == Some(AccountStatus::Disabled);
+        let new_password = change.password.is_some();
         if let Some(password) = change.password {
             account.password_hash = crate::api_base::hash_password(password).await?;
         }
         account.stamps.updated_at = Some(DateTime::now());
         db.update(*id, &account).await?;
+        if disabling || new_password {
+            // Every token of the account stops working, on every instance.
+            let revoked = keel::auth::Sessions::of(ctx.state())?.revoke_account(*id).await?;
+            ctx.log.info(format_args!("account {} lost {revoked} session(s)", *id));
+        }
         ctx.log.info(format_args!("account {} updated", *id));
         Ok(answer_json(account.into()))
     }

@@ -3,6 +3,7 @@
 use crate::db_model::main::{Account, AccountStatus};
 use crate::db_model::others::Login;
 use crate::interface::account::AccountView;
+use keel::auth::{LoginLimiter, Sessions};
 use keel::db::Filter;
 use keel::prelude::*;
 use keel::time::DateTime;
@@ -19,26 +20,32 @@ pub struct Credentials {
 /// A successful login.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginView {
-    /// Bearer token; null until token auth lands.
-    pub token: Option<String>,
-    /// Seconds the token stays valid; null until token auth lands.
-    pub expires_in: Option<u64>,
+    /// Bearer token: send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Seconds the token stays valid.
+    pub expires_in: u64,
     /// The account.
     pub account: AccountView,
 }
 
-/// Check a password (POST validates). Every attempt is recorded; an unknown
-/// user and a wrong password get the same 401.
+/// Sign in: a bearer token for the account. Every attempt is recorded; an
+/// unknown user and a wrong password take the same time and get the same
+/// 401; a disabled account gets 403; too many attempts (per account and
+/// per client IP) get 429 with `Retry-After`.
 #[keel::api(method = "post", path = "/login", version = "1.00.02", public)]
 pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> ApiResult<LoginView> {
     let Credentials { username, password } = body.0;
+    let state = ctx.state();
+    let limiter = LoginLimiter::new(ctx.cache(), &state.config.auth);
+    limiter.attempt(&client.ip, &username).await?;
     let db = ctx.db()?;
     let found =
         db.select::<Account>(&Filter::new().eq("username", username.as_str())).await?.into_iter().next();
     // An unknown user costs one hash too, so timing does not tell them apart.
     let hash = found.as_ref().map(|a| a.password_hash.clone());
     let matches = crate::api_base::verify_password(password, hash).await?;
-    let success = matches && found.as_ref().is_some_and(|a| a.status == AccountStatus::Active);
+    let disabled = found.as_ref().is_some_and(|a| a.status != AccountStatus::Active);
+    let success = matches && !disabled;
     let record = Login {
         id: None,
         account_id: found.as_ref().and_then(|a| a.id),
@@ -51,11 +58,29 @@ pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> Api
     db.insert(&record).await?;
     match found {
         Some(account) if success => {
+            limiter.succeeded(&username).await;
+            let issued = Sessions::of(state)?.issue(account.id.unwrap_or_default(), ctx.service.name).await?;
             ctx.log.info(format_args!("login of `{username}`"));
-            Ok(answer_json(LoginView { token: None, expires_in: None, account: account.into() }))
+            Ok(answer_json(LoginView {
+                token: issued.token,
+                expires_in: issued.expires_in,
+                account: account.into(),
+            }))
         }
-        _ => Err(ApiError::new(ErrorCode::Unauthorized).msg("wrong username or password")),
+        Some(_) if matches => Err(ApiError::new(ErrorCode::Forbidden).msg("account disabled")),
+        _ => {
+            limiter.failed(&username).await;
+            Err(ApiError::new(ErrorCode::Unauthorized).msg("wrong username or password"))
+        }
     }
+}
+
+/// Sign out: the token stops working on every instance and service.
+#[keel::api(method = "post", path = "/logout", version = "1.00.02")]
+pub async fn logout(ctx: Ctx) -> ApiResult<()> {
+    let token_hash = ctx.account()?.token_hash.clone();
+    Sessions::of(ctx.state())?.revoke(&token_hash).await?;
+    Ok(answer_json(()))
 }
 
 /// A login attempt as answered.

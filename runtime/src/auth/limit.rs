@@ -1,0 +1,59 @@
+//! Login rate limits through the cache (DESIGN §5.6): failures per account
+//! and attempts per client IP, each in a fixed window. While Redis is away
+//! the counts are kept per process, so limits still hold on each instance.
+
+use crate::answer::{ApiError, ErrorCode};
+use crate::cache::Cache;
+use crate::config::AuthConfig;
+use std::time::Duration;
+
+/// The limits of one service, from `[auth]`.
+#[derive(Clone, Debug)]
+pub struct LoginLimiter<'a> {
+    cache: &'a Cache,
+    config: &'a AuthConfig,
+}
+
+fn too_many(left: Duration) -> ApiError {
+    ApiError::new(ErrorCode::TooManyRequests)
+        .msg("too many login attempts; try again later")
+        .retry_after(left.as_secs() + u64::from(left.subsec_nanos() > 0))
+}
+
+fn account_key(username: &str) -> String {
+    // Usernames are free text: hash them into a key of the naming rule.
+    format!("keel_login_failures:{}", super::session::token_hash(&username.to_lowercase()))
+}
+
+impl<'a> LoginLimiter<'a> {
+    /// Limits counted in `cache` with the settings of `config`.
+    pub fn new(cache: &'a Cache, config: &'a AuthConfig) -> LoginLimiter<'a> {
+        LoginLimiter { cache, config }
+    }
+
+    /// Counts an attempt from `ip` and refuses (429 with `Retry-After`) when
+    /// the IP is over its budget or `username` has used up its failures.
+    pub async fn attempt(&self, ip: &str, username: &str) -> Result<(), ApiError> {
+        let window = Duration::from_secs(self.config.login_ip_window);
+        let (attempts, left) = self.cache.incr(&format!("keel_login_attempts:{ip}"), window).await;
+        if attempts > i64::from(self.config.login_attempts_per_ip) {
+            return Err(too_many(left));
+        }
+        let (failures, left) = self.cache.count_of(&account_key(username)).await;
+        if failures >= i64::from(self.config.login_failures) {
+            return Err(too_many(left));
+        }
+        Ok(())
+    }
+
+    /// Counts a wrong password (or unknown user) for `username`.
+    pub async fn failed(&self, username: &str) {
+        let window = Duration::from_secs(self.config.login_failure_window);
+        self.cache.incr(&account_key(username), window).await;
+    }
+
+    /// Forgets the failures of `username` after a successful login.
+    pub async fn succeeded(&self, username: &str) {
+        let _ = self.cache.delete(&account_key(username)).await;
+    }
+}

@@ -1,0 +1,298 @@
+//! Auth on manage_system (DESIGN §5.6, §7): protected-by-default routes,
+//! login / logout / expiry / disabled accounts, the permission hook, login
+//! rate limits, tokens shared by two instances (MariaDB + Redis, when
+//! `TEST_MYSQL_URL` / `TEST_REDIS_URL` are set) and token checks during a
+//! Redis outage (a test-owned `redis-server`).
+
+use keel::config::{BackendEntry, BackendTable, Config};
+use keel_tests::ms::{KEEPER, MIGRATIONS, call_with, login, with_keeper};
+use keel_tests::{Reply, ScratchDb, temp_home};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn upgrading(url: &str) -> BackendEntry {
+    BackendEntry::Table(BackendTable {
+        url: url.to_owned(),
+        pool_size: None,
+        connect_timeout: None,
+        auto_upgrade: Some(true),
+    })
+}
+
+async fn boot_with(home: &Path, config: Config) -> SocketAddr {
+    let app = manage_system::uri_router::app().migrations(MIGRATIONS).home(home).config(with_keeper(config));
+    keel_tests::serve(app).await
+}
+
+async fn boot(home: &Path) -> SocketAddr {
+    boot_with(home, Config::default()).await
+}
+
+fn expect(reply: &Reply, status: u16, code: u64) -> serde_json::Value {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    let json = reply.json();
+    assert_eq!(json["code"], code, "{json}");
+    json
+}
+
+async fn me(addr: SocketAddr, token: &str) -> Reply {
+    call_with(addr, Some(token), "GET", "/v1.00.02/account/me", None).await
+}
+
+async fn create(addr: SocketAddr, admin: &str, username: &str, password: &str) -> i64 {
+    let body = format!(r#"{{"username":"{username}","password":"{password}"}}"#);
+    let reply = call_with(addr, Some(admin), "POST", "/v1.00.02/account", Some(&body)).await;
+    expect(&reply, 201, 0)["data"]["id"].as_i64().unwrap_or_default()
+}
+
+/// Walks the router: every route not marked public answers 401 without a
+/// token and with a bogus one, so a new route cannot slip through; public
+/// ones answer without.
+#[tokio::test]
+async fn every_route_not_marked_public_needs_a_token() {
+    let home = temp_home("auth-walk");
+    let addr = boot(&home).await;
+    let router = manage_system::uri_router::uri_router();
+    let bogus = "0".repeat(64);
+    let mut protected = 0;
+    for (verb, url, handler, public) in router.table() {
+        let path = url.replace("{id}", "1");
+        let body = matches!(verb.as_str(), "POST" | "PUT" | "PATCH").then_some("{}");
+        let anonymous = call_with(addr, None, verb.as_str(), &path, body).await;
+        if public {
+            assert_ne!(anonymous.status, 401, "{handler} {url} is public: {}", anonymous.body);
+            continue;
+        }
+        protected += 1;
+        expect(&anonymous, 401, 40100);
+        expect(&call_with(addr, Some(&bogus), verb.as_str(), &path, body).await, 401, 40100);
+        expect(&call_with(addr, Some("not-a-token"), verb.as_str(), &path, body).await, 401, 40100);
+    }
+    assert!(protected >= 7, "{protected} protected routes");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[tokio::test]
+async fn login_logout_expiry_and_disabled_accounts() {
+    let home = temp_home("auth-life");
+    let mut config = Config::default();
+    config.auth.session_ttl = 2;
+    let addr = boot_with(&home, config).await;
+    let admin = login(addr, KEEPER.0, KEEPER.1).await;
+    let fay = create(addr, &admin, "fay", "secret-fay").await;
+
+    // A token works; /account/me is its account.
+    let token = login(addr, "fay", "secret-fay").await;
+    let json = expect(&me(addr, &token).await, 200, 0);
+    assert_eq!((json["data"]["id"].as_i64(), json["data"]["username"].as_str()), (Some(fay), Some("fay")));
+
+    // Logout revokes that token only.
+    let other = login(addr, "fay", "secret-fay").await;
+    expect(&call_with(addr, Some(&token), "POST", "/v1.00.02/logout", None).await, 200, 0);
+    expect(&me(addr, &token).await, 401, 40100);
+    expect(&me(addr, &other).await, 200, 0);
+
+    // Expiry (session_ttl = 2 s).
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    expect(&me(addr, &other).await, 401, 40100);
+
+    // Disabling revokes every session; the account gets 403 at login.
+    let admin = login(addr, KEEPER.0, KEEPER.1).await;
+    let token = login(addr, "fay", "secret-fay").await;
+    let put = format!("/v1.00.02/account/{fay}");
+    expect(&call_with(addr, Some(&admin), "PUT", &put, Some(r#"{"status":0}"#)).await, 200, 0);
+    expect(&me(addr, &token).await, 401, 40100);
+    let denied = call_with(
+        addr,
+        None,
+        "POST",
+        "/v1.00.02/login",
+        Some(r#"{"username":"fay","password":"secret-fay"}"#),
+    )
+    .await;
+    expect(&denied, 403, 40300);
+    // A new password revokes sessions too.
+    expect(&call_with(addr, Some(&admin), "PUT", &put, Some(r#"{"status":1}"#)).await, 200, 0);
+    let token = login(addr, "fay", "secret-fay").await;
+    expect(&call_with(addr, Some(&admin), "PUT", &put, Some(r#"{"password":"secret-fay-2"}"#)).await, 200, 0);
+    expect(&me(addr, &token).await, 401, 40100);
+    login(addr, "fay", "secret-fay-2").await;
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// The permission hook of manage_system's api_base: login records are the
+/// admin's; another signed-in account gets 403.
+#[tokio::test]
+async fn the_permission_hook_keeps_login_records_for_the_admin() {
+    let home = temp_home("auth-perm");
+    let addr = boot(&home).await;
+    let admin = login(addr, KEEPER.0, KEEPER.1).await;
+    create(addr, &admin, "gus", "secret-gus").await;
+    let gus = login(addr, "gus", "secret-gus").await;
+    let records = "/v1.00.02/records/login";
+    expect(&call_with(addr, Some(&admin), "GET", records, None).await, 200, 0);
+    let json = expect(&call_with(addr, Some(&gus), "GET", records, None).await, 403, 40300);
+    assert_eq!(json["msg"], "login records are for the admin");
+    expect(&call_with(addr, Some(&gus), "GET", "/v1.00.02/account", None).await, 200, 0);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Five wrong passwords per account per window, then 429 with
+/// `Retry-After`; another account from the same IP meets only the IP's
+/// budget.
+#[tokio::test]
+async fn login_is_rate_limited_per_account_and_per_ip() {
+    let home = temp_home("auth-rate");
+    let mut config = Config::default();
+    config.auth.login_attempts_per_ip = 9;
+    let addr = boot_with(&home, config).await;
+    let admin = login(addr, KEEPER.0, KEEPER.1).await; // attempt 1 of the IP's 9
+    create(addr, &admin, "hal", "secret-hal").await;
+    create(addr, &admin, "ivy", "secret-ivy").await;
+    let attempt = |user: &'static str, password: &'static str| async move {
+        let body = format!(r#"{{"username":"{user}","password":"{password}"}}"#);
+        call_with(addr, None, "POST", "/v1.00.02/login", Some(&body)).await
+    };
+    for _ in 0..5 {
+        expect(&attempt("hal", "wrong-pass").await, 401, 40100); // attempts 2–6
+    }
+    // The sixth wrong password — or even the right one — is refused.
+    let limited = attempt("hal", "secret-hal").await; // attempt 7
+    expect(&limited, 429, 42900);
+    let retry: u64 = limited.headers.get("retry-after").and_then(|v| v.parse().ok()).unwrap_or_default();
+    assert!((1..=900).contains(&retry), "Retry-After: {retry}");
+    // ivy is not hal: only the IP budget (9) applies.
+    expect(&attempt("ivy", "wrong-pass").await, 401, 40100); // 8
+    expect(&attempt("ivy", "secret-ivy").await, 200, 0); // 9
+    let over = attempt("ivy", "secret-ivy").await; // 10: over the IP's budget
+    expect(&over, 429, 42900);
+    assert!(over.headers.contains_key("retry-after"));
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Two instances sharing MariaDB and Redis: a token from one works on the
+/// other; a logout on the other is seen by the first.
+#[tokio::test]
+async fn two_instances_share_sessions_through_mariadb_and_redis() {
+    let (Ok(mysql), Ok(redis)) = (std::env::var("TEST_MYSQL_URL"), std::env::var("TEST_REDIS_URL")) else {
+        eprintln!("skipped: TEST_MYSQL_URL and TEST_REDIS_URL are not both set");
+        return;
+    };
+    let scratch = ScratchDb::create(&mysql, "auth_shared").await;
+    // Redis database 11 is this test's; session keys are unique per login.
+    let redis = format!("{}/11", redis.trim_end_matches('/'));
+    let config = || {
+        let mut config = Config::default();
+        config.database.insert("default".to_owned(), upgrading(&scratch.url));
+        config.cache.insert("default".to_owned(), BackendEntry::Url(redis.clone()));
+        config
+    };
+    let (home_a, home_b) = (temp_home("auth-a"), temp_home("auth-b"));
+    let first = boot_with(&home_a, config()).await;
+    let second = boot_with(&home_b, config()).await;
+    let token = login(first, KEEPER.0, KEEPER.1).await;
+    expect(&me(second, &token).await, 200, 0);
+    expect(&call_with(second, Some(&token), "POST", "/v1.00.02/logout", None).await, 200, 0);
+    expect(&me(first, &token).await, 401, 40100);
+    let _ = std::fs::remove_dir_all(&home_a);
+    let _ = std::fs::remove_dir_all(&home_b);
+    scratch.drop().await;
+}
+
+/// A `redis-server` of this test's own on a spare loopback port.
+struct RedisServer {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    fn start() -> RedisServer {
+        let port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+            Ok(addr) => addr.port(),
+            Err(err) => panic!("{err}"),
+        };
+        let mut server = RedisServer { port, child: None };
+        server.restart();
+        server
+    }
+
+    fn restart(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        match child {
+            Ok(child) => self.child = Some(child),
+            Err(err) => panic!("redis-server: {err}"),
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Token checks answer from the database while Redis is away, and from
+/// Redis again once it is back.
+#[tokio::test]
+async fn token_checks_survive_a_redis_outage() {
+    let has_server = std::process::Command::new("redis-server").arg("--version").output().is_ok();
+    if !has_server && std::env::var("TEST_REDIS_URL").is_err() {
+        eprintln!("skipped: no redis-server on this machine");
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let home = temp_home("auth-outage");
+    let mut config = Config::default();
+    config
+        .cache
+        .insert("default".to_owned(), BackendEntry::Url(format!("redis://127.0.0.1:{}/", redis.port)));
+    let addr = boot_with(&home, config).await;
+    let token = login(addr, KEEPER.0, KEEPER.1).await;
+    expect(&me(addr, &token).await, 200, 0);
+    redis.kill();
+    for _ in 0..10 {
+        expect(&me(addr, &token).await, 200, 0);
+    }
+    // A login and a logout during the outage reach the database.
+    let during = login(addr, KEEPER.0, KEEPER.1).await;
+    expect(&call_with(addr, Some(&during), "POST", "/v1.00.02/logout", None).await, 200, 0);
+    expect(&me(addr, &during).await, 401, 40100);
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let health = call_with(addr, None, "GET", "/health", None).await.json();
+        if health["data"]["checks"]["cache"]["status"] == "up" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the cache never came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    expect(&me(addr, &token).await, 200, 0);
+    expect(&me(addr, &during).await, 401, 40100);
+    let _ = std::fs::remove_dir_all(&home);
+}
