@@ -7,6 +7,7 @@
 #   TARGET=account BENCH_DB=mysql bench/run.sh   # … from the local MariaDB
 #   TARGET=cached bench/run.sh            # the row through Redis (127.0.0.1:6379, db 5)
 #   TARGET=outage bench/run.sh            # the cached read with Redis unreachable vs a plain DB read
+#   TARGET=auth bench/run.sh              # keel only: the cached read behind a token vs public
 #
 # TARGET=account reads row 500 of bch_account: keel through ctx.db()?.get,
 # the baseline through rbatis `crud!` select_by_map in a bare salvo handler.
@@ -40,7 +41,12 @@ case "$TARGET" in
         # the database; the baseline is the plain database read.
         URL_PATH=/v1.00.00/account/500/cached; BARE_PATH=/v1.00.00/account/500
         keel_cache=(KEEL_CACHE__DEFAULT="redis://127.0.0.1:9/") ;;
-    *) echo "TARGET is hello, account, cached or outage" >&2; exit 2 ;;
+    auth)
+        # One keel server; runs alternate between the protected route (token
+        # checked from Redis) and the same read on a public route.
+        URL_PATH=/v1.00.00/account/500/guarded; BARE_PATH=/v1.00.00/account/500/cached
+        keel_cache=(KEEL_CACHE__DEFAULT="$REDIS_URL") ;;
+    *) echo "TARGET is hello, account, cached, outage or auth" >&2; exit 2 ;;
 esac
 
 if ! command -v wrk >/dev/null; then
@@ -94,7 +100,9 @@ start() {
 # One bounded wrk run; prints "req_per_s p50_ms p99_ms".
 load() {
     local port=$1 path=$2
-    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port$path" |
+    local header=()
+    [ -n "${TOKEN:-}" ] && [ "$path" = "$URL_PATH" ] && header=(-H "Authorization: Bearer $TOKEN")
+    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" "http://127.0.0.1:$port$path" |
         awk '
             function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
             $1 == "50%" { p50 = ms($2) }
@@ -102,6 +110,31 @@ load() {
             $1 == "Requests/sec:" { rps = $2 }
             END { printf "%.0f %.2f %.2f\n", rps, p50, p99 }'
 }
+
+if [ "$TARGET" = auth ]; then
+    start keel $KEEL_PORT
+    TOKEN=$(curl -sf -X POST "http://127.0.0.1:$KEEL_PORT/v1.00.00/token" | sed 's/.*"data":"\([0-9a-f]*\)".*/\1/')
+    [ ${#TOKEN} -eq 64 ] || { echo "no token" >&2; exit 1; }
+    curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$KEEL_PORT$URL_PATH" >/dev/null
+    printf '%-5s %-9s %10s %8s %8s\n' pair route 'req/s' 'p50 ms' 'p99 ms'
+    costs=()
+    for pair in $(seq "$PAIRS"); do
+        read -r p_rps p_p50 p_p99 < <(load $KEEL_PORT "$URL_PATH")
+        read -r u_rps u_p50 u_p99 < <(load $KEEL_PORT "$BARE_PATH")
+        printf '%-5s %-9s %10s %8s %8s\n' "$pair" protected "$p_rps" "$p_p50" "$p_p99"
+        printf '%-5s %-9s %10s %8s %8s\n' "$pair" public "$u_rps" "$u_p50" "$u_p99"
+        # The server is pinned to one core: 1/rps is its time per request.
+        costs+=("$(awk -v p="$p_rps" -v u="$u_rps" 'BEGIN { printf "%.1f", (1 / p - 1 / u) * 1e6 }')")
+    done
+    kill -TERM "$server"; wait "$server" || true
+    printf '%s\n' "${costs[@]}" | sort -n | awk '
+        { c[NR] = $1 }
+        END {
+            median = (NR % 2) ? c[(NR + 1) / 2] : (c[NR / 2] + c[NR / 2 + 1]) / 2
+            printf "token check: median %.1f µs per request (spread %.1f–%.1f over %d pairs)\n", median, c[1], c[NR], NR
+        }'
+    exit 0
+fi
 
 printf '%-5s %-5s %10s %8s %8s\n' pair stack 'req/s' 'p50 ms' 'p99 ms'
 ratios=()

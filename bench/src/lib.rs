@@ -40,7 +40,30 @@ pub struct Account {
     pub created_at: Option<String>,
 }
 
-keel::models!(BenchConf => Account);
+// `keel_session` for the protected-route benchmark.
+use keel::auth::Session;
+keel::models!(BenchConf => Account, Session);
+
+/// Sign-in for the benchmark: every stored account is active.
+pub struct BenchAuthority;
+
+#[keel::__private::salvo::async_trait]
+impl keel::auth::Authority for BenchAuthority {
+    async fn account(
+        &self,
+        state: &keel::AppState,
+        account_id: i64,
+    ) -> Result<Option<keel::auth::Principal>, ApiError> {
+        let Some(db) = &state.db else { return Ok(None) };
+        Ok(db.get_cached::<Account>(account_id).await?.map(|account| keel::auth::Principal {
+            account_id,
+            username: account.username,
+            active: account.status == 1,
+            roles: Vec::new(),
+            token_hash: String::new(),
+        }))
+    }
+}
 
 /// `GET /v1.00.00/hello` through the full keel stack.
 #[keel::api(path = "/hello", public)]
@@ -70,7 +93,24 @@ impl CachedAccountHandler {
     }
 }
 
-keel::uri_router!(BenchConf => HelloHandler, AccountHandler, CachedAccountHandler);
+/// `GET /v1.00.00/account/{id}/guarded`: the cached read behind a token.
+#[keel::api(path = "/account/{id}/guarded")]
+impl GuardedAccountHandler {
+    async fn get(ctx: Ctx, id: PathParam<i64>) -> ApiResult<Account> {
+        let row = ctx.db()?.get_cached::<Account>(*id).await?;
+        row.map(answer_json).ok_or_else(|| ApiError::not_found("no such account"))
+    }
+}
+
+/// A token for account 1 — benchmark only: a real service issues tokens
+/// from a login that checks a password.
+#[keel::api(method = "post", path = "/token", public)]
+pub async fn bench_token(ctx: Ctx) -> ApiResult<String> {
+    let issued = keel::auth::Sessions::of(ctx.state())?.issue(1, ctx.service.name).await?;
+    Ok(answer_json(issued.token))
+}
+
+keel::uri_router!(BenchConf => HelloHandler, AccountHandler, CachedAccountHandler, GuardedAccountHandler, bench_token);
 
 /// Fills `bch_account` with [`SEEDED_ROWS`] rows when it is empty.
 pub async fn seed(state: std::sync::Arc<keel::AppState>) -> Result<(), String> {

@@ -3,5 +3,10 @@
 
 #[keel::main]
 async fn main() -> std::process::ExitCode {
-    keel::App::new(keel_bench::uri_router()).models(keel_bench::models).on_start(keel_bench::seed).run().await
+    keel::App::new(keel_bench::uri_router())
+        .models(keel_bench::models)
+        .auth(keel_bench::BenchAuthority)
+        .on_start(keel_bench::seed)
+        .run()
+        .await
 }
