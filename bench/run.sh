@@ -82,6 +82,8 @@ start() {
     local kind=$1 port=$2
     if [ "$kind" = keel ]; then
         path=$URL_PATH
+        # The protected route answers 401 until a token exists: probe the public one.
+        [ "$TARGET" = auth ] && path=$BARE_PATH
         env KEEL_HOME="$home" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT=$port "${keel_db[@]}" "${keel_cache[@]}" \
             taskset -c 0 target/release/http_bench >/dev/null &
     else

@@ -172,7 +172,8 @@ async fn login_is_rate_limited_per_account_and_per_ip() {
 }
 
 /// Two instances sharing MariaDB and Redis: a token from one works on the
-/// other; a logout on the other is seen by the first.
+/// other, a row updated on the other is read fresh on the first, and a
+/// logout on the other is seen by the first.
 #[tokio::test]
 async fn two_instances_share_sessions_through_mariadb_and_redis() {
     let (Ok(mysql), Ok(redis)) = (std::env::var("TEST_MYSQL_URL"), std::env::var("TEST_REDIS_URL")) else {
@@ -193,6 +194,21 @@ async fn two_instances_share_sessions_through_mariadb_and_redis() {
     let second = boot_with(&home_b, config()).await;
     let token = login(first, KEEPER.0, KEEPER.1).await;
     expect(&me(second, &token).await, 200, 0);
+    // A row cached through the first is read fresh there after the second
+    // updates it: both share Redis, and the update invalidates it there.
+    let id = create(first, &token, "jon", "secret-jon").await;
+    let path = format!("/v1.00.02/account/{id}");
+    let read = |addr| {
+        let (token, path) = (token.clone(), path.clone());
+        async move {
+            expect(&call_with(addr, Some(&token), "GET", &path, None).await, 200, 0)["data"]["display_name"]
+                .clone()
+        }
+    };
+    assert_eq!(read(first).await, serde_json::Value::Null);
+    let body = r#"{"display_name":"Jon"}"#;
+    expect(&call_with(second, Some(&token), "PUT", &path, Some(body)).await, 200, 0);
+    assert_eq!(read(first).await, "Jon");
     expect(&call_with(second, Some(&token), "POST", "/v1.00.02/logout", None).await, 200, 0);
     expect(&me(first, &token).await, 401, 40100);
     let _ = std::fs::remove_dir_all(&home_a);
