@@ -72,6 +72,8 @@ pub struct App {
     databases: std::collections::BTreeMap<String, crate::db::Db>,
     caches: std::collections::BTreeMap<String, crate::cache::Cache>,
     auth: Option<Arc<dyn crate::auth::Authority>>,
+    jobs: Vec<crate::script::JobDecl>,
+    scripts: Vec<crate::script::ScriptDecl>,
     on_start: Vec<BootHook>,
 }
 
@@ -94,6 +96,8 @@ impl App {
             databases: std::collections::BTreeMap::new(),
             caches: std::collections::BTreeMap::new(),
             auth: None,
+            jobs: Vec::new(),
+            scripts: Vec::new(),
             on_start: Vec::new(),
         }
     }
@@ -128,6 +132,33 @@ impl App {
     /// service's models) and in the cache.
     pub fn auth(mut self, authority: impl crate::auth::Authority) -> Self {
         self.auth = Some(Arc::new(authority));
+        self
+    }
+
+    /// A job on a cron schedule with a seconds field (`"0 */5 * * * *"`:
+    /// every five minutes), run inside the service; each tick runs once
+    /// across the instances sharing the cache. `[jobs] <name>` in the
+    /// configuration overrides the schedule (`"off"` disables the job).
+    pub fn job<F, Fut>(mut self, name: &'static str, schedule: &'static str, job: F) -> Self
+    where
+        F: Fn(crate::script::JobCtx) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let run: crate::script::RunFn = Arc::new(move |ctx| Box::pin(job(ctx)));
+        self.jobs.push(crate::script::JobDecl { name, schedule, run });
+        self
+    }
+
+    /// A script run from the command line (`<binary> script <name>`): a
+    /// one-off `script_…` (recorded, refuses a second run) or a reusable
+    /// `rescript_…`.
+    pub fn script<F, Fut>(mut self, name: &'static str, script: F) -> Self
+    where
+        F: Fn(crate::script::JobCtx) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let run: crate::script::RunFn = Arc::new(move |ctx| Box::pin(script(ctx)));
+        self.scripts.push(crate::script::ScriptDecl { name, run });
         self
     }
 
@@ -391,6 +422,7 @@ impl App {
         match cli.command.unwrap_or_default() {
             Command::Serve => self.serve(cli.serve).await,
             Command::Db { database, command } => self.db_command(cli.serve, database, command).await,
+            Command::Script { name, list } => self.script_command(cli.serve, name, list).await,
             Command::Routes => {
                 print!("{}", crate::cli::routes_table(&self.router));
                 ExitCode::SUCCESS
@@ -462,12 +494,21 @@ impl App {
     /// Connects the database, runs the boot hooks, binds `addr` (port 0
     /// picks a free one) and serves in the background.
     pub async fn bind(mut self, addr: &str) -> Result<RunningServer, BootError> {
+        self.check_scripts()?;
+        let schedules = self.schedules()?;
         self.open_caches()?;
         self.connect_database().await?;
         let hooks = std::mem::take(&mut self.on_start);
         for hook in hooks {
             hook(self.state()).await.map_err(BootError)?;
         }
+        let state = self.state();
+        let jobs = schedules
+            .into_iter()
+            .map(|(job, schedule)| {
+                tokio::spawn(crate::script::run_schedule(job, schedule, Arc::clone(&state)))
+            })
+            .collect();
         let acceptor = TcpListener::new(addr.to_owned())
             .try_bind()
             .await
@@ -483,7 +524,104 @@ impl App {
         let handle = server.handle();
         let service = self.salvo_service();
         let task = tokio::spawn(async move { server.serve(service).await });
-        Ok(RunningServer { addr, handle, task })
+        Ok(RunningServer { addr, handle, task, jobs })
+    }
+
+    /// Every script name follows the seed's rule; no name twice.
+    fn check_scripts(&self) -> Result<(), BootError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for script in &self.scripts {
+            crate::script::check_script_name(script.name).map_err(BootError)?;
+            if !seen.insert(script.name) {
+                return Err(BootError(format!("script `{}` is declared twice", script.name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Each job's schedule (configuration over code); one line per mistake.
+    fn schedules(&self) -> Result<Vec<(crate::script::JobDecl, cron::Schedule)>, BootError> {
+        let mut schedules = Vec::new();
+        for name in self.config.jobs.keys() {
+            if !self.jobs.iter().any(|job| job.name == name) {
+                let known: Vec<&str> = self.jobs.iter().map(|job| job.name).collect();
+                return Err(BootError(format!(
+                    "config: key `jobs.{name}`: no such job (jobs: {})",
+                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                )));
+            }
+        }
+        for job in &self.jobs {
+            let configured = self.config.jobs.get(job.name).map(String::as_str);
+            if let Some(schedule) = crate::script::parse_schedule(job, configured).map_err(BootError)? {
+                schedules.push((job.clone(), schedule));
+            }
+        }
+        Ok(schedules)
+    }
+
+    /// `script <name>` / `script --list`.
+    async fn script_command(mut self, flags: ServeFlags, name: Option<String>, list: bool) -> ExitCode {
+        let info = self.service_info();
+        if list || name.is_none() {
+            for script in &self.scripts {
+                let kind = if script.name.starts_with("script_") { "once" } else { "reusable" };
+                println!("{:<40} {kind}", script.name);
+            }
+            for job in &self.jobs {
+                println!("{:<40} job, schedule `{}`", job.name, job.schedule);
+            }
+            return ExitCode::SUCCESS;
+        }
+        let name = name.unwrap_or_default();
+        let Some(script) = self.scripts.iter().find(|s| s.name == name).cloned() else {
+            eprintln!("{}: no script `{name}`; `script --list` shows them", info.name);
+            return ExitCode::FAILURE;
+        };
+        let sources = ConfigSources::from_process(flags.home, flags.profile);
+        let config = match Config::load(&info, &sources) {
+            Ok(config) => config,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                return ExitCode::from(2);
+            }
+        };
+        // Scripts log like the service: their lines land in its log files.
+        let log_guard = match crate::logging::init(&sources.home, info.name, &config.log) {
+            Ok(guard) => guard,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                return ExitCode::FAILURE;
+            }
+        };
+        self.config = config;
+        self.home = sources.home;
+        let prepared = async {
+            self.check_scripts()?;
+            self.open_caches()?;
+            self.connect_database().await?;
+            Ok::<_, BootError>(self.state())
+        };
+        let code = match prepared.await {
+            Ok(state) => match crate::script::run_script(&script, state).await {
+                Ok(done) => {
+                    log::info!(target: crate::log::INFO, "{done}");
+                    println!("{done}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    log::error!(target: crate::log::FAILED, "{err}");
+                    eprintln!("{}: {err}", info.name);
+                    ExitCode::FAILURE
+                }
+            },
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                ExitCode::FAILURE
+            }
+        };
+        drop(log_guard);
+        code
     }
 }
 
@@ -498,11 +636,17 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     handle: ServerHandle,
     task: tokio::task::JoinHandle<()>,
+    /// The scheduled jobs; stopped with the server.
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
-    /// Stops accepting and lets in-flight requests finish within `timeout`.
+    /// Stops accepting and lets in-flight requests finish within `timeout`;
+    /// no job starts another tick.
     pub fn stop_graceful(&self, timeout: Duration) {
+        for job in &self.jobs {
+            job.abort();
+        }
         self.handle.stop_graceful(Some(timeout));
     }
 

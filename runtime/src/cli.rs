@@ -41,6 +41,14 @@ pub(crate) enum Command {
     Routes,
     /// Print the OpenAPI document.
     Openapi,
+    /// Run a script by hand (`script_…` once, `rescript_…` any time); `--list` shows them and the jobs.
+    Script {
+        /// The script's name.
+        name: Option<String>,
+        /// List the scripts and scheduled jobs.
+        #[arg(long)]
+        list: bool,
+    },
     /// Migrations (seed: aerich): init-db, migrate, upgrade, downgrade, history, heads.
     Db {
         /// The named database (its files are in migrations/<service>/<database>/).

@@ -38,6 +38,22 @@ pub struct Config {
     pub admin: AdminConfig,
     /// `[auth]`: sessions and login limits.
     pub auth: AuthConfig,
+    /// `[jobs]`: a job's schedule by name (a cron expression with seconds,
+    /// or `off`), over the one in the code.
+    pub jobs: BTreeMap<String, String>,
+    /// `[settings]`: the service's own keys (read with `Config::setting`).
+    pub settings: BTreeMap<String, toml::Value>,
+}
+
+impl Config {
+    /// The service's own setting `settings.<key>`, converted to `T`; `None`
+    /// when unset. A value of the wrong type is an error naming the key.
+    pub fn setting<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, String> {
+        match self.settings.get(key) {
+            None => Ok(None),
+            Some(value) => value.clone().try_into().map(Some).map_err(|e| format!("settings.{key}: {e}")),
+        }
+    }
 }
 
 /// `[auth]` (DESIGN §5.6).

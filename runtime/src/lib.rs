@@ -57,6 +57,7 @@ pub mod read_through;
 mod request_id;
 mod route;
 mod router;
+pub mod script;
 mod service;
 mod table;
 pub mod testing;

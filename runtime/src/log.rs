@@ -15,16 +15,37 @@ pub const FAILED: &str = "failed";
 /// Prefix of the `log` target of a named file: `file.audit` → `audit.log`.
 pub const FILE_TARGET_PREFIX: &str = "file.";
 
-/// The seed's MultLogger, bound to one request.
+/// The seed's MultLogger, bound to one request or one job.
 #[derive(Clone, Debug)]
 pub struct MultLogger {
     service: &'static str,
-    request_id: RequestId,
+    request_id: Tag,
+}
+
+/// What a line is tagged with besides the service.
+#[derive(Clone, Debug)]
+enum Tag {
+    Request(RequestId),
+    Job(&'static str),
+}
+
+impl std::fmt::Display for Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tag::Request(id) => id.fmt(f),
+            Tag::Job(name) => f.write_str(name),
+        }
+    }
 }
 
 impl MultLogger {
     pub(crate) fn for_request(service: &'static str, request_id: RequestId) -> Self {
-        MultLogger { service, request_id }
+        MultLogger { service, request_id: Tag::Request(request_id) }
+    }
+
+    /// Lines of a job or script, tagged with its name.
+    pub(crate) fn for_job(service: &'static str, name: &'static str) -> Self {
+        MultLogger { service, request_id: Tag::Job(name) }
     }
 
     /// A line in `info.log`.

@@ -83,6 +83,17 @@ impl MemoryStore {
         (count, left)
     }
 
+    /// Sets `key` unless it holds a live value; `true` when it was set.
+    pub(crate) fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> bool {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        if entries.get(key).is_some_and(|e| e.live(now)) {
+            return false;
+        }
+        entries.insert(key.to_owned(), Entry { value: value.to_vec(), expires: Some(now + ttl) });
+        true
+    }
+
     pub(crate) fn delete(&self, key: &str) -> bool {
         let now = Instant::now();
         self.lock().remove(key).is_some_and(|e| e.live(now))

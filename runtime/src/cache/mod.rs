@@ -294,6 +294,22 @@ impl Cache {
         }
     }
 
+    /// Stores `value` under `key` only if it holds nothing (a lock): `true`
+    /// when this call took it. The entry expires after `ttl`.
+    pub async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, CacheError> {
+        let result = match &self.inner.backend {
+            Backend::Memory(store) => Ok(store.set_nx(key, value, ttl)),
+            Backend::Redis(store) => {
+                let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+                let mut cmd = redis::cmd("SET");
+                cmd.arg(key).arg(value).arg("NX").arg("PX").arg(ms);
+                store.query::<Option<String>>(&cmd).await.map(|reply| reply.is_some())
+            }
+        };
+        self.count(&result);
+        result
+    }
+
     /// Counts one under `key` in a fixed window starting at the first count
     /// (rate limits); returns the count so far and the time left in the
     /// window. While Redis is unreachable the count is kept in this process.

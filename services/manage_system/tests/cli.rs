@@ -65,8 +65,8 @@ fn db(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool, Str
     }
 }
 
-/// The committed migrations match the models: from the first file alone,
-/// `db migrate --name sessions` writes the second byte for byte, and run
+/// The committed migrations match the models: from the first two files,
+/// `db migrate --name scripts` writes the third byte for byte, and run
 /// again without applying anything finds no changes. `--dry-run` prints
 /// the configured dialect's SQL and writes nothing; `init-db` refuses once
 /// files exist; a bad `--name` is refused.
@@ -77,6 +77,7 @@ fn migrate_writes_one_file_then_finds_no_changes() {
     let dir = home.join("migrations/manage_system");
     let first = include_str!("../../../migrations/manage_system/0001_init.json");
     let second = include_str!("../../../migrations/manage_system/0002_sessions.json");
+    let third = include_str!("../../../migrations/manage_system/0003_scripts.json");
 
     let pg = [("KEEL_DATABASE__DEFAULT", "postgres://nobody@127.0.0.1:9/none")];
     let (ok, out, err) = db(&home, &["migrate", "--dry-run"], &pg);
@@ -87,23 +88,24 @@ fn migrate_writes_one_file_then_finds_no_changes() {
     );
     assert!(out.contains("DROP TABLE sys_account;") && !dir.exists(), "{out}");
 
-    if let Err(err) =
-        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("0001_init.json"), first))
-    {
+    let copied = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("0001_init.json"), first))
+        .and_then(|()| std::fs::write(dir.join("0002_sessions.json"), second));
+    if let Err(err) = copied {
         panic!("{err}");
     }
-    let (ok, out, err) = db(&home, &["migrate", "--name", "sessions"], &[]);
-    assert!(ok && out.contains("0002_sessions.json: create_table keel_session"), "{out}{err}");
-    let written = std::fs::read_to_string(dir.join("0002_sessions.json")).unwrap_or_default();
-    assert_eq!(written, second, "the committed migrations are out of date with the models");
+    let (ok, out, err) = db(&home, &["migrate", "--name", "scripts"], &[]);
+    assert!(ok && out.contains("0003_scripts.json: create_table keel_script"), "{out}{err}");
+    let written = std::fs::read_to_string(dir.join("0003_scripts.json")).unwrap_or_default();
+    assert_eq!(written, third, "the committed migrations are out of date with the models");
 
     let (ok, out, err) = db(&home, &["migrate", "--name", "again"], &[]);
     assert!(ok && out.starts_with("No changes"), "{out}{err}");
     let files = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or_default();
-    assert_eq!(files, 2);
+    assert_eq!(files, 3);
 
     let (ok, _, err) = db(&home, &["init-db"], &[]);
-    assert!(!ok && err.contains("already has 2 migration(s)") && err.contains("db upgrade"), "{err}");
+    assert!(!ok && err.contains("already has 3 migration(s)") && err.contains("db upgrade"), "{err}");
 
     let (ok, _, err) = db(&home, &["migrate", "--name", "Bad Name"], &[]);
     assert!(!ok && err.contains("--name `Bad Name`"), "{err}");
@@ -128,5 +130,48 @@ fn init_db_then_history_and_heads() {
     assert!(ok && out.contains("reverted 0001_init"), "{out}{err}");
     let (ok, out, err) = db(&home, &["heads"], &[]);
     assert!(ok && out.trim() == "0001_init  pending", "{out}{err}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// `script --list` shows scripts and jobs; a one-off `script_…` runs once
+/// and refuses a second run; a `rescript_…` runs whenever asked, logging to
+/// the service's info.log.
+#[test]
+fn one_off_scripts_run_once_and_reusable_ones_again() {
+    let home = std::env::temp_dir().join(format!("keel-cli-script-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let script = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_http_manage_sys"))
+            .arg("script")
+            .args(args)
+            .env("KEEL_HOME", &home)
+            .env_remove("KEEL_DATABASE__DEFAULT")
+            .env_remove("KEEL_CACHE__DEFAULT")
+            .output();
+        match output {
+            Ok(o) => (
+                o.status.success(),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            ),
+            Err(err) => panic!("{err}"),
+        }
+    };
+    let (ok, out, _) = script(&["--list"]);
+    assert!(ok && out.contains("script_fill_display_names") && out.contains("purge_login_records"), "{out}");
+    let (ok, _, err) = db(&home, &["init-db"], &[]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = script(&["script_fill_display_names"]);
+    assert!(ok && out.contains("ran in"), "{out}{err}");
+    let (ok, _, err) = script(&["script_fill_display_names"]);
+    assert!(!ok && err.contains("already ran") && err.contains("rescript_"), "{err}");
+    for _ in 0..2 {
+        let (ok, out, err) = script(&["rescript_purge_login_records"]);
+        assert!(ok, "{out}{err}");
+    }
+    let info = std::fs::read_to_string(home.join("logs/manage_system/info.log")).unwrap_or_default();
+    assert_eq!(info.matches("purged 0 login record(s) older than 90 days").count(), 2, "{info}");
+    let (ok, _, err) = script(&["script_nothing_like_it"]);
+    assert!(!ok && err.contains("no script `script_nothing_like_it`"), "{err}");
     let _ = std::fs::remove_dir_all(&home);
 }
