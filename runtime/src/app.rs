@@ -470,6 +470,9 @@ impl App {
         };
         self.config = config;
         self.home = sources.home.clone();
+        if self.router.endpoints().is_empty() {
+            return self.run_headless(shutdown, log_guard).await;
+        }
         let running = match self.bind(&format!("{bind}:{port}")).await {
             Ok(running) => running,
             Err(err) => {
@@ -491,9 +494,48 @@ impl App {
         ExitCode::SUCCESS
     }
 
-    /// Connects the database, runs the boot hooks, binds `addr` (port 0
-    /// picks a free one) and serves in the background.
-    pub async fn bind(mut self, addr: &str) -> Result<RunningServer, BootError> {
+    /// A service with no external interface (a `service_*` binary, no
+    /// routes): its jobs run until SIGTERM / Ctrl-C.
+    async fn run_headless(
+        mut self,
+        shutdown: ShutdownSignal,
+        log_guard: crate::logging::LogGuard,
+    ) -> ExitCode {
+        let info = self.service_info();
+        let jobs = match self.start().await {
+            Ok(jobs) => jobs,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                log::error!(target: crate::log::FAILED, "boot failed: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let names: Vec<&str> = self.jobs.iter().map(|job| job.name).collect();
+        log::info!(
+            target: crate::log::INFO,
+            "{} {} running {} job(s), no external interface",
+            info.name,
+            info.version,
+            jobs.len()
+        );
+        println!(
+            "{} {} running jobs [{}], no external interface (logs in {})",
+            info.name,
+            info.version,
+            names.join(", "),
+            log_guard.dir.display()
+        );
+        let signal = shutdown.recv().await;
+        for job in &jobs {
+            job.abort();
+        }
+        log::info!(target: crate::log::INFO, "{signal}: {} stopped", info.name);
+        drop(log_guard);
+        ExitCode::SUCCESS
+    }
+
+    /// Caches, databases, boot hooks, then the jobs' schedules.
+    async fn start(&mut self) -> Result<Vec<tokio::task::JoinHandle<()>>, BootError> {
         self.check_scripts()?;
         let schedules = self.schedules()?;
         self.open_caches()?;
@@ -503,12 +545,18 @@ impl App {
             hook(self.state()).await.map_err(BootError)?;
         }
         let state = self.state();
-        let jobs = schedules
+        Ok(schedules
             .into_iter()
             .map(|(job, schedule)| {
                 tokio::spawn(crate::script::run_schedule(job, schedule, Arc::clone(&state)))
             })
-            .collect();
+            .collect())
+    }
+
+    /// Connects the database, runs the boot hooks, starts the jobs, binds
+    /// `addr` (port 0 picks a free one) and serves in the background.
+    pub async fn bind(mut self, addr: &str) -> Result<RunningServer, BootError> {
+        let jobs = self.start().await?;
         let acceptor = TcpListener::new(addr.to_owned())
             .try_bind()
             .await

@@ -25,7 +25,7 @@ fn a_clash_is_reported_naming_both_services() {
 fn manage_system_lists_its_tables_with_their_schemas() {
     let models = manage_system::db_model::models();
     let names: Vec<&str> = models.iter().map(|t| t.name).collect();
-    assert_eq!(names, ["sys_account", "sys_records_login"]);
+    assert_eq!(names, ["sys_account", "sys_records_login", "keel_session", "keel_script"]);
     let account = &models[0];
     let columns: Vec<&str> = account.columns.iter().map(|c| c.name).collect();
     assert_eq!(

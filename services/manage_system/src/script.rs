@@ -16,6 +16,14 @@ pub const STATS_SCHEDULE: &str = "0 * * * * *";
 /// Login records are kept this many days unless `settings.login_retention_days` says otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
 
+/// The service's jobs and scripts, added to `app`.
+pub fn register(app: keel::App) -> keel::App {
+    app.job("purge_login_records", PURGE_SCHEDULE, purge_login_records)
+        .job("refresh_account_stats", STATS_SCHEDULE, refresh_account_stats)
+        .script("script_fill_display_names", script_fill_display_names)
+        .script("rescript_purge_login_records", purge_login_records)
+}
+
 fn db(ctx: &JobCtx) -> Result<&keel::db::Db, String> {
     ctx.state.db.as_ref().ok_or_else(|| "manage_system has no database".to_owned())
 }

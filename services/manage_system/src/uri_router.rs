@@ -11,13 +11,19 @@ keel::uri_router!(SysConf => TestHandler, login, logout, AccountHandler, Account
 /// The service ready to boot: routes, tables, sign-in, the first-account
 /// step, timed jobs and scripts (seed: `script/`).
 pub fn app() -> keel::App {
-    use crate::script;
-    keel::App::new(uri_router())
+    let app = keel::App::new(uri_router())
         .models(crate::db_model::models)
         .auth(crate::api_base::ManageAuthority)
-        .on_start(crate::api_base::ensure_first_account)
-        .job("purge_login_records", script::PURGE_SCHEDULE, script::purge_login_records)
-        .job("refresh_account_stats", script::STATS_SCHEDULE, script::refresh_account_stats)
-        .script("script_fill_display_names", script::script_fill_display_names)
-        .script("rescript_purge_login_records", script::purge_login_records)
+        .on_start(crate::api_base::ensure_first_account);
+    crate::script::register(app)
+}
+
+/// manage_system with no external interface (seed: a `service_*`
+/// launcher): the same tables and timed jobs, no routes. Run beside (or
+/// instead of) `http_manage_sys` to keep the jobs off the HTTP instances;
+/// each tick still runs once across all of them.
+pub fn worker() -> keel::App {
+    let app = keel::App::new(keel::UriRouter::new(<crate::SysConf as keel::Service>::INFO))
+        .models(crate::db_model::models);
+    crate::script::register(app)
 }

@@ -175,3 +175,44 @@ fn one_off_scripts_run_once_and_reusable_ones_again() {
     assert!(!ok && err.contains("no script `script_nothing_like_it`"), "{err}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// `service_manage_sys` (no external interface) boots, runs its jobs —
+/// here `refresh_account_stats` every second, set from the environment —
+/// logs them, and stops cleanly on SIGTERM.
+#[test]
+fn the_service_binary_runs_jobs_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let home = std::env::temp_dir().join(format!("keel-cli-service-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let bin = env!("CARGO_BIN_EXE_service_manage_sys");
+    let init = Command::new(bin).args(["db", "init-db"]).env("KEEL_HOME", &home).output();
+    assert!(init.as_ref().is_ok_and(|o| o.status.success()), "{init:?}");
+    let child = Command::new(bin)
+        .env("KEEL_HOME", &home)
+        .env("KEEL_JOBS__REFRESH_ACCOUNT_STATS", "* * * * * *")
+        .env_remove("KEEL_DATABASE__DEFAULT")
+        .env_remove("KEEL_CACHE__DEFAULT")
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) => panic!("{err}"),
+    };
+    let mut first = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        let _ = BufReader::new(stdout).read_line(&mut first);
+    }
+    assert!(
+        first.contains("running jobs [purge_login_records, refresh_account_stats], no external interface"),
+        "{first}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let killed = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    assert!(killed.is_ok_and(|s| s.success()));
+    let status = child.wait();
+    assert!(status.as_ref().is_ok_and(|s| s.success()), "{status:?}");
+    let info = std::fs::read_to_string(home.join("logs/manage_system/info.log")).unwrap_or_default();
+    assert!(info.matches("job `refresh_account_stats` ran").count() >= 2, "{info}");
+    assert!(info.contains("SIGTERM: manage_system stopped"), "{info}");
+    let _ = std::fs::remove_dir_all(&home);
+}
