@@ -18,6 +18,7 @@ mod rules;
 mod service;
 mod service_list;
 mod table;
+mod ws;
 
 use proc_macro::TokenStream;
 
@@ -49,6 +50,18 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(BaseEnum, attributes(base_enum))]
 pub fn derive_base_enum(input: TokenStream) -> TokenStream {
     base_enum::expand(input.into()).into()
+}
+
+/// A WebSocket endpoint on `impl keel::ws::Socket for T`; see `keel::ws`.
+#[proc_macro_attribute]
+pub fn ws(args: TokenStream, item: TokenStream) -> TokenStream {
+    ws::expand_ws(args.into(), item.into()).into()
+}
+
+/// A pub/sub channel name, checked against the naming rule.
+#[proc_macro]
+pub fn channel(input: TokenStream) -> TokenStream {
+    ws::expand_channel(input.into()).into()
 }
 
 /// A typed cache entry (seed: `rc_model/`); see `keel::cache`.

@@ -38,6 +38,10 @@ pub struct AppState {
     pub caches: std::collections::BTreeMap<String, crate::cache::Cache>,
     /// The service's authorization, when it offers sign-in.
     pub auth: Option<Arc<dyn crate::auth::Authority>>,
+    /// Open WebSocket connections, closed (1001) at shutdown.
+    pub sockets: Arc<crate::ws::Sockets>,
+    /// Notices across processes: Redis pub/sub, else in-process.
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 impl std::fmt::Debug for dyn crate::auth::Authority {
@@ -74,6 +78,8 @@ pub struct App {
     auth: Option<Arc<dyn crate::auth::Authority>>,
     jobs: Vec<crate::script::JobDecl>,
     scripts: Vec<crate::script::ScriptDecl>,
+    sockets: Arc<crate::ws::Sockets>,
+    pubsub: Option<crate::pubsub::PubSub>,
     on_start: Vec<BootHook>,
 }
 
@@ -98,6 +104,8 @@ impl App {
             auth: None,
             jobs: Vec::new(),
             scripts: Vec::new(),
+            sockets: Arc::default(),
+            pubsub: None,
             on_start: Vec::new(),
         }
     }
@@ -238,6 +246,8 @@ impl App {
                 .unwrap_or_else(|| crate::cache::Cache::memory("default")),
             caches: self.caches.clone(),
             auth: self.auth.clone(),
+            sockets: Arc::clone(&self.sockets),
+            pubsub: self.pubsub.clone().unwrap_or_else(crate::pubsub::PubSub::in_process),
         })
     }
 
@@ -253,6 +263,13 @@ impl App {
                 .map_err(|err| BootError(err.to_string()))?;
             caches.insert(name.clone(), cache);
         }
+        // Pub/sub rides on the default cache's Redis, on its own connection.
+        self.pubsub = Some(match self.config.cache.get("default").map(|e| e.url()) {
+            Some(url) if url.starts_with("redis") => {
+                crate::pubsub::PubSub::redis(url).map_err(|err| BootError(err.to_string()))?
+            }
+            _ => crate::pubsub::PubSub::in_process(),
+        });
         if !caches.contains_key("default") {
             caches.insert("default".to_owned(), crate::cache::Cache::memory("default"));
         }
@@ -572,7 +589,7 @@ impl App {
         let handle = server.handle();
         let service = self.salvo_service();
         let task = tokio::spawn(async move { server.serve(service).await });
-        Ok(RunningServer { addr, handle, task, jobs })
+        Ok(RunningServer { addr, handle, task, jobs, sockets: Arc::clone(&self.sockets) })
     }
 
     /// Every script name follows the seed's rule; no name twice.
@@ -686,6 +703,8 @@ pub struct RunningServer {
     task: tokio::task::JoinHandle<()>,
     /// The scheduled jobs; stopped with the server.
     jobs: Vec<tokio::task::JoinHandle<()>>,
+    /// Open WebSockets; closed with 1001 when the server stops.
+    sockets: Arc<crate::ws::Sockets>,
 }
 
 impl RunningServer {
@@ -695,6 +714,9 @@ impl RunningServer {
         for job in &self.jobs {
             job.abort();
         }
+        // Upgraded connections are detached from the server: tell each to
+        // close with 1001 ("going away").
+        self.sockets.shutdown();
         self.handle.stop_graceful(Some(timeout));
     }
 
@@ -703,6 +725,7 @@ impl RunningServer {
         if let Err(err) = self.task.await {
             log::error!(target: crate::log::FAILED, "server task failed: {err}");
         }
+        self.sockets.close_all(Duration::from_secs(5)).await;
     }
 }
 

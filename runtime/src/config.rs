@@ -100,11 +100,23 @@ pub struct ServerConfig {
     pub shutdown_timeout: u64,
     /// Largest request body accepted, in bytes (413 beyond).
     pub body_limit: usize,
+    /// Seconds between pings on an open WebSocket.
+    pub ws_ping_interval: u64,
+    /// Seconds a WebSocket client may stay silent (no message, no pong)
+    /// before it is closed.
+    pub ws_idle_timeout: u64,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { bind: "0.0.0.0".to_owned(), port: None, shutdown_timeout: 30, body_limit: 64 * 1024 }
+        ServerConfig {
+            bind: "0.0.0.0".to_owned(),
+            port: None,
+            shutdown_timeout: 30,
+            body_limit: 64 * 1024,
+            ws_ping_interval: 20,
+            ws_idle_timeout: 60,
+        }
     }
 }
 

@@ -53,6 +53,7 @@ pub mod logging;
 pub mod migrate;
 pub mod openapi;
 mod ops;
+pub mod pubsub;
 pub mod read_through;
 mod request_id;
 mod route;
@@ -62,6 +63,7 @@ mod service;
 mod table;
 pub mod testing;
 pub mod time;
+pub mod ws;
 
 pub use answer::{
     Answer, ApiError, ApiResult, ErrorCode, FieldError, IntoAnswer, Page, answer_json, answer_page,
@@ -70,7 +72,7 @@ pub use app::{App, AppState, BootError, RunningServer};
 pub use base_enum::BaseEnum;
 pub use cli::routes_table;
 pub use extract::{ClientInfo, Ctx, FromRequest, Json, PathParam, Query, page_bounds};
-pub use keel_macros::{BaseEnum, api, cache, columns, main, models, service, table, uri_router};
+pub use keel_macros::{BaseEnum, api, cache, channel, columns, main, models, service, table, uri_router, ws};
 pub use log::MultLogger;
 pub use ops::HealthCheck;
 pub use request_id::{REQUEST_ID_HEADER, RequestId};

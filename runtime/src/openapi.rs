@@ -58,7 +58,8 @@ pub fn document(router: &UriRouter) -> OpenApi {
             operation.securities = Some(vec![SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new())]);
         }
         let item_type = match decl.verb {
-            crate::Verb::Get => PathItemType::Get,
+            // Documented as the GET that opens it (OpenAPI has no sockets).
+            crate::Verb::Get | crate::Verb::Ws => PathItemType::Get,
             crate::Verb::Post => PathItemType::Post,
             crate::Verb::Put => PathItemType::Put,
             crate::Verb::Patch => PathItemType::Patch,

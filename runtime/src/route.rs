@@ -18,6 +18,8 @@ pub enum Verb {
     Patch,
     /// DELETE: remove.
     Delete,
+    /// A WebSocket (`#[keel::ws]`): a GET upgraded to a socket.
+    Ws,
 }
 
 impl Verb {
@@ -29,6 +31,15 @@ impl Verb {
             Verb::Put => "PUT",
             Verb::Patch => "PATCH",
             Verb::Delete => "DELETE",
+            Verb::Ws => "WS",
+        }
+    }
+
+    /// The HTTP method it arrives with (a WebSocket opens with a GET).
+    pub const fn wire(self) -> Verb {
+        match self {
+            Verb::Ws => Verb::Get,
+            other => other,
         }
     }
 }
@@ -139,7 +150,8 @@ pub const fn assert_unique_routes(sets: &[&[RouteDecl]], service_version: &str) 
 }
 
 const fn same_route(x: &RouteDecl, y: &RouteDecl, service_version: &str) -> bool {
-    x.verb as u8 == y.verb as u8
+    // A socket and a GET on the same path would both be GETs on the wire.
+    x.verb.wire() as u8 == y.verb.wire() as u8
         && bytes_eq(x.version_or(service_version).as_bytes(), y.version_or(service_version).as_bytes())
         && same_path_shape(x.path.as_bytes(), y.path.as_bytes())
 }

@@ -103,7 +103,7 @@ impl Node {
                 crate::auth::Gate { route: endpoint.decl, inner: endpoint.handler.clone() }.arc()
             };
             router = match endpoint.decl.verb {
-                Verb::Get => router.get(handler),
+                Verb::Get | Verb::Ws => router.get(handler),
                 Verb::Post => router.post(handler),
                 Verb::Put => router.put(handler),
                 Verb::Patch => router.patch(handler),

@@ -4,6 +4,7 @@
 
 pub mod ms;
 pub mod probe;
+pub mod redis_server;
 
 use std::collections::HashMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

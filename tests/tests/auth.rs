@@ -6,6 +6,7 @@
 
 use keel::config::{BackendEntry, BackendTable, Config};
 use keel_tests::ms::{KEEPER, MIGRATIONS, call_with, login, with_keeper};
+use keel_tests::redis_server::RedisServer;
 use keel_tests::{Reply, ScratchDb, temp_home};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -216,72 +217,15 @@ async fn two_instances_share_sessions_through_mariadb_and_redis() {
     scratch.drop().await;
 }
 
-/// A `redis-server` of this test's own on a spare loopback port.
-struct RedisServer {
-    port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        let port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
-            Ok(addr) => addr.port(),
-            Err(err) => panic!("{err}"),
-        };
-        let mut server = RedisServer { port, child: None };
-        server.restart();
-        server
-    }
-
-    fn restart(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn();
-        match child {
-            Ok(child) => self.child = Some(child),
-            Err(err) => panic!("redis-server: {err}"),
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// Token checks answer from the database while Redis is away, and from
 /// Redis again once it is back.
 #[tokio::test]
 async fn token_checks_survive_a_redis_outage() {
-    let has_server = std::process::Command::new("redis-server").arg("--version").output().is_ok();
-    if !has_server && std::env::var("TEST_REDIS_URL").is_err() {
+    if !RedisServer::available() && std::env::var("TEST_REDIS_URL").is_err() {
         eprintln!("skipped: no redis-server on this machine");
         return;
     }
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start(None);
     let home = temp_home("auth-outage");
     let mut config = Config::default();
     config

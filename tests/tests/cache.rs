@@ -6,11 +6,12 @@
 use keel::cache::{Cache, CacheError};
 use keel::config::{BackendEntry, BackendTable, Config};
 use keel_tests::ms::{MIGRATIONS, call, sign_in, with_keeper};
+use keel_tests::redis_server::RedisServer;
 use keel_tests::{Reply, temp_home};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -256,63 +257,6 @@ fn failed_lines(needle: &str) -> usize {
         .count()
 }
 
-/// A `redis-server` of this test's own, on a loopback port, persisting
-/// every write so a restart brings back what the cache held — including
-/// rows that went stale while it was away.
-struct RedisServer {
-    port: u16,
-    dir: PathBuf,
-    child: Option<std::process::Child>,
-}
-
-impl RedisServer {
-    fn start(port: u16, dir: &Path) -> RedisServer {
-        let mut server = RedisServer { port, dir: dir.to_owned(), child: None };
-        server.restart();
-        server
-    }
-
-    fn restart(&mut self) {
-        let _ = std::fs::create_dir_all(&self.dir);
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-            .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
-            .arg(&self.dir)
-            .stdout(std::process::Stdio::null())
-            .spawn();
-        match child {
-            Ok(child) => self.child = Some(child),
-            Err(err) => panic!("redis-server: {err}"),
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start on port {}", self.port);
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn spare_port() -> u16 {
-    match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
-        Ok(addr) => addr.port(),
-        Err(err) => panic!("{err}"),
-    }
-}
-
 async fn health_cache(addr: SocketAddr) -> (u16, String) {
     let reply = call(addr, "GET", "/health", None).await;
     let json = reply.json();
@@ -321,16 +265,17 @@ async fn health_cache(addr: SocketAddr) -> (u16, String) {
 
 #[tokio::test]
 async fn a_redis_outage_costs_nothing_and_serves_nothing_stale() {
-    let has_server = std::process::Command::new("redis-server").arg("--version").output().is_ok();
-    if !has_server && std::env::var("TEST_REDIS_URL").is_err() {
+    if !RedisServer::available() && std::env::var("TEST_REDIS_URL").is_err() {
         eprintln!("skipped: no redis-server on this machine");
         return;
     }
     let _ = log::set_logger(&FAILED);
     log::set_max_level(log::LevelFilter::Info);
     let home = temp_home("outage");
-    let mut redis = RedisServer::start(spare_port(), &home.join("redis"));
-    let url = format!("redis://127.0.0.1:{}/", redis.port);
+    // Persisting every write: a restart brings back what the cache held,
+    // including the rows that went stale while it was away.
+    let mut redis = RedisServer::start(Some(home.join("redis")));
+    let url = redis.url();
     let addr = boot(&home, Some(&url)).await;
     assert_eq!(health_cache(addr).await, (200, "up".to_owned()));
 

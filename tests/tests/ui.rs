@@ -12,4 +12,5 @@ fn ui() {
     cases.compile_fail("ui/base_enum/*.rs");
     cases.compile_fail("ui/table/*.rs");
     cases.compile_fail("ui/cache/*.rs");
+    cases.compile_fail("ui/ws/*.rs");
 }

@@ -8,6 +8,8 @@
 mod expand;
 mod parse;
 
+pub(crate) use parse::doc_text;
+
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 

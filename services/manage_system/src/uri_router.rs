@@ -4,9 +4,10 @@
 use crate::SysConf;
 use crate::interface::account::{AccountHandler, AccountItemHandler, AccountMeHandler};
 use crate::interface::login::{LoginRecordHandler, login, logout};
+use crate::interface::notice::notice;
 use crate::interface::test::TestHandler;
 
-keel::uri_router!(SysConf => TestHandler, login, logout, AccountHandler, AccountMeHandler, AccountItemHandler, LoginRecordHandler);
+keel::uri_router!(SysConf => TestHandler, login, logout, AccountHandler, AccountMeHandler, AccountItemHandler, LoginRecordHandler, notice);
 
 /// The service ready to boot: routes, tables, sign-in, the first-account
 /// step, timed jobs and scripts (seed: `script/`).

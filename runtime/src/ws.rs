@@ -1,0 +1,332 @@
+//! WebSocket endpoints (seed: `ws_*` services), on salvo's WebSocket
+//! support. A socket is declared like a route — `#[keel::ws(path, version)]`
+//! with the same compile-time path and version rules as `#[api]` — on an
+//! `impl keel::ws::Socket for T`: open → typed JSON messages → close.
+//!
+//! - Frames are JSON `{"type": …, "data": …}`; a message that does not
+//!   parse gets `{"type":"error","data":{"code":40000,"msg":…}}` and the
+//!   connection stays open.
+//! - Not marked `public`, a socket needs a token (`Authorization: Bearer`
+//!   or `?token=`, since browsers cannot set headers on a WebSocket); a bad
+//!   one is refused with the 401 envelope before the upgrade.
+//! - keel pings every `server.ws_ping_interval` seconds and closes a client
+//!   silent for `server.ws_idle_timeout` seconds; on shutdown every open
+//!   connection gets close code 1001 (salvo runs upgraded connections as
+//!   detached tasks, so keel tracks them).
+//!
+//! ```
+//! use keel::prelude::*;
+//! use keel::ws::{Socket, WsConn, WsError};
+//!
+//! #[derive(Deserialize)]
+//! #[serde(tag = "type", content = "data", rename_all = "snake_case")]
+//! pub enum Incoming {
+//!     Echo(String),
+//! }
+//!
+//! /// Echoes what it is sent.
+//! #[keel::ws(path = "/echo", version = "1.00.00", public)]
+//! impl Socket for EchoSocket {
+//!     type In = Incoming;
+//!     type State = ();
+//!     async fn open(_conn: &WsConn) -> Result<(), ApiError> {
+//!         Ok(())
+//!     }
+//!     async fn message(conn: &WsConn, _state: &mut (), msg: Incoming) -> Result<(), WsError> {
+//!         let Incoming::Echo(text) = msg;
+//!         conn.send("echo", &text)
+//!     }
+//! }
+//! ```
+
+use crate::answer::{ApiError, ErrorCode, write_error};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::route::RouteDecl;
+use futures_util::{SinkExt, StreamExt};
+use salvo::websocket::{Message, WebSocket, WebSocketUpgrade};
+use salvo::{Depot, FlowCtrl, Handler, Request, Response, async_trait};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// A WebSocket endpoint's behaviour; declared with `#[keel::ws]`.
+pub trait Socket: Send + Sync + 'static {
+    /// Messages from the client: `{"type", "data"}` frames, usually an
+    /// enum with `#[serde(tag = "type", content = "data")]`.
+    type In: DeserializeOwned + Send + 'static;
+    /// Per-connection state, made by `open`.
+    type State: Send + 'static;
+
+    /// A client connected (after the token check, when the socket is
+    /// protected). An error closes the connection with the error's message.
+    fn open(conn: &WsConn) -> impl Future<Output = Result<Self::State, ApiError>> + Send;
+
+    /// One message from the client. An error is sent back as an `error`
+    /// frame; the connection stays open.
+    fn message(
+        conn: &WsConn,
+        state: &mut Self::State,
+        msg: Self::In,
+    ) -> impl Future<Output = Result<(), WsError>> + Send;
+
+    /// The connection ended (client close, idle timeout, shutdown).
+    fn close(conn: &WsConn, state: Self::State) -> impl Future<Output = ()> + Send {
+        let _ = (conn, state);
+        async {}
+    }
+}
+
+/// A message-level failure, sent to the client as an `error` frame.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{msg}")]
+pub struct WsError {
+    /// A keel business code (40000 bad message, …).
+    pub code: ErrorCode,
+    /// What to tell the client.
+    pub msg: String,
+}
+
+impl WsError {
+    /// 40000 with `msg`.
+    pub fn bad_message(msg: impl Into<String>) -> WsError {
+        WsError { code: ErrorCode::BadRequest, msg: msg.into() }
+    }
+}
+
+impl From<ApiError> for WsError {
+    fn from(err: ApiError) -> Self {
+        WsError { code: err.code(), msg: err.message().to_owned() }
+    }
+}
+
+/// One open connection, as handlers see it; cheap to clone (a forwarding
+/// task may keep one).
+#[derive(Clone, Debug)]
+pub struct WsConn {
+    outbox: mpsc::Sender<Message>,
+    /// The signed-in account (protected sockets).
+    pub principal: Option<Principal>,
+    /// The service's state.
+    pub state: Arc<AppState>,
+}
+
+#[derive(Serialize)]
+struct Frame<'a, T> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    data: T,
+}
+
+#[derive(Serialize)]
+struct ErrorData<'a> {
+    code: u32,
+    msg: &'a str,
+}
+
+impl WsConn {
+    /// Sends `{"type": kind, "data": data}`. Fails only when the
+    /// connection is gone.
+    pub fn send<T: Serialize + ?Sized>(&self, kind: &str, data: &T) -> Result<(), WsError> {
+        let text = serde_json::to_string(&Frame { kind, data })
+            .map_err(|e| WsError { code: ErrorCode::Internal, msg: format!("frame does not encode: {e}") })?;
+        self.send_text(text)
+    }
+
+    /// Sends a prepared text frame (a broadcast encodes once for everyone).
+    pub fn send_text(&self, text: String) -> Result<(), WsError> {
+        // A full outbox means a client that does not read: drop its frame
+        // rather than stall everyone broadcasting to it.
+        self.outbox.try_send(Message::text(text)).map_err(|err| WsError {
+            code: ErrorCode::Unavailable,
+            msg: match err {
+                mpsc::error::TrySendError::Full(_) => "client too slow: frame dropped".to_owned(),
+                mpsc::error::TrySendError::Closed(_) => "connection closed".to_owned(),
+            },
+        })
+    }
+
+    /// Sends an `error` frame.
+    pub fn send_error(&self, err: &WsError) -> Result<(), WsError> {
+        self.send("error", &ErrorData { code: err.code as u32, msg: &err.msg })
+    }
+
+    /// Whether the connection is still open.
+    pub fn is_open(&self) -> bool {
+        !self.outbox.is_closed()
+    }
+}
+
+/// Frames queued per connection before new ones are dropped.
+const OUTBOX: usize = 256;
+
+/// The open connections of a service, so shutdown can close them (1001).
+#[derive(Debug)]
+pub struct Sockets {
+    open: AtomicUsize,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Default for Sockets {
+    fn default() -> Self {
+        Sockets { open: AtomicUsize::new(0), shutdown: watch::channel(false).0 }
+    }
+}
+
+impl Sockets {
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Acquire)
+    }
+
+    /// Tells every connection to close with 1001.
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Tells every connection to close with 1001 and waits up to `timeout`
+    /// for them to go.
+    pub async fn close_all(&self, timeout: Duration) {
+        self.shutdown();
+        let deadline = Instant::now() + timeout;
+        while self.open() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+struct OpenGuard<'a>(&'a Sockets);
+
+impl Drop for OpenGuard<'_> {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The salvo handler of a socket (made by `#[keel::ws]`).
+pub struct WsEndpoint<S: Socket> {
+    route: &'static RouteDecl,
+    socket: PhantomData<fn() -> S>,
+}
+
+impl<S: Socket> WsEndpoint<S> {
+    #[doc(hidden)]
+    pub fn new(route: &'static RouteDecl) -> Self {
+        WsEndpoint { route, socket: PhantomData }
+    }
+}
+
+#[async_trait]
+impl<S: Socket> Handler for WsEndpoint<S> {
+    async fn handle(&self, req: &mut Request, depot: &mut Depot, res: &mut Response, _ctrl: &mut FlowCtrl) {
+        let Ok(state) = depot.get_typed::<Arc<AppState>>().cloned() else {
+            write_error(ApiError::internal("socket outside a keel App"), depot, res);
+            return;
+        };
+        let principal = depot.get_typed::<Principal>().ok().cloned();
+        let route = self.route;
+        let upgraded = WebSocketUpgrade::new()
+            .upgrade(req, res, move |ws| async move {
+                let sockets = Arc::clone(&state.sockets);
+                sockets.open.fetch_add(1, Ordering::AcqRel);
+                let _guard = OpenGuard(&sockets);
+                serve::<S>(ws, state, principal, route).await;
+            })
+            .await;
+        if let Err(err) = upgraded {
+            write_error(ApiError::bad_request(format!("websocket upgrade: {}", err.brief)), depot, res);
+        }
+    }
+}
+
+async fn serve<S: Socket>(
+    ws: WebSocket,
+    state: Arc<AppState>,
+    principal: Option<Principal>,
+    route: &'static RouteDecl,
+) {
+    let (mut sink, mut stream) = ws.split();
+    let (outbox, mut queued) = mpsc::channel::<Message>(OUTBOX);
+    let mut shutdown = state.sockets.shutdown.subscribe();
+    let ping_every = Duration::from_secs(state.config.server.ws_ping_interval.max(1));
+    let idle_limit = Duration::from_secs(state.config.server.ws_idle_timeout.max(1));
+    let conn = WsConn { outbox, principal, state: Arc::clone(&state) };
+    let mut user = match S::open(&conn).await {
+        Ok(user) => user,
+        Err(err) => {
+            let _ = sink.send(Message::close_with(1008u16, err.message().to_owned())).await;
+            return;
+        }
+    };
+    let mut heartbeat = tokio::time::interval(ping_every);
+    heartbeat.tick().await;
+    let mut last_heard = Instant::now();
+    let close = loop {
+        tokio::select! {
+            incoming = stream.next() => {
+                let Some(Ok(msg)) = incoming else { break None };
+                last_heard = Instant::now();
+                if msg.is_close() {
+                    break None;
+                }
+                if msg.is_ping() || msg.is_pong() {
+                    continue;
+                }
+                let parsed = match msg.as_str() {
+                    Ok(text) => serde_json::from_str::<S::In>(text)
+                        .map_err(|e| WsError::bad_message(format!("unreadable message: {e}"))),
+                    Err(_) => Err(WsError::bad_message("frames are JSON text, {\"type\", \"data\"}")),
+                };
+                let outcome = match parsed {
+                    Ok(message) => S::message(&conn, &mut user, message).await,
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = outcome {
+                    let _ = conn.send_error(&err);
+                }
+            }
+            Some(frame) = queued.recv() => {
+                if sink.send(frame).await.is_err() {
+                    break None;
+                }
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > idle_limit {
+                    break Some((1001u16, "idle timeout"));
+                }
+                if sink.send(Message::ping(Vec::<u8>::new())).await.is_err() {
+                    break None;
+                }
+            }
+            _ = shutdown.changed() => break Some((1001u16, "server shutting down")),
+        }
+    };
+    if let Some((code, reason)) = close
+        && sink.send(Message::close_with(code, reason)).await.is_ok()
+    {
+        // The closing handshake: give the client a moment to answer the
+        // close (reading what it still sends) before the socket goes.
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(msg)) = stream.next().await {
+                if msg.is_close() {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+    let _ = sink.close().await;
+    log::debug!(target: crate::log::INFO, "socket {} closed", route.path);
+    S::close(&conn, user).await;
+}
+
+/// The endpoint of a `#[keel::ws]` socket.
+#[doc(hidden)]
+pub fn endpoint<S: Socket>(route: &'static RouteDecl, doc: &'static str) -> crate::Endpoint {
+    crate::Endpoint::new(route, doc, WsEndpoint::<S>::new(route), |_| salvo::oapi::Operation::new())
+}

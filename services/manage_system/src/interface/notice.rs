@@ -1,0 +1,44 @@
+//! `POST /notice` (DESIGN §7): a notice for every client of ws_guidance,
+//! on every instance, through the shared pub/sub.
+
+use keel::prelude::*;
+use keel::time::DateTime;
+use keel_common::model_rc::{NOTICE_CHANNEL, Notice};
+
+/// A notice to post.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNotice {
+    /// Only clients subscribed to this topic (or to none) get it.
+    pub topic: Option<String>,
+    /// Headline, 1 to 200 characters.
+    pub title: String,
+    /// Text, at most 4000 characters.
+    pub body: String,
+}
+
+/// Post a notice to every connected guidance client: 202, delivered
+/// asynchronously.
+#[keel::api(method = "post", path = "/notice", version = "1.00.02")]
+pub async fn notice(ctx: Ctx, body: Json<NewNotice>) -> ApiResult<()> {
+    let NewNotice { topic, title, body } = body.0;
+    let mut errors = Vec::new();
+    if topic.as_ref().is_some_and(|t| t.is_empty() || t.chars().count() > 64) {
+        errors.push(FieldError::new("topic", "1 to 64 characters"));
+    }
+    if title.trim().is_empty() || title.chars().count() > 200 {
+        errors.push(FieldError::new("title", "1 to 200 characters"));
+    }
+    if body.chars().count() > 4000 {
+        errors.push(FieldError::new("body", "at most 4000 characters"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    // (`notice` names the handler type in this module.)
+    let posted = Notice { topic, title, body, created_at: DateTime::now() };
+    let payload = serde_json::to_string(&posted).map_err(ApiError::internal)?;
+    ctx.state().pubsub.publish(NOTICE_CHANNEL, &payload).await?;
+    ctx.log.info(format_args!("notice `{}` posted", posted.title));
+    Ok(answer_json(()).accepted())
+}

@@ -1,0 +1,265 @@
+//! ws_guidance (DESIGN §7): a token from manage_system opens
+//! `/v1.00.00/guide`; notices posted to manage_system's `/notice` reach the
+//! clients of every guidance instance over Redis pub/sub (a test-owned
+//! `redis-server`, restarted in between); subscriptions filter; a bad
+//! message gets an error frame; idle clients and shutdown close with 1001.
+
+use futures_util::{SinkExt, StreamExt};
+use keel::config::{BackendEntry, BackendTable, Config};
+use keel_tests::ms::{KEEPER, MIGRATIONS, call_with, login, with_keeper};
+use keel_tests::redis_server::RedisServer;
+use keel_tests::{send, temp_home};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+type Client = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// manage_system and guidance share a SQLite file (sessions) and Redis.
+struct Stack {
+    home: std::path::PathBuf,
+    redis: RedisServer,
+    manage: SocketAddr,
+    token: String,
+}
+
+fn shared(home: &Path, redis: &RedisServer) -> Config {
+    let mut config = Config::default();
+    let db = format!("sqlite://{}", home.join("data/manage_system.db").display());
+    let entry = BackendTable { url: db, pool_size: None, connect_timeout: None, auto_upgrade: Some(true) };
+    config.database.insert("default".to_owned(), BackendEntry::Table(entry));
+    config.cache.insert("default".to_owned(), BackendEntry::Url(redis.url()));
+    config
+}
+
+async fn stack(tag: &str) -> Option<Stack> {
+    if !RedisServer::available() {
+        assert!(
+            std::env::var("TEST_REDIS_URL").is_err(),
+            "TEST_REDIS_URL is set but redis-server is missing"
+        );
+        eprintln!("skipped: no redis-server on this machine");
+        return None;
+    }
+    let home = temp_home(tag);
+    let redis = RedisServer::start(None);
+    let app = manage_system::uri_router::app()
+        .migrations(MIGRATIONS)
+        .home(&home)
+        .config(with_keeper(shared(&home, &redis)));
+    let manage = keel_tests::serve(app).await;
+    let token = login(manage, KEEPER.0, KEEPER.1).await;
+    Some(Stack { home, redis, manage, token })
+}
+
+async fn guidance(stack: &Stack, tweak: impl FnOnce(&mut Config)) -> keel::RunningServer {
+    let mut config = shared(&stack.home, &stack.redis);
+    tweak(&mut config);
+    match guidance::app().home(&stack.home).config(config).bind("127.0.0.1:0").await {
+        Ok(server) => server,
+        Err(err) => panic!("guidance: {err}"),
+    }
+}
+
+/// Connects with the token in the header (`query: false`) or in `?token=`.
+async fn connect(addr: SocketAddr, token: &str, query: bool) -> Client {
+    let url = if query {
+        format!("ws://{addr}/v1.00.00/guide?token={token}")
+    } else {
+        format!("ws://{addr}/v1.00.00/guide")
+    };
+    let mut request = match url.into_client_request() {
+        Ok(request) => request,
+        Err(err) => panic!("{err}"),
+    };
+    if !query {
+        let bearer = format!("Bearer {token}");
+        if let Ok(value) = bearer.parse() {
+            request.headers_mut().insert("authorization", value);
+        }
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((client, _)) => client,
+        Err(err) => panic!("connect {addr}: {err}"),
+    }
+}
+
+/// The next JSON frame (pings skipped), within `wait`.
+async fn next_frame(client: &mut Client, wait: Duration) -> Option<Value> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, client.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+async fn expect_frame(client: &mut Client, kind: &str) -> Value {
+    match next_frame(client, Duration::from_secs(5)).await {
+        Some(frame) if frame["type"] == kind => frame,
+        other => panic!("expected a `{kind}` frame, got {other:?}"),
+    }
+}
+
+async fn post_notice(stack: &Stack, topic: Option<&str>, title: &str) {
+    let body = serde_json::json!({ "topic": topic, "title": title, "body": "text" }).to_string();
+    let reply = call_with(stack.manage, Some(&stack.token), "POST", "/v1.00.02/notice", Some(&body)).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+}
+
+async fn send_text(client: &mut Client, text: &str) {
+    if let Err(err) = client.send(Message::text(text)).await {
+        panic!("{err}");
+    }
+}
+
+#[tokio::test]
+async fn bad_tokens_are_refused_with_401_before_the_upgrade() {
+    let Some(stack) = stack("ws-401").await else { return };
+    let server = guidance(&stack, |_| {}).await;
+    let upgrade = [
+        ("connection", "Upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    for path in ["/v1.00.00/guide", &format!("/v1.00.00/guide?token={}", "0".repeat(64))] {
+        let reply = match send(server.addr, "GET", path, &upgrade, None).await {
+            Ok(reply) => reply,
+            Err(err) => panic!("{err}"),
+        };
+        assert_eq!(reply.status, 401, "{}", reply.body);
+        assert_eq!(reply.json()["code"], 40100);
+    }
+    let _ = std::fs::remove_dir_all(&stack.home);
+}
+
+#[tokio::test]
+async fn notices_reach_clients_by_subscription_and_bad_messages_get_an_error_frame() {
+    let Some(stack) = stack("ws-notice").await else { return };
+    let server = guidance(&stack, |_| {}).await;
+    let mut everyone = connect(server.addr, &stack.token, false).await;
+    let mut ops_only = connect(server.addr, &stack.token, true).await;
+    send_text(&mut ops_only, r#"{"type":"subscribe","data":{"topics":["ops"]}}"#).await;
+    assert_eq!(expect_frame(&mut ops_only, "subscribed").await["data"]["topics"][0], "ops");
+
+    post_notice(&stack, Some("ops"), "deploy at noon").await;
+    post_notice(&stack, Some("sales"), "quarter closed").await;
+    post_notice(&stack, None, "for everyone").await;
+    let titles = |frames: Vec<Value>| {
+        frames.iter().map(|f| f["data"]["title"].as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>()
+    };
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(expect_frame(&mut everyone, "notice").await);
+    }
+    assert_eq!(titles(got), ["deploy at noon", "quarter closed", "for everyone"]);
+    let first = expect_frame(&mut ops_only, "notice").await;
+    let second = expect_frame(&mut ops_only, "notice").await;
+    assert_eq!(titles(vec![first.clone(), second]), ["deploy at noon", "for everyone"]);
+    assert_eq!(first["data"]["topic"], "ops");
+    assert!(first["data"]["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{first}");
+    assert!(next_frame(&mut ops_only, Duration::from_millis(300)).await.is_none(), "no sales notice");
+
+    // A bad frame gets an error frame; the connection stays usable.
+    send_text(&mut everyone, "not json").await;
+    let error = expect_frame(&mut everyone, "error").await;
+    assert_eq!(error["data"]["code"], 40000, "{error}");
+    send_text(&mut everyone, r#"{"type":"shout","data":1}"#).await;
+    expect_frame(&mut everyone, "error").await;
+    send_text(&mut everyone, r#"{"type":"ping"}"#).await;
+    expect_frame(&mut everyone, "pong").await;
+    let _ = std::fs::remove_dir_all(&stack.home);
+}
+
+async fn expect_close(client: &mut Client, reason: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, client.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                assert_eq!((frame.code, frame.reason.as_str()), (CloseCode::Away, reason));
+                return;
+            }
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("expected close 1001 `{reason}`, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn idle_clients_and_shutdown_are_closed_with_1001() {
+    let Some(stack) = stack("ws-close").await else { return };
+    let idle = guidance(&stack, |config| {
+        config.server.ws_ping_interval = 1;
+        config.server.ws_idle_timeout = 2;
+    })
+    .await;
+    // A dead client: it never reads, so it never answers the pings. When
+    // it reads again, the server has closed it (1001), or — past the
+    // closing handshake's wait — dropped the socket.
+    let mut dead = connect(idle.addr, &stack.token, true).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let closed = loop {
+        // Pings keep coming while the server keeps it open: bound the wait.
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, dead.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => break Some((frame.code, frame.reason.to_string())),
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(_)) | None) => break None,
+            Err(_) => panic!("the idle client is still open"),
+        }
+    };
+    if let Some(frame) = closed {
+        assert_eq!(frame, (CloseCode::Away, "idle timeout".to_owned()));
+    }
+
+    let server = guidance(&stack, |_| {}).await;
+    let mut client = connect(server.addr, &stack.token, false).await;
+    send_text(&mut client, r#"{"type":"ping"}"#).await;
+    expect_frame(&mut client, "pong").await;
+    server.stop_graceful(Duration::from_secs(2));
+    expect_close(&mut client, "server shutting down").await;
+    server.wait().await;
+    let _ = std::fs::remove_dir_all(&stack.home);
+}
+
+#[tokio::test]
+async fn fan_out_reaches_two_instances_and_survives_a_redis_restart() {
+    let Some(mut stack) = stack("ws-fanout").await else { return };
+    let (first, second) = (guidance(&stack, |_| {}).await, guidance(&stack, |_| {}).await);
+    let mut a = connect(first.addr, &stack.token, true).await;
+    let mut b = connect(second.addr, &stack.token, true).await;
+    post_notice(&stack, None, "one").await;
+    assert_eq!(expect_frame(&mut a, "notice").await["data"]["title"], "one");
+    assert_eq!(expect_frame(&mut b, "notice").await["data"]["title"], "one");
+
+    // Redis restarts; both listeners subscribe again by themselves.
+    stack.redis.kill();
+    stack.redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let (mut a_got, mut b_got) = (false, false);
+    while !(a_got && b_got) {
+        assert!(Instant::now() < deadline, "after the restart: first {a_got}, second {b_got}");
+        let body = serde_json::json!({ "title": "two", "body": "after the restart" }).to_string();
+        let reply =
+            call_with(stack.manage, Some(&stack.token), "POST", "/v1.00.02/notice", Some(&body)).await;
+        if reply.status != 202 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        a_got |=
+            next_frame(&mut a, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
+        b_got |=
+            next_frame(&mut b, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
+    }
+    let _ = std::fs::remove_dir_all(&stack.home);
+}
