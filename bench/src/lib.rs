@@ -128,3 +128,45 @@ pub async fn seed(state: std::sync::Arc<keel::AppState>) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The pub/sub channel of the broadcast benchmark.
+pub const FEED_CHANNEL: &str = keel::channel!("bch_feed");
+
+/// `GET /v1.00.00/feed` (WebSocket, public): every message published on
+/// [`FEED_CHANNEL`], as a `feed` frame.
+#[keel::ws(path = "/feed", public)]
+impl keel::ws::Socket for FeedSocket {
+    type In = serde_json::Value;
+    type State = tokio::task::JoinHandle<()>;
+
+    async fn open(conn: &keel::ws::WsConn) -> Result<Self::State, ApiError> {
+        let mut feed = conn.state.pubsub.subscribe(FEED_CHANNEL);
+        let client = conn.clone();
+        Ok(tokio::spawn(async move {
+            while let Ok(message) = feed.recv().await {
+                if client.send_text(format!("{{\"type\":\"feed\",\"data\":{message}}}")).is_err()
+                    && !client.is_open()
+                {
+                    return;
+                }
+            }
+        }))
+    }
+
+    async fn message(
+        _conn: &keel::ws::WsConn,
+        _state: &mut Self::State,
+        _msg: serde_json::Value,
+    ) -> Result<(), keel::ws::WsError> {
+        Ok(())
+    }
+
+    async fn close(_conn: &keel::ws::WsConn, forwarder: Self::State) {
+        forwarder.abort();
+    }
+}
+
+/// The broadcast benchmark's routes: the feed socket only.
+pub fn feed_router() -> keel::UriRouter {
+    keel::UriRouter::new(<BenchConf as keel::Service>::INFO).with::<FeedSocket>()
+}

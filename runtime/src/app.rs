@@ -170,6 +170,13 @@ impl App {
         self
     }
 
+    /// Uses `pubsub` for notices instead of the one made from the cache
+    /// configuration (tests and benchmarks share one between apps).
+    pub fn pubsub(mut self, pubsub: crate::pubsub::PubSub) -> Self {
+        self.pubsub = Some(pubsub);
+        self
+    }
+
     /// The folder of this service's migration files, instead of
     /// `<home>/migrations/<service>`.
     pub fn migrations(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
@@ -264,12 +271,14 @@ impl App {
             caches.insert(name.clone(), cache);
         }
         // Pub/sub rides on the default cache's Redis, on its own connection.
-        self.pubsub = Some(match self.config.cache.get("default").map(|e| e.url()) {
-            Some(url) if url.starts_with("redis") => {
-                crate::pubsub::PubSub::redis(url).map_err(|err| BootError(err.to_string()))?
-            }
-            _ => crate::pubsub::PubSub::in_process(),
-        });
+        if self.pubsub.is_none() {
+            self.pubsub = Some(match self.config.cache.get("default").map(|e| e.url()) {
+                Some(url) if url.starts_with("redis") => {
+                    crate::pubsub::PubSub::redis(url).map_err(|err| BootError(err.to_string()))?
+                }
+                _ => crate::pubsub::PubSub::in_process(),
+            });
+        }
         if !caches.contains_key("default") {
             caches.insert("default".to_owned(), crate::cache::Cache::memory("default"));
         }

@@ -1,0 +1,197 @@
+//! Broadcast to many WebSocket clients: keel's socket (pub/sub → per-client
+//! forwarder → connection task) against the same fan-out written directly
+//! on salvo's WebSocket support (a broadcast channel read by each
+//! connection task), in one process, on loopback.
+//!
+//! `ws_fanout [clients [messages]]` (defaults 1000 and 100). Prints, per
+//! scenario, deliveries per second and the delivery latency p50 / p99, and
+//! the keel/bare ratio; with `REDIS_URL` set it adds keel across two
+//! instances, half the clients on each, messages through Redis pub/sub.
+
+use futures_util::StreamExt;
+use salvo::conn::Acceptor;
+use salvo::prelude::*;
+use salvo::websocket::{Message, WebSocketUpgrade};
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+
+/// Time zero of every timestamp in the payloads.
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+fn micros() -> u64 {
+    u64::try_from(EPOCH.get_or_init(Instant::now).elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+static BARE_FEED: OnceLock<broadcast::Sender<Arc<str>>> = OnceLock::new();
+
+#[handler]
+async fn bare_feed(req: &mut Request, res: &mut Response) {
+    let Some(feed) = BARE_FEED.get() else { return };
+    let mut feed = feed.subscribe();
+    let _ = WebSocketUpgrade::new()
+        .upgrade(req, res, move |mut ws| async move {
+            while let Ok(message) = feed.recv().await {
+                let frame = format!("{{\"type\":\"feed\",\"data\":{message}}}");
+                if ws.send(Message::text(frame)).await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+}
+
+async fn serve_bare() -> SocketAddr {
+    let _ = BARE_FEED.set(broadcast::channel(1024).0);
+    let acceptor = TcpListener::new("127.0.0.1:0").bind().await;
+    let addr = acceptor.holdings().first().and_then(|h| h.local_addr.clone().into_std()).expect("bound");
+    let router = Router::with_path("v1.00.00/feed").goal(bare_feed);
+    tokio::spawn(Server::new(acceptor).serve(router));
+    addr
+}
+
+async fn serve_keel(pubsub: Option<keel::pubsub::PubSub>, redis: Option<&str>) -> keel::RunningServer {
+    let mut config = keel::config::Config::default();
+    if let Some(url) = redis {
+        config.cache.insert("default".to_owned(), keel::config::BackendEntry::Url(url.to_owned()));
+    }
+    let mut app = keel::App::new(keel_bench::feed_router()).config(config);
+    if let Some(pubsub) = pubsub {
+        app = app.pubsub(pubsub);
+    }
+    app.bind("127.0.0.1:0").await.expect("keel boots")
+}
+
+/// Connects `count` clients to each address in turn; returns their latency
+/// records once `messages` arrived at each (or 10 s passed).
+async fn clients(
+    addrs: &[SocketAddr],
+    count: usize,
+    messages: usize,
+) -> Vec<tokio::task::JoinHandle<(Vec<u64>, u64)>> {
+    let mut handles = Vec::with_capacity(count);
+    for n in 0..count {
+        let url = format!("ws://{}/v1.00.00/feed", addrs[n % addrs.len()]);
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("client connects");
+        handles.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(messages);
+            let mut last = 0;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while latencies.len() < messages {
+                let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, ws.next()).await else { break };
+                if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+                    let sent = text
+                        .split("\"sent\":")
+                        .nth(1)
+                        .and_then(|t| t.trim_end_matches("}}").parse::<u64>().ok());
+                    if let Some(sent) = sent {
+                        last = micros();
+                        latencies.push(last.saturating_sub(sent));
+                    }
+                }
+            }
+            let _ = ws.close(None).await;
+            (latencies, last)
+        }));
+    }
+    handles
+}
+
+struct Figures {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    delivered: usize,
+}
+
+async fn run<F, Fut>(addrs: &[SocketAddr], count: usize, messages: usize, publish: F) -> Figures
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let handles = clients(addrs, count, messages).await;
+    // Let every connection subscribe before the first message.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = micros();
+    for seq in 0..messages {
+        publish(format!("{{\"seq\":{seq},\"sent\":{}}}", micros())).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (mut all, mut last) = (Vec::new(), started);
+    for handle in handles {
+        let (latencies, received) = handle.await.unwrap_or_default();
+        all.extend(latencies);
+        last = last.max(received);
+    }
+    // From the first publish to the last delivery.
+    let elapsed = (last - started) as f64 / 1e6;
+    all.sort_unstable();
+    let pick =
+        |q: f64| all.get(((all.len() as f64 - 1.0) * q) as usize).map_or(f64::NAN, |us| *us as f64 / 1000.0);
+    Figures {
+        per_second: all.len() as f64 / elapsed,
+        p50_ms: pick(0.50),
+        p99_ms: pick(0.99),
+        max_ms: pick(1.0),
+        delivered: all.len(),
+    }
+}
+
+fn print(name: &str, f: &Figures, expected: usize) {
+    println!(
+        "{name:<28} {:>10.0} deliveries/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  ({} of {expected} delivered)",
+        f.per_second, f.p50_ms, f.p99_ms, f.max_ms, f.delivered
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let count: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let messages: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
+    let expected = count * messages;
+    micros();
+    println!("{count} clients, {messages} messages, one every 10 ms, loopback");
+
+    let bare = serve_bare().await;
+    let bare_figures = run(&[bare], count, messages, |payload| async move {
+        if let Some(feed) = BARE_FEED.get() {
+            let _ = feed.send(Arc::from(payload));
+        }
+    })
+    .await;
+    print("bare salvo, one instance", &bare_figures, expected);
+
+    let pubsub = keel::pubsub::PubSub::in_process();
+    let keel_server = serve_keel(Some(pubsub.clone()), None).await;
+    let keel_figures = run(&[keel_server.addr], count, messages, |payload| {
+        let pubsub = pubsub.clone();
+        async move {
+            let _ = pubsub.publish(keel_bench::FEED_CHANNEL, &payload).await;
+        }
+    })
+    .await;
+    print("keel, one instance", &keel_figures, expected);
+    println!(
+        "keel/bare deliveries per second: {:.3}; p99 {:.2} ms vs {:.2} ms",
+        keel_figures.per_second / bare_figures.per_second,
+        keel_figures.p99_ms,
+        bare_figures.p99_ms
+    );
+    keel_server.stop_graceful(Duration::from_secs(1));
+
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        let (first, second) = (serve_keel(None, Some(&url)).await, serve_keel(None, Some(&url)).await);
+        let publisher = keel::pubsub::PubSub::redis(&url).expect("redis URL");
+        let figures = run(&[first.addr, second.addr], count, messages, |payload| {
+            let publisher = publisher.clone();
+            async move {
+                let _ = publisher.publish(keel_bench::FEED_CHANNEL, &payload).await;
+            }
+        })
+        .await;
+        print("keel, two instances (Redis)", &figures, expected);
+    }
+}
