@@ -28,9 +28,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Some(lit) => (Some(lit.value()), lit.span()),
         None => (std::env::var("CARGO_BIN_NAME").ok(), item_fn.sig.ident.span()),
     };
-    match bin_name {
+    match &bin_name {
         Some(name) => {
-            if let Err(msg) = check_binary_name(&name) {
+            if let Err(msg) = check_binary_name(name) {
                 ctxt.syn_error(syn::Error::new(span, msg));
             }
         }
@@ -51,9 +51,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let attrs = &item_fn.attrs;
     let output = &item_fn.sig.output;
     let body = &item_fn.block;
+    let name = bin_name.unwrap_or_default();
+    // The routes are known only once the router is built (in the service's
+    // library): `App::run` compares them with the binary's kind at boot.
     let code = quote! {
         #(#attrs)*
         fn main() #output {
+            ::keel::__private::set_binary_name(#name);
             ::keel::__private::block_on(async move #body)
         }
     };

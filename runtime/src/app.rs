@@ -469,6 +469,15 @@ impl App {
     /// config → logs → listen → serve until SIGTERM / Ctrl-C → drain → flush.
     async fn serve(mut self, flags: ServeFlags) -> ExitCode {
         let info = self.service_info();
+        if let Some(binary) = crate::service::binary_name() {
+            let endpoints = self.router.endpoints();
+            let ws = endpoints.iter().any(|e| e.decl.verb == crate::Verb::Ws);
+            let http = endpoints.iter().any(|e| e.decl.verb != crate::Verb::Ws);
+            if let Some(mismatch) = crate::service::binary_kind_mismatch(binary, http, ws) {
+                eprintln!("{}: {mismatch}", info.name);
+                return ExitCode::from(2);
+            }
+        }
         let sources = ConfigSources::from_process(flags.home, flags.profile);
         let config = match Config::load(&info, &sources) {
             Ok(config) => config,

@@ -121,6 +121,18 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// SQLite pools live as long as the process. The bundled SQLite 3.51.1 can
+/// deadlock when two connections to one WAL file close at the same moment —
+/// which is what dropping a pool does (seen here: `db heads` hung in
+/// `unixClose` against `unixIsSharingShmNode` on two worker threads). Kept
+/// open, connections are released by the OS at exit; the WAL is checkpointed
+/// by the next open. The cost: a test process that opens many SQLite
+/// databases keeps their connections.
+fn keep_open(rb: &RBatis) {
+    static POOLS: std::sync::Mutex<Vec<RBatis>> = std::sync::Mutex::new(Vec::new());
+    POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(rb.clone());
+}
+
 /// One named database.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -184,6 +196,9 @@ impl Db {
         // SQLite runs one OS thread per pooled connection (DESIGN §10), and
         // one writer at a time anyway.
         let default_pool = if dialect == Dialect::Sqlite { 4 } else { DEFAULT_POOL };
+        if dialect == Dialect::Sqlite {
+            keep_open(&rb);
+        }
         if let Ok(pool) = rb.get_pool() {
             pool.set_max_open_conns(pool_size.unwrap_or(default_pool)).await;
             pool.set_timeout(Some(Duration::from_secs(5))).await;

@@ -100,6 +100,7 @@ pub mod __private {
     pub use crate::answer::write_error;
     pub use crate::base_enum::{base_enum_schema, deserialize_base_enum};
     pub use crate::route::assert_unique_routes;
+    pub use crate::service::set_binary_name;
     pub use crate::table::assert_models;
     pub use salvo;
     pub use salvo::oapi;

@@ -60,3 +60,54 @@ pub fn check_distinct_services(services: &[ServiceInfo]) -> Result<(), String> {
     }
     if clashes.is_empty() { Ok(()) } else { Err(clashes.join("; ")) }
 }
+
+static BINARY_NAME: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Records the binary's name (`#[keel::main]` calls it first thing).
+#[doc(hidden)]
+pub fn set_binary_name(name: &'static str) {
+    let _ = BINARY_NAME.set(name);
+}
+
+/// The binary's name, when `#[keel::main]` set it.
+pub(crate) fn binary_name() -> Option<&'static str> {
+    BINARY_NAME.get().copied()
+}
+
+/// Seed rule 9 in full: `http_` serves only HTTP routes, `ws_` only
+/// WebSockets, `server_` both, `service_` none. `None` when `binary`
+/// matches what the router serves.
+pub(crate) fn binary_kind_mismatch(binary: &str, http: bool, ws: bool) -> Option<String> {
+    let (expected, fix) = match (http, ws) {
+        (true, true) => ("server_", "it serves HTTP routes and WebSockets"),
+        (true, false) => ("http_", "it serves HTTP routes only"),
+        (false, true) => ("ws_", "it serves WebSockets only"),
+        (false, false) => ("service_", "it has no external interface"),
+    };
+    if binary.starts_with(expected) {
+        return None;
+    }
+    let stem = binary.split_once('_').map_or(binary, |(_, rest)| rest);
+    Some(format!(
+        "binary `{binary}` does not match its routes: {fix}, so seed rule 9 names it `{expected}{stem}`; rename the [[bin]] in Cargo.toml"
+    ))
+}
+
+#[cfg(test)]
+mod binary_kind_tests {
+    use super::binary_kind_mismatch;
+
+    #[test]
+    fn the_prefix_matches_what_the_binary_serves() {
+        assert_eq!(binary_kind_mismatch("http_manage_sys", true, false), None);
+        assert_eq!(binary_kind_mismatch("ws_guidance", false, true), None);
+        assert_eq!(binary_kind_mismatch("server_chat", true, true), None);
+        assert_eq!(binary_kind_mismatch("service_manage_sys", false, false), None);
+        let err = binary_kind_mismatch("http_guidance", false, true).unwrap_or_default();
+        assert!(err.contains("`ws_guidance`") && err.contains("WebSockets only"), "{err}");
+        let err = binary_kind_mismatch("ws_chat", true, true).unwrap_or_default();
+        assert!(err.contains("`server_chat`"), "{err}");
+        let err = binary_kind_mismatch("http_worker", false, false).unwrap_or_default();
+        assert!(err.contains("`service_worker`"), "{err}");
+    }
+}
