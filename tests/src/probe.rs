@@ -128,4 +128,33 @@ pub async fn secret() -> ApiResult<&'static str> {
     Ok(answer_json("nobody reads this"))
 }
 
-keel::uri_router!(ProbeConf => OrderHandler, OrderStateHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing, slow, secret);
+/// Frames the echo socket reads.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum EchoFrame {
+    /// Sent back as `{"type":"echo","data":…}`.
+    Say(String),
+}
+
+/// A socket beside the HTTP routes: the probe is a `server_*` service
+/// (seed rule 9: HTTP and WebSocket), served by `server_probe`.
+#[keel::ws(path = "/echo", public)]
+impl keel::ws::Socket for EchoSocket {
+    type In = EchoFrame;
+    type State = ();
+
+    async fn open(_conn: &keel::ws::WsConn) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn message(
+        conn: &keel::ws::WsConn,
+        _state: &mut (),
+        msg: EchoFrame,
+    ) -> Result<(), keel::ws::WsError> {
+        let EchoFrame::Say(text) = msg;
+        conn.send("echo", &text)
+    }
+}
+
+keel::uri_router!(ProbeConf => OrderHandler, OrderStateHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing, slow, secret, EchoSocket);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const PROBE: &str = env!("CARGO_BIN_EXE_http_probe");
+const PROBE: &str = env!("CARGO_BIN_EXE_server_probe");
 
 struct Home(PathBuf);
 

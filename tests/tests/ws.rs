@@ -263,3 +263,23 @@ async fn fan_out_reaches_two_instances_and_survives_a_redis_restart() {
     }
     let _ = std::fs::remove_dir_all(&stack.home);
 }
+
+/// The probe serves HTTP routes and a socket (a `server_*` service): the
+/// socket answers beside them, and `routes` lists it as WS.
+#[tokio::test]
+async fn a_server_service_answers_http_and_its_socket() {
+    let router = keel_tests::probe::uri_router();
+    assert!(router.table().iter().any(|(verb, url, _, _)| verb.as_str() == "WS" && url == "/v2.00.00/echo"));
+    let addr = keel_tests::serve(keel::App::new(router)).await;
+    let reply = match send(addr, "GET", "/v2.00.00/item/me", &[], None).await {
+        Ok(reply) => reply,
+        Err(err) => panic!("{err}"),
+    };
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let mut client = match tokio_tungstenite::connect_async(format!("ws://{addr}/v2.00.00/echo")).await {
+        Ok((client, _)) => client,
+        Err(err) => panic!("{err}"),
+    };
+    send_text(&mut client, r#"{"type":"say","data":"hi"}"#).await;
+    assert_eq!(expect_frame(&mut client, "echo").await["data"], "hi");
+}
