@@ -270,11 +270,13 @@ impl App {
                 .map_err(|err| BootError(err.to_string()))?;
             caches.insert(name.clone(), cache);
         }
-        // Pub/sub rides on the default cache's Redis, on its own connection.
+        // Pub/sub rides on the default cache's Redis: it publishes through
+        // the cache's command connection and listens on one of its own.
         if self.pubsub.is_none() {
-            self.pubsub = Some(match self.config.cache.get("default").map(|e| e.url()) {
-                Some(url) if url.starts_with("redis") => {
-                    crate::pubsub::PubSub::redis(url).map_err(|err| BootError(err.to_string()))?
+            self.pubsub = Some(match (self.config.cache.get("default"), caches.get("default")) {
+                (Some(entry), Some(cache)) if cache.kind() == "redis" => {
+                    crate::pubsub::PubSub::redis(entry.url(), cache.clone())
+                        .map_err(|err| BootError(err.to_string()))?
                 }
                 _ => crate::pubsub::PubSub::in_process(),
             });
@@ -296,15 +298,11 @@ impl App {
 
     /// Connects every configured database — and, for a service with
     /// models, the `default` one (an embedded SQLite file when none is
-    /// configured), where missing tables are created.
+    /// configured), which must be at its last migration.
     async fn connect_database(&mut self) -> Result<(), BootError> {
-        let info = self.service_info();
         let mut entries = self.config.database.clone();
         if self.models.is_some() && !entries.contains_key("default") {
-            entries.insert(
-                "default".to_owned(),
-                crate::config::BackendEntry::Url(format!("sqlite://data/{}.db", info.name)),
-            );
+            entries.insert("default".to_owned(), self.embedded_database());
         }
         for (name, entry) in &entries {
             let db = crate::db::Db::connect(name, entry, &self.home)
@@ -324,10 +322,10 @@ impl App {
             self.databases.insert(name.clone(), db);
         }
         if let (Some(models), Some(db)) = (self.models, self.databases.get("default")) {
-            let auto_upgrade = match entries.get("default") {
-                _ if !self.config.database.contains_key("default") => true,
+            let auto_upgrade = match self.config.database.get("default") {
+                None => true, // the embedded SQLite
                 Some(crate::config::BackendEntry::Table(table)) => table.auto_upgrade.unwrap_or(false),
-                _ => false,
+                Some(crate::config::BackendEntry::Url(_)) => false,
             };
             self.check_migrations(db, &models(), auto_upgrade).await?;
         }
@@ -345,12 +343,8 @@ impl App {
     ) -> Result<(), BootError> {
         use crate::migrate::{apply::Migrator, file::MigrationSet};
         let info = self.service_info();
-        let bin = std::env::args()
-            .next()
-            .and_then(|arg0| {
-                std::path::Path::new(&arg0).file_name().map(|n| n.to_string_lossy().into_owned())
-            })
-            .unwrap_or_else(|| info.name.to_owned());
+        // The binary's name as `#[keel::main]` recorded it, for the fix in messages.
+        let bin = crate::service::binary_name().unwrap_or(info.name);
         let dir = self.migrations_dir("default");
         let set = MigrationSet::load(&dir).map_err(|err| BootError(err.to_string()))?;
         let Some(last) = set.migrations.last() else {
@@ -392,22 +386,50 @@ impl App {
         Ok(())
     }
 
+    /// The configuration of a command run from the binary: files, then
+    /// `KEEL_…` variables (`--home` and `--profile` choose which). A bad
+    /// key ends the command with code 2 and one line.
+    fn configure(
+        &mut self,
+        home: Option<std::path::PathBuf>,
+        profile: Option<String>,
+    ) -> Result<(), ExitCode> {
+        let info = self.service_info();
+        let sources = ConfigSources::from_process(home, profile);
+        self.config = Config::load(&info, &sources).map_err(|err| {
+            eprintln!("{}: {err}", info.name);
+            ExitCode::from(2)
+        })?;
+        self.home = sources.home;
+        Ok(())
+    }
+
+    /// The service's log files under its home.
+    fn open_logs(&self) -> Result<crate::logging::LogGuard, ExitCode> {
+        let info = self.service_info();
+        crate::logging::init(&self.home, info.name, &self.config.log).map_err(|err| {
+            eprintln!("{}: {err}", info.name);
+            ExitCode::FAILURE
+        })
+    }
+
+    /// The `default` database of a service with tables and no
+    /// `database.default`: an embedded SQLite file under `data/`.
+    fn embedded_database(&self) -> crate::config::BackendEntry {
+        crate::config::BackendEntry::Url(format!("sqlite://data/{}.db", self.service_info().name))
+    }
+
     /// `db …`: migrations of one database.
     async fn db_command(
-        self,
+        mut self,
         flags: ServeFlags,
         database: String,
         command: crate::cli::DbCommand,
     ) -> ExitCode {
         let info = self.service_info();
-        let sources = ConfigSources::from_process(flags.home, flags.profile);
-        let config = match Config::load(&info, &sources) {
-            Ok(config) => config,
-            Err(err) => {
-                eprintln!("{}: {err}", info.name);
-                return ExitCode::from(2);
-            }
-        };
+        if let Err(code) = self.configure(flags.home, flags.profile) {
+            return code;
+        }
         let Some(models) = self.models else {
             eprintln!("{}: the service has no tables (no `keel::models!` given to App::models)", info.name);
             return ExitCode::FAILURE;
@@ -419,17 +441,13 @@ impl App {
             );
             return ExitCode::FAILURE;
         }
-        let entry =
-            config.database.get(&database).cloned().unwrap_or_else(|| {
-                crate::config::BackendEntry::Url(format!("sqlite://data/{}.db", info.name))
-            });
-        let app = App { home: sources.home.clone(), ..self };
+        let entry = self.config.database.get(&database).cloned().unwrap_or_else(|| self.embedded_database());
         let target = crate::migrate::command::DbTarget {
             service: info.name,
-            dir: app.migrations_dir(&database),
+            dir: self.migrations_dir(&database),
             database,
             entry,
-            home: sources.home,
+            home: self.home.clone(),
             models: models(),
         };
         match crate::migrate::command::run(&command, target).await {
@@ -478,24 +496,16 @@ impl App {
                 return ExitCode::from(2);
             }
         }
-        let sources = ConfigSources::from_process(flags.home, flags.profile);
-        let config = match Config::load(&info, &sources) {
-            Ok(config) => config,
-            Err(err) => {
-                eprintln!("{}: {err}", info.name);
-                return ExitCode::from(2);
-            }
-        };
-        let log_guard = match crate::logging::init(&sources.home, info.name, &config.log) {
+        if let Err(code) = self.configure(flags.home, flags.profile) {
+            return code;
+        }
+        let log_guard = match self.open_logs() {
             Ok(guard) => guard,
-            Err(err) => {
-                eprintln!("{}: {err}", info.name);
-                return ExitCode::FAILURE;
-            }
+            Err(code) => return code,
         };
-        let bind = flags.bind.unwrap_or_else(|| config.server.bind.clone());
-        let port = flags.port.unwrap_or_else(|| config.port(&info));
-        let drain = Duration::from_secs(config.server.shutdown_timeout);
+        let bind = flags.bind.unwrap_or_else(|| self.config.server.bind.clone());
+        let port = flags.port.unwrap_or_else(|| self.config.port(&info));
+        let drain = Duration::from_secs(self.config.server.shutdown_timeout);
         let shutdown = match ShutdownSignal::install() {
             Ok(shutdown) => shutdown,
             Err(err) => {
@@ -503,8 +513,6 @@ impl App {
                 return ExitCode::FAILURE;
             }
         };
-        self.config = config;
-        self.home = sources.home.clone();
         if self.router.endpoints().is_empty() {
             return self.run_headless(shutdown, log_guard).await;
         }
@@ -661,24 +669,14 @@ impl App {
             eprintln!("{}: no script `{name}`; `script --list` shows them", info.name);
             return ExitCode::FAILURE;
         };
-        let sources = ConfigSources::from_process(flags.home, flags.profile);
-        let config = match Config::load(&info, &sources) {
-            Ok(config) => config,
-            Err(err) => {
-                eprintln!("{}: {err}", info.name);
-                return ExitCode::from(2);
-            }
-        };
+        if let Err(code) = self.configure(flags.home, flags.profile) {
+            return code;
+        }
         // Scripts log like the service: their lines land in its log files.
-        let log_guard = match crate::logging::init(&sources.home, info.name, &config.log) {
+        let log_guard = match self.open_logs() {
             Ok(guard) => guard,
-            Err(err) => {
-                eprintln!("{}: {err}", info.name);
-                return ExitCode::FAILURE;
-            }
+            Err(code) => return code,
         };
-        self.config = config;
-        self.home = sources.home;
         let prepared = async {
             self.check_scripts()?;
             self.open_caches()?;

@@ -267,12 +267,9 @@ impl FromRequest for ClientInfo {
             .map(|a| a.ip().to_string())
             .or_else(|| req.remote_addr().as_ipv6().map(|a| a.ip().to_string()))
             .unwrap_or_default();
-        let trusted = depot
-            .get_typed::<Arc<AppState>>()
-            .map(|s| s.config.auth.trusted_proxies.clone())
-            .unwrap_or_default();
+        let trusted = depot.get_typed::<Arc<AppState>>().map(|s| s.config.auth.trusted_proxies.as_slice());
         let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        let ip = client_ip(&peer, forwarded, &trusted);
+        let ip = client_ip(&peer, forwarded, trusted.unwrap_or_default());
         let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(ClientInfo { ip, user_agent })
     }

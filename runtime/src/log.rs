@@ -19,7 +19,7 @@ pub const FILE_TARGET_PREFIX: &str = "file.";
 #[derive(Clone, Debug)]
 pub struct MultLogger {
     service: &'static str,
-    request_id: Tag,
+    tag: Tag,
 }
 
 /// What a line is tagged with besides the service.
@@ -40,28 +40,28 @@ impl std::fmt::Display for Tag {
 
 impl MultLogger {
     pub(crate) fn for_request(service: &'static str, request_id: RequestId) -> Self {
-        MultLogger { service, request_id: Tag::Request(request_id) }
+        MultLogger { service, tag: Tag::Request(request_id) }
     }
 
     /// Lines of a job or script, tagged with its name.
     pub(crate) fn for_job(service: &'static str, name: &'static str) -> Self {
-        MultLogger { service, request_id: Tag::Job(name) }
+        MultLogger { service, tag: Tag::Job(name) }
     }
 
     /// A line in `info.log`.
     pub fn info(&self, msg: impl Display) {
-        log::info!(target: INFO, "[{}] [{}] {msg}", self.service, self.request_id);
+        log::info!(target: INFO, "[{}] [{}] {msg}", self.service, self.tag);
     }
 
     /// A line in `failed.log`.
     pub fn failed(&self, msg: impl Display) {
-        log::error!(target: FAILED, "[{}] [{}] {msg}", self.service, self.request_id);
+        log::error!(target: FAILED, "[{}] [{}] {msg}", self.service, self.tag);
     }
 
     /// A line in the named file `logs/<service>/<name>.log`, declared in
     /// `log.files` (seed: a MultLogger file added like info and failed).
     pub fn to(&self, name: &str, msg: impl Display) {
         let target = format!("{FILE_TARGET_PREFIX}{name}");
-        log::info!(target: &target, "[{}] [{}] {msg}", self.service, self.request_id);
+        log::info!(target: &target, "[{}] [{}] {msg}", self.service, self.tag);
     }
 }

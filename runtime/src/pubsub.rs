@@ -4,7 +4,7 @@
 //! no Redis configured, an in-process broadcast. Channel names follow the
 //! naming rule (`keel::channel!("sys_notice")` checks one at compile time).
 
-use crate::cache::CacheError;
+use crate::cache::{Cache, CacheError};
 use futures_util::StreamExt;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -28,7 +28,9 @@ struct Inner {
 
 #[derive(Debug)]
 struct RedisSide {
-    publisher: redis::aio::ConnectionManager,
+    /// The cache on the same Redis: publishing goes through its command
+    /// connection (and its breaker).
+    commands: Cache,
     /// Channels the listener must be subscribed to.
     channels: Arc<Mutex<BTreeSet<String>>>,
     /// Tells the listener about a new channel.
@@ -41,22 +43,17 @@ impl PubSub {
         PubSub { inner: Arc::new(Inner { local: Mutex::default(), redis: None }) }
     }
 
-    /// Through Redis at `url`: publishes on the shared command connection,
-    /// listens on a dedicated one (connected lazily, re-subscribed after
-    /// every reconnect). Must be called inside a Tokio runtime.
-    pub fn redis(url: &str) -> Result<PubSub, CacheError> {
+    /// Through Redis at `url`: publishes on the command connection of
+    /// `commands` (a cache opened on the same URL), listens on a dedicated
+    /// one (connected lazily, re-subscribed after every reconnect). Must be
+    /// called inside a Tokio runtime.
+    pub fn redis(url: &str, commands: Cache) -> Result<PubSub, CacheError> {
         let client = redis::Client::open(url).map_err(|e| CacheError::Config(format!("pub/sub: {e}")))?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(300)))
-            .set_response_timeout(Some(Duration::from_millis(300)))
-            .set_number_of_retries(1);
-        let publisher = redis::aio::ConnectionManager::new_lazy_with_config(client.clone(), config)
-            .map_err(|e| CacheError::Config(format!("pub/sub: {e}")))?;
         let channels = Arc::new(Mutex::new(BTreeSet::new()));
         let (wake, woken) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             local: Mutex::default(),
-            redis: Some(RedisSide { publisher, channels: Arc::clone(&channels), wake }),
+            redis: Some(RedisSide { commands, channels: Arc::clone(&channels), wake }),
         });
         tokio::spawn(listen(client, channels, woken, Arc::downgrade(&inner)));
         Ok(PubSub { inner })
@@ -70,16 +67,7 @@ impl PubSub {
     /// Sends `payload` to every subscriber of `channel`, in every process.
     pub async fn publish(&self, channel: &str, payload: &str) -> Result<(), CacheError> {
         match &self.inner.redis {
-            Some(redis) => {
-                let mut conn = redis.publisher.clone();
-                redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(payload)
-                    .query_async::<i64>(&mut conn)
-                    .await
-                    .map(drop)
-                    .map_err(|e| CacheError::Unavailable(format!("publish on `{channel}`: {e}")))
-            }
+            Some(redis) => redis.commands.publish(channel, payload).await,
             None => {
                 // No subscriber is not an error: nobody is listening yet.
                 let _ = self.local(channel).send(Arc::from(payload));

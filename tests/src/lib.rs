@@ -2,6 +2,7 @@
 //! loopback (no client crate to build) and a probe service that exercises
 //! the framework's edges (extractors, panics, routing order).
 
+pub mod failed_log;
 pub mod ms;
 pub mod probe;
 pub mod redis_server;

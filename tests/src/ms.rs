@@ -21,6 +21,16 @@ pub fn with_keeper(mut config: Config) -> Config {
     config
 }
 
+/// `url` with `auto_upgrade`: boot applies pending migrations.
+pub fn upgrading(url: &str) -> keel::config::BackendEntry {
+    keel::config::BackendEntry::Table(keel::config::BackendTable {
+        url: url.to_owned(),
+        pool_size: None,
+        connect_timeout: None,
+        auto_upgrade: Some(true),
+    })
+}
+
 /// The committed migrations of manage_system (a temp home has none).
 pub const MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/manage_system");
 

@@ -4,22 +4,13 @@
 //! `TEST_MYSQL_URL` / `TEST_REDIS_URL` are set) and token checks during a
 //! Redis outage (a test-owned `redis-server`).
 
-use keel::config::{BackendEntry, BackendTable, Config};
-use keel_tests::ms::{KEEPER, MIGRATIONS, call_with, login, with_keeper};
+use keel::config::{BackendEntry, Config};
+use keel_tests::ms::{KEEPER, MIGRATIONS, call_with, login, upgrading, with_keeper};
 use keel_tests::redis_server::RedisServer;
 use keel_tests::{Reply, ScratchDb, temp_home};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn upgrading(url: &str) -> BackendEntry {
-    BackendEntry::Table(BackendTable {
-        url: url.to_owned(),
-        pool_size: None,
-        connect_timeout: None,
-        auto_upgrade: Some(true),
-    })
-}
 
 async fn boot_with(home: &Path, config: Config) -> SocketAddr {
     let app = manage_system::uri_router::app().migrations(MIGRATIONS).home(home).config(with_keeper(config));

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- models
@@ -230,31 +229,8 @@ async fn flush(cache: &Cache) {
 
 // ---------------------------------------------------------------- outage
 
-/// Collects the `failed.log` lines (target FAILED) of this test process.
-struct FailedLines(Mutex<Vec<String>>);
-
-impl log::Log for FailedLines {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.target() == keel::log::FAILED
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(record.args().to_string());
-        }
-    }
-    fn flush(&self) {}
-}
-
-static FAILED: FailedLines = FailedLines(Mutex::new(Vec::new()));
-
 fn failed_lines(needle: &str) -> usize {
-    FAILED
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .iter()
-        .filter(|l| l.contains(needle))
-        .count()
+    keel_tests::failed_log::lines().iter().filter(|l| l.contains(needle)).count()
 }
 
 async fn health_cache(addr: SocketAddr) -> (u16, String) {
@@ -269,8 +245,7 @@ async fn a_redis_outage_costs_nothing_and_serves_nothing_stale() {
         eprintln!("skipped: no redis-server on this machine");
         return;
     }
-    let _ = log::set_logger(&FAILED);
-    log::set_max_level(log::LevelFilter::Info);
+    keel_tests::failed_log::capture();
     let home = temp_home("outage");
     // Persisting every write: a restart brings back what the cache held,
     // including the rows that went stale while it was away.

@@ -4,7 +4,7 @@
 //! SQLite file or its own database, dropped afterwards.
 
 use keel::config::{BackendEntry, BackendTable, Config};
-use keel_tests::ms::{MIGRATIONS, call, remember, sign_in, with_keeper};
+use keel_tests::ms::{MIGRATIONS, call, remember, sign_in, upgrading, with_keeper};
 use keel_tests::{Reply, ScratchDb};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -24,16 +24,6 @@ fn temp_home(tag: &str) -> PathBuf {
 
 fn app() -> keel::App {
     manage_system::uri_router::app().migrations(MIGRATIONS)
-}
-
-/// `url` with `auto_upgrade`: boot applies pending migrations.
-fn upgrading(url: &str) -> BackendEntry {
-    BackendEntry::Table(BackendTable {
-        url: url.to_owned(),
-        pool_size: None,
-        connect_timeout: None,
-        auto_upgrade: Some(true),
-    })
 }
 
 async fn boot(home: &PathBuf, database: Option<&str>) -> SocketAddr {

@@ -11,23 +11,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Collects the `failed.log` lines (target FAILED) of this test process.
-struct FailedLines(Mutex<Vec<String>>);
-
-impl log::Log for FailedLines {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.target() == keel::log::FAILED
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(record.args().to_string());
-        }
-    }
-    fn flush(&self) {}
-}
-
-static FAILED: FailedLines = FailedLines(Mutex::new(Vec::new()));
-
 type Ticks = Arc<Mutex<BTreeMap<i64, u32>>>;
 
 fn counting_app(config: Config, ticks: &Ticks) -> App {
@@ -71,8 +54,7 @@ async fn each_tick_runs_once_across_three_instances() {
 
 #[tokio::test]
 async fn a_panicking_job_is_logged_and_the_next_tick_still_runs() {
-    let _ = log::set_logger(&FAILED);
-    log::set_max_level(log::LevelFilter::Info);
+    keel_tests::failed_log::capture();
     let runs = Arc::new(AtomicU32::new(0));
     let counter = Arc::clone(&runs);
     let app = App::new(probe::uri_router()).job("flaky", "* * * * * *", move |_ctx| {
@@ -91,7 +73,7 @@ async fn a_panicking_job_is_logged_and_the_next_tick_still_runs() {
     tokio::time::sleep(Duration::from_millis(3300)).await;
     server.stop_graceful(Duration::from_secs(1));
     assert!(runs.load(Ordering::SeqCst) >= 3, "{} runs", runs.load(Ordering::SeqCst));
-    let lines = FAILED.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let lines = keel_tests::failed_log::lines();
     assert_eq!(lines.iter().filter(|l| l.starts_with("job `flaky` panicked")).count(), 1, "{lines:?}");
     assert!(
         lines.iter().any(|l| l.contains("job `flaky` failed") && l.contains("reports an error")),

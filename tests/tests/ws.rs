@@ -5,8 +5,8 @@
 //! message gets an error frame; idle clients and shutdown close with 1001.
 
 use futures_util::{SinkExt, StreamExt};
-use keel::config::{BackendEntry, BackendTable, Config};
-use keel_tests::ms::{KEEPER, MIGRATIONS, call_with, login, with_keeper};
+use keel::config::{BackendEntry, Config};
+use keel_tests::ms::{KEEPER, MIGRATIONS, call_with, login, upgrading, with_keeper};
 use keel_tests::redis_server::RedisServer;
 use keel_tests::{send, temp_home};
 use serde_json::Value;
@@ -30,8 +30,7 @@ struct Stack {
 fn shared(home: &Path, redis: &RedisServer) -> Config {
     let mut config = Config::default();
     let db = format!("sqlite://{}", home.join("data/manage_system.db").display());
-    let entry = BackendTable { url: db, pool_size: None, connect_timeout: None, auto_upgrade: Some(true) };
-    config.database.insert("default".to_owned(), BackendEntry::Table(entry));
+    config.database.insert("default".to_owned(), upgrading(&db));
     config.cache.insert("default".to_owned(), BackendEntry::Url(redis.url()));
     config
 }

@@ -184,7 +184,8 @@ async fn main() {
 
     if let Ok(url) = std::env::var("REDIS_URL") {
         let (first, second) = (serve_keel(None, Some(&url)).await, serve_keel(None, Some(&url)).await);
-        let publisher = keel::pubsub::PubSub::redis(&url).expect("redis URL");
+        let commands = keel::cache::Cache::open("default", &url, Vec::new()).expect("redis URL");
+        let publisher = keel::pubsub::PubSub::redis(&url, commands).expect("redis URL");
         let figures = run(&[first.addr, second.addr], count, messages, |payload| {
             let publisher = publisher.clone();
             async move {

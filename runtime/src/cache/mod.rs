@@ -384,6 +384,21 @@ impl Cache {
         self.set(key, &bytes, ttl).await
     }
 
+    /// `PUBLISH channel payload` on the command connection (pub/sub's
+    /// sending side); an in-process cache has no channels.
+    pub(crate) async fn publish(&self, channel: &str, payload: &str) -> Result<(), CacheError> {
+        let result = match &self.inner.backend {
+            Backend::Memory(_) => {
+                Err(CacheError::Config(format!("cache `{}` is in-process: no pub/sub", self.name())))
+            }
+            Backend::Redis(store) => {
+                store.query::<i64>(redis::cmd("PUBLISH").arg(channel).arg(payload)).await.map(drop)
+            }
+        };
+        self.count(&result);
+        result
+    }
+
     /// One round trip (`/health`); down while the breaker is open.
     pub async fn ping(&self) -> Result<(), CacheError> {
         match &self.inner.backend {

@@ -36,20 +36,13 @@ pub mod snapshot;
 use crate::db::Dialect;
 use crate::table::TableSchema;
 use file::{MigrationFile, MigrationSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A migration command's failure: one message naming the file, the
 /// database or the step, and what to do.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct MigrateError(pub String);
-
-/// `migrations/<service>` for the `default` database, a subfolder for a
-/// named one.
-pub fn migrations_dir(root: &Path, service: &str, database: &str) -> PathBuf {
-    let dir = root.join(service);
-    if database == "default" { dir } else { dir.join(database) }
-}
 
 /// The next migration from the models, or `None` when nothing changed.
 /// Every step must render in all three dialects, so a file that cannot be
