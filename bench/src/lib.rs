@@ -167,6 +167,6 @@ impl keel::ws::Socket for FeedSocket {
 }
 
 /// The broadcast benchmark's routes: the feed socket only.
-pub fn feed_router() -> keel::UriRouter {
+pub fn feed_router() -> keel::UriRouter<keel::kind::WsOnly> {
     keel::UriRouter::new(<BenchConf as keel::Service>::INFO).with::<FeedSocket>()
 }

@@ -40,7 +40,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     if ctxt.has_errors() {
         // The conflict check would repeat the same mistake as a route conflict.
         return ctxt.into_tokens_with(quote! {
-            pub fn uri_router() -> ::keel::UriRouter {
+            pub fn uri_router() -> ::keel::UriRouter<::keel::kind::NoRoutes> {
                 ::core::unreachable!("uri_router! did not compile")
             }
         });
@@ -55,13 +55,22 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             <#service as ::keel::Service>::INFO.version,
         );
     };
+    // What the routes expose, joined handler by handler as `with` does:
+    // `<<NoRoutes as Join<A::Kind>>::Out as Join<B::Kind>>::Out`.
+    let kind = handlers.iter().fold(quote!(::keel::kind::NoRoutes), |kind, h| {
+        // Spanned on the handler, so `X is not a keel handler` points at `X`.
+        quote_spanned!(h.span()=> <#kind as ::keel::kind::Join<<#h as ::keel::Api>::Kind>>::Out)
+    });
+    let returns = quote_spanned!(check_span=> ::keel::UriRouter<#kind>);
+    let with_calls = handlers.iter().map(|h| quote_spanned!(h.span()=> .with::<#h>()));
     let code = quote! {
         #check
         /// This service's routes, from `uri_router!`; checked for conflicts at
-        /// compile time.
-        pub fn uri_router() -> ::keel::UriRouter {
+        /// compile time. The type says what they expose (`keel::kind`).
+        #[allow(clippy::type_complexity)] // the kind, joined handler by handler; it normalizes to one marker
+        pub fn uri_router() -> #returns {
             ::keel::UriRouter::new(<#service as ::keel::Service>::INFO)
-                #(.with::<#handlers>())*
+                #(#with_calls)*
         }
     };
     ctxt.into_tokens_with(code)

@@ -85,6 +85,7 @@ pub(crate) fn expand_ws(args: TokenStream, item: TokenStream) -> TokenStream {
 
         #[automatically_derived]
         impl ::keel::Api for #ident {
+            type Kind = ::keel::kind::WsOnly;
             const ROUTES: &'static [::keel::RouteDecl] = &[::keel::RouteDecl {
                 verb: ::keel::Verb::Ws,
                 path: #path,

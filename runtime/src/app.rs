@@ -4,6 +4,7 @@
 use crate::answer::{ApiError, ErrorCode, write_error};
 use crate::cli::{Cli, Command, ServeFlags};
 use crate::config::{Config, ConfigSources};
+use crate::kind::Kind;
 use crate::ops::HealthCheck;
 use crate::request_id::{REQUEST_ID_HEADER, RequestId};
 use crate::router::UriRouter;
@@ -65,8 +66,8 @@ impl std::fmt::Debug for dyn crate::auth::Authority {
 ///         .await
 /// }
 /// ```
-pub struct App {
-    router: UriRouter,
+pub struct App<K: Kind> {
+    router: UriRouter<K>,
     hoops: Vec<ArcHandler>,
     config: Config,
     health: Vec<HealthCheck>,
@@ -87,10 +88,10 @@ pub struct App {
 pub(crate) type BootHook =
     Box<dyn FnOnce(Arc<AppState>) -> futures_util::future::BoxFuture<'static, Result<(), String>> + Send>;
 
-impl App {
+impl<K: Kind> App<K> {
     /// An app serving `router` on the embedded default configuration; every
     /// answer, including 404/405 and panics, comes back in the envelope.
-    pub fn new(router: UriRouter) -> Self {
+    pub fn new(router: UriRouter<K>) -> Self {
         App {
             router,
             hoops: Vec::new(),
@@ -221,7 +222,7 @@ impl App {
     }
 
     /// The routes.
-    pub fn uri_router(&self) -> &UriRouter {
+    pub fn uri_router(&self) -> &UriRouter<K> {
         &self.router
     }
 
@@ -460,8 +461,12 @@ impl App {
     }
 
     /// Parses the command line and runs the command: `serve` (default),
-    /// `routes` or `openapi`. Returns the process exit code.
-    pub async fn run(self) -> ExitCode {
+    /// `db`, `script`, `routes` or `openapi`. Returns the process exit code.
+    ///
+    /// A binary calls `.run()` instead, which `#[keel::main]` provides only
+    /// when the app's [kind](crate::kind) matches the binary's name; this is
+    /// the same command line without that compile-time check.
+    pub async fn run_cli(self) -> ExitCode {
         let cli = Cli::parse_for(self.service_info());
         match cli.command.unwrap_or_default() {
             Command::Serve => self.serve(cli.serve).await,
@@ -487,15 +492,6 @@ impl App {
     /// config → logs → listen → serve until SIGTERM / Ctrl-C → drain → flush.
     async fn serve(mut self, flags: ServeFlags) -> ExitCode {
         let info = self.service_info();
-        if let Some(binary) = crate::service::binary_name() {
-            let endpoints = self.router.endpoints();
-            let ws = endpoints.iter().any(|e| e.decl.verb == crate::Verb::Ws);
-            let http = endpoints.iter().any(|e| e.decl.verb != crate::Verb::Ws);
-            if let Some(mismatch) = crate::service::binary_kind_mismatch(binary, http, ws) {
-                eprintln!("{}: {mismatch}", info.name);
-                return ExitCode::from(2);
-            }
-        }
         if let Err(code) = self.configure(flags.home, flags.profile) {
             return code;
         }

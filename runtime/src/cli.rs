@@ -109,7 +109,7 @@ impl Cli {
 }
 
 /// The `routes` table, aligned columns.
-pub fn routes_table(router: &UriRouter) -> String {
+pub fn routes_table<K: crate::kind::Kind>(router: &UriRouter<K>) -> String {
     let rows = router.table();
     let url_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(3).max(3);
     let handler_width = rows.iter().map(|r| r.2.len()).max().unwrap_or(7).max(7);

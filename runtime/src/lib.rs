@@ -48,6 +48,7 @@ pub mod config;
 mod const_text;
 pub mod db;
 mod extract;
+pub mod kind;
 pub mod log;
 pub mod logging;
 pub mod migrate;
@@ -105,6 +106,10 @@ pub mod __private {
     pub use salvo;
     pub use salvo::oapi;
     pub use serde;
+
+    /// What `.run()` returns under `#[keel::main]`: `App::run_cli`, boxed
+    /// so the binary's local `run` trait can name it.
+    pub type RunFuture = std::pin::Pin<Box<dyn std::future::Future<Output = std::process::ExitCode>>>;
 
     /// Runs a service binary's `main` on a multi-threaded tokio runtime.
     pub fn block_on<F: std::future::Future>(future: F) -> F::Output {

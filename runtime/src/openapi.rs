@@ -35,7 +35,7 @@ pub(crate) fn add_query_parameters<T: ToSchema>(components: &mut Components, ope
 
 /// The document of a service's routes: docs, parameters, bodies, the
 /// envelope around each answer, and a bearer scheme on protected routes.
-pub fn document(router: &UriRouter) -> OpenApi {
+pub fn document<K: crate::kind::Kind>(router: &UriRouter<K>) -> OpenApi {
     use_legal_component_names();
     let service = router.service();
     let mut components = Components::new();

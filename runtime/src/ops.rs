@@ -63,7 +63,7 @@ impl std::fmt::Debug for HealthCheck {
     }
 }
 
-pub(crate) fn routes(router: &UriRouter, checks: Vec<HealthCheck>) -> Router {
+pub(crate) fn routes<K: crate::kind::Kind>(router: &UriRouter<K>, checks: Vec<HealthCheck>) -> Router {
     let service = router.service();
     // Built once: the document only changes with the code.
     let document = crate::openapi::document(router).to_json().unwrap_or_else(|err| {

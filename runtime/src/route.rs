@@ -117,6 +117,9 @@ impl std::fmt::Debug for Endpoint {
     note = "declare it with `#[keel::api(path = \"/…\")]` on `impl {Self} {{ async fn get(..) … }}`"
 )]
 pub trait Api {
+    /// [`HttpOnly`](crate::kind::HttpOnly) for `#[api]`,
+    /// [`WsOnly`](crate::kind::WsOnly) for `#[keel::ws]`.
+    type Kind: crate::kind::Kind;
     /// Every route the handler declares.
     const ROUTES: &'static [RouteDecl];
     /// The routes with their salvo handlers.

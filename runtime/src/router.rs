@@ -2,28 +2,54 @@
 //! literal segments come before `{param}` ones whatever the listing order
 //! (salvo takes the first sibling that matches, DESIGN §10).
 
+use crate::kind::{Join, Kind, NoRoutes};
 use crate::route::{Api, Endpoint, Verb};
 use crate::service::ServiceInfo;
 use salvo::{Handler, Router};
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
-/// The routes of one service, made by `uri_router!`.
-#[derive(Clone, Debug)]
-pub struct UriRouter {
+/// The routes of one service, made by `uri_router!`. `K` says what they
+/// expose ([`kind`](crate::kind)): it starts at `NoRoutes` and each
+/// [`with`](Self::with) joins the handler's kind in.
+pub struct UriRouter<K> {
     service: ServiceInfo,
     endpoints: Vec<Endpoint>,
+    kind: PhantomData<fn() -> K>,
 }
 
-impl UriRouter {
+impl<K> Clone for UriRouter<K> {
+    fn clone(&self) -> Self {
+        UriRouter { service: self.service, endpoints: self.endpoints.clone(), kind: PhantomData }
+    }
+}
+
+impl<K> std::fmt::Debug for UriRouter<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UriRouter")
+            .field("service", &self.service)
+            .field("endpoints", &self.endpoints)
+            .field("kind", &std::any::type_name::<K>())
+            .finish()
+    }
+}
+
+impl UriRouter<NoRoutes> {
     /// An empty router for `service`.
     pub fn new(service: ServiceInfo) -> Self {
-        UriRouter { service, endpoints: Vec::new() }
+        UriRouter { service, endpoints: Vec::new(), kind: PhantomData }
     }
+}
 
-    /// Adds a handler's routes.
-    pub fn with<A: Api>(mut self) -> Self {
-        self.endpoints.extend(A::endpoints());
-        self
+impl<K: Kind> UriRouter<K> {
+    /// Adds a handler's routes; the router's kind joins the handler's.
+    pub fn with<A: Api>(self) -> UriRouter<K::Out>
+    where
+        K: Join<A::Kind>,
+    {
+        let mut endpoints = self.endpoints;
+        endpoints.extend(A::endpoints());
+        UriRouter { service: self.service, endpoints, kind: PhantomData }
     }
 
     /// The service these routes belong to.

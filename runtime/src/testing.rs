@@ -15,7 +15,12 @@ pub struct TestAnswer {
 }
 
 /// Sends one request through the app's full stack (frame, routes, envelope).
-pub async fn call(app: &App, method: &str, url: &str, json_body: Option<&str>) -> TestAnswer {
+pub async fn call<K: crate::kind::Kind>(
+    app: &App<K>,
+    method: &str,
+    url: &str,
+    json_body: Option<&str>,
+) -> TestAnswer {
     let full = format!("http://127.0.0.1{url}");
     let mut builder = match method {
         "POST" => RequestBuilder::new(full, salvo::http::Method::POST),

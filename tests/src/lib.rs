@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 /// Boots `app` on an ephemeral loopback port; it serves until the test's
 /// runtime ends.
-pub async fn serve(app: keel::App) -> std::net::SocketAddr {
+pub async fn serve<K: keel::kind::Kind>(app: keel::App<K>) -> std::net::SocketAddr {
     match app.bind("127.0.0.1:0").await {
         Ok(running) => {
             let addr = running.addr;

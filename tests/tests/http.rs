@@ -5,7 +5,7 @@ use keel_tests::{Reply, probe, send};
 use serde_json::Value;
 use std::net::SocketAddr;
 
-async fn boot(app: App) -> SocketAddr {
+async fn boot<K: keel::kind::Kind>(app: App<K>) -> SocketAddr {
     keel_tests::serve(app).await
 }
 

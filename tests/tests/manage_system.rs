@@ -22,7 +22,7 @@ fn temp_home(tag: &str) -> PathBuf {
     keel_tests::temp_home(&format!("ms-{tag}"))
 }
 
-fn app() -> keel::App {
+fn app() -> keel::App<keel::kind::HttpOnly> {
     manage_system::uri_router::app().migrations(MIGRATIONS)
 }
 

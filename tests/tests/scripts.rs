@@ -13,7 +13,7 @@ use std::time::Duration;
 
 type Ticks = Arc<Mutex<BTreeMap<i64, u32>>>;
 
-fn counting_app(config: Config, ticks: &Ticks) -> App {
+fn counting_app(config: Config, ticks: &Ticks) -> App<keel::kind::HttpAndWs> {
     let ticks = Arc::clone(ticks);
     App::new(probe::uri_router()).config(config).job("count_ticks", "* * * * * *", move |ctx| {
         let ticks = Arc::clone(&ticks);

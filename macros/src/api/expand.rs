@@ -44,6 +44,7 @@ pub(crate) fn generate(def: &ApiDef) -> TokenStream {
             #(#route_impls)*
             #[automatically_derived]
             impl ::keel::Api for #handler {
+                type Kind = ::keel::kind::HttpOnly;
                 const ROUTES: &'static [::keel::RouteDecl] = &[#(#decls),*];
                 fn endpoints() -> ::std::vec::Vec<::keel::Endpoint> {
                     let mut endpoints = ::std::vec::Vec::with_capacity(#count);
@@ -64,6 +65,7 @@ pub(crate) fn fallback(def: &ApiDef) -> TokenStream {
         #user_code
         #[automatically_derived]
         impl ::keel::Api for #handler {
+                type Kind = ::keel::kind::HttpOnly;
             const ROUTES: &'static [::keel::RouteDecl] = &[];
             fn endpoints() -> ::std::vec::Vec<::keel::Endpoint> {
                 ::std::vec::Vec::new()

@@ -12,7 +12,7 @@ mod path;
 mod table;
 mod version;
 
-pub(crate) use binary::check_binary_name;
+pub(crate) use binary::{BinaryKind, check_binary_name};
 pub(crate) use cache_key::{KeyPart, parse_key_template};
 pub(crate) use ident::{check_name_part, check_service_name};
 pub(crate) use path::{ApiPath, check_api_path};

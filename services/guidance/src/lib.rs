@@ -9,7 +9,7 @@ pub use config::GuidanceConf;
 
 /// The service ready to boot: the one socket, signed in with the tokens
 /// manage_system issues (shared database and cache).
-pub fn app() -> keel::App {
+pub fn app() -> keel::App<keel::kind::WsOnly> {
     let router = keel::UriRouter::new(<GuidanceConf as keel::Service>::INFO).with::<api_main::GuideSocket>();
     keel::App::new(router).auth(keel::auth::SessionAuthority)
 }

@@ -17,7 +17,7 @@ pub const STATS_SCHEDULE: &str = "0 * * * * *";
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
 
 /// The service's jobs and scripts, added to `app`.
-pub fn register(app: keel::App) -> keel::App {
+pub fn register<K: keel::kind::Kind>(app: keel::App<K>) -> keel::App<K> {
     app.job("purge_login_records", PURGE_SCHEDULE, purge_login_records)
         .job("refresh_account_stats", STATS_SCHEDULE, refresh_account_stats)
         .script("script_fill_display_names", script_fill_display_names)

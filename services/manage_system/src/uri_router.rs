@@ -11,7 +11,7 @@ keel::uri_router!(SysConf => TestHandler, login, logout, AccountHandler, Account
 
 /// The service ready to boot: routes, tables, sign-in, the first-account
 /// step, timed jobs and scripts (seed: `script/`).
-pub fn app() -> keel::App {
+pub fn app() -> keel::App<keel::kind::HttpOnly> {
     let app = keel::App::new(uri_router())
         .models(crate::db_model::models)
         .auth(crate::api_base::ManageAuthority)
@@ -23,7 +23,7 @@ pub fn app() -> keel::App {
 /// launcher): the same tables and timed jobs, no routes. Run beside (or
 /// instead of) `http_manage_sys` to keep the jobs off the HTTP instances;
 /// each tick still runs once across all of them.
-pub fn worker() -> keel::App {
+pub fn worker() -> keel::App<keel::kind::NoRoutes> {
     let app = keel::App::new(keel::UriRouter::new(<crate::SysConf as keel::Service>::INFO))
         .models(crate::db_model::models);
     crate::script::register(app)
