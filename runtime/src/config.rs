@@ -169,8 +169,7 @@ impl LogLevel {
 }
 
 /// A database or cache: a URL, or a table with the URL and pool settings.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BackendEntry {
     /// `default = "mysql://…"`.
     Url(String),
@@ -191,6 +190,34 @@ pub struct BackendTable {
     pub connect_timeout: Option<u64>,
     /// Apply pending migrations at boot.
     pub auto_upgrade: Option<bool>,
+}
+
+/// By hand rather than `#[serde(untagged)]`: untagged loses the reason
+/// (an unknown key in the table form, or `database.auto_upgrade` written one
+/// level too high) behind "did not match any variant".
+impl<'de> Deserialize<'de> for BackendEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> serde::de::Visitor<'de> for EntryVisitor {
+            type Value = BackendEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a connection URL (`default = \"mysql://…\"`) or a table of url, pool_size, connect_timeout, auto_upgrade; a database's settings go below its name, e.g. `database.default.auto_upgrade` (KEEL_DATABASE__DEFAULT__AUTO_UPGRADE)",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, url: &str) -> Result<BackendEntry, E> {
+                Ok(BackendEntry::Url(url.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, url: String) -> Result<BackendEntry, E> {
+                Ok(BackendEntry::Url(url))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<BackendEntry, A::Error> {
+                BackendTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(BackendEntry::Table)
+            }
+        }
+        de.deserialize_any(EntryVisitor)
+    }
 }
 
 impl BackendEntry {
@@ -588,6 +615,19 @@ mod tests {
         home.file("default.toml", "[log]\nlevel = \"loud\"\n");
         let err = home.load(None, &[]).expect_err("bad level").to_string();
         assert!(err.contains("`log.level`") && err.contains("default.toml") && err.contains("loud"), "{err}");
+        let err = home
+            .load(None, &[("KEEL_DATABASE__AUTO_UPGRADE", "true")])
+            .expect_err("database setting one level too high")
+            .to_string();
+        assert!(
+            err.contains("`database.auto_upgrade`")
+                && err.contains("KEEL_DATABASE__AUTO_UPGRADE")
+                && err.contains("KEEL_DATABASE__DEFAULT__AUTO_UPGRADE"),
+            "{err}"
+        );
+        home.file("default.toml", "[database.default]\nurl = \"sqlite://x.db\"\npool = 4\n");
+        let err = home.load(None, &[]).expect_err("unknown key in a database table").to_string();
+        assert!(err.contains("`database.default.pool`") && err.contains("default.toml"), "{err}");
         home.file("default.toml", "[database.main]\nurl = \"sqlite://x.db\"\n");
         let err = home.load(None, &[]).expect_err("no default db").to_string();
         assert!(err.contains("`database`") && err.contains("`default`"), "{err}");
