@@ -5,7 +5,7 @@
 #   PAIRS=5 DURATION=5s bench/run.sh
 #   TARGET=account bench/run.sh           # one row by primary key, embedded SQLite
 #   TARGET=account BENCH_DB=mysql bench/run.sh   # … from the local MariaDB
-#   TARGET=cached bench/run.sh            # the row through Redis (127.0.0.1:6379, db 5)
+#   TARGET=cached bench/run.sh            # the row through Redis (a private redis-server on core 1)
 #   TARGET=outage bench/run.sh            # the cached read with Redis unreachable vs a plain DB read
 #   TARGET=auth bench/run.sh              # keel only: the cached read behind a token vs public
 #
@@ -25,6 +25,17 @@ TARGET="${TARGET:-hello}"
 BENCH_DB="${BENCH_DB:-sqlite}"
 KEEL_PORT=18900
 BARE_PORT=18901
+# Without REDIS_URL the cached targets start their own redis-server pinned
+# to core 1 (beside wrk): an unpinned Redis lands on the server's core in
+# some runs and not in others, which alone moved the ratio by ±15 %.
+PRIVATE_REDIS_PORT=18979
+if [ -z "${REDIS_URL:-}" ] && { [ "$TARGET" = cached ] || [ "$TARGET" = auth ]; }; then
+    command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+    taskset -c 1 redis-server --bind 127.0.0.1 --port $PRIVATE_REDIS_PORT --save "" --appendonly no >/dev/null &
+    trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+    for _ in $(seq 50); do redis-cli -p $PRIVATE_REDIS_PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
+    REDIS_URL="redis://127.0.0.1:$PRIVATE_REDIS_PORT/0"
+fi
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/5}"
 keel_cache=()
 bare_cache=()
