@@ -137,32 +137,23 @@ pub const FEED_CHANNEL: &str = keel::channel!("bch_feed");
 #[keel::ws(path = "/feed", public)]
 impl keel::ws::Socket for FeedSocket {
     type In = serde_json::Value;
-    type State = tokio::task::JoinHandle<()>;
+    type State = ();
 
-    async fn open(conn: &keel::ws::WsConn) -> Result<Self::State, ApiError> {
-        let mut feed = conn.state.pubsub.subscribe(FEED_CHANNEL);
-        let client = conn.clone();
-        Ok(tokio::spawn(async move {
-            while let Ok(message) = feed.recv().await {
-                if client.send_text(format!("{{\"type\":\"feed\",\"data\":{message}}}")).is_err()
-                    && !client.is_open()
-                {
-                    return;
-                }
-            }
-        }))
+    async fn open(conn: &keel::ws::WsConn) -> Result<(), ApiError> {
+        conn.follow(FEED_CHANNEL);
+        Ok(())
+    }
+
+    fn relay(_conn: &keel::ws::WsConn, _state: &mut (), message: &str) -> Option<String> {
+        Some(format!("{{\"type\":\"feed\",\"data\":{message}}}"))
     }
 
     async fn message(
         _conn: &keel::ws::WsConn,
-        _state: &mut Self::State,
+        _state: &mut (),
         _msg: serde_json::Value,
     ) -> Result<(), keel::ws::WsError> {
         Ok(())
-    }
-
-    async fn close(_conn: &keel::ws::WsConn, forwarder: Self::State) {
-        forwarder.abort();
     }
 }
 

@@ -53,7 +53,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 /// A WebSocket endpoint's behaviour; declared with `#[keel::ws]`.
 pub trait Socket: Send + Sync + 'static {
@@ -74,6 +74,15 @@ pub trait Socket: Send + Sync + 'static {
         state: &mut Self::State,
         msg: Self::In,
     ) -> impl Future<Output = Result<(), WsError>> + Send;
+
+    /// A message published on the channel this connection
+    /// [follows](WsConn::follow): the text frame to send, or `None` to skip
+    /// it (a filter). Runs on the connection's own task, with its state; by
+    /// default the published text goes out as it is.
+    fn relay(conn: &WsConn, state: &mut Self::State, published: &str) -> Option<String> {
+        let _ = (conn, state);
+        Some(published.to_owned())
+    }
 
     /// The connection ended (client close, idle timeout, shutdown).
     fn close(conn: &WsConn, state: Self::State) -> impl Future<Output = ()> + Send {
@@ -110,6 +119,8 @@ impl From<ApiError> for WsError {
 #[derive(Clone, Debug)]
 pub struct WsConn {
     outbox: mpsc::Sender<Message>,
+    /// A channel `follow` asked for, picked up by the connection's task.
+    followed: Arc<std::sync::Mutex<Option<Followed>>>,
     /// The signed-in account (protected sockets).
     pub principal: Option<Principal>,
     /// The service's state.
@@ -159,6 +170,30 @@ impl WsConn {
     /// Whether the connection is still open.
     pub fn is_open(&self) -> bool {
         !self.outbox.is_closed()
+    }
+
+    /// Relays the pub/sub `channel` to this client from now on: each
+    /// message goes through [`Socket::relay`] and out, read by the
+    /// connection's own task — no task or queue per client between the
+    /// broadcast and the socket. One channel per connection; a later call
+    /// (in `open` or `message`) switches to the new one.
+    pub fn follow(&self, channel: &str) {
+        let receiver = self.state.pubsub.subscribe(channel);
+        *self.followed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(receiver);
+    }
+
+    fn take_followed(&self) -> Option<Followed> {
+        self.followed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+    }
+}
+
+type Followed = broadcast::Receiver<Arc<str>>;
+
+/// The next message of the followed channel; never, when there is none.
+async fn next_published(feed: &mut Option<Followed>) -> Result<Arc<str>, broadcast::error::RecvError> {
+    match feed {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -255,7 +290,7 @@ async fn serve<S: Socket>(
     let mut shutdown = state.sockets.shutdown.subscribe();
     let ping_every = Duration::from_secs(state.config.server.ws_ping_interval.max(1));
     let idle_limit = Duration::from_secs(state.config.server.ws_idle_timeout.max(1));
-    let conn = WsConn { outbox, principal, state: Arc::clone(&state) };
+    let conn = WsConn { outbox, followed: Arc::default(), principal, state: Arc::clone(&state) };
     let mut user = match S::open(&conn).await {
         Ok(user) => user,
         Err(err) => {
@@ -263,6 +298,7 @@ async fn serve<S: Socket>(
             return;
         }
     };
+    let mut feed = conn.take_followed();
     let mut heartbeat = tokio::time::interval(ping_every);
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
@@ -289,7 +325,25 @@ async fn serve<S: Socket>(
                 if let Err(err) = outcome {
                     let _ = conn.send_error(&err);
                 }
+                if let Some(switched) = conn.take_followed() {
+                    feed = Some(switched);
+                }
             }
+            published = next_published(&mut feed) => match published {
+                Ok(text) => {
+                    if let Some(frame) = S::relay(&conn, &mut user, &text)
+                        && sink.send(Message::text(frame)).await.is_err()
+                    {
+                        break None;
+                    }
+                }
+                // A client that reads slower than the channel is published
+                // to misses what it fell behind on, and no one else waits.
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    log::debug!(target: crate::log::INFO, "socket {}: client missed {missed} message(s)", route.path);
+                }
+                Err(broadcast::error::RecvError::Closed) => feed = None,
+            },
             Some(frame) = queued.recv() => {
                 if sink.send(frame).await.is_err() {
                     break None;

@@ -134,6 +134,8 @@ pub async fn secret() -> ApiResult<&'static str> {
 pub enum EchoFrame {
     /// Sent back as `{"type":"echo","data":…}`.
     Say(String),
+    /// Relays this pub/sub channel from now on (a later `follow` switches).
+    Follow(String),
 }
 
 /// A socket beside the HTTP routes: the probe is a `server_*` service
@@ -152,8 +154,13 @@ impl keel::ws::Socket for EchoSocket {
         _state: &mut (),
         msg: EchoFrame,
     ) -> Result<(), keel::ws::WsError> {
-        let EchoFrame::Say(text) = msg;
-        conn.send("echo", &text)
+        match msg {
+            EchoFrame::Say(text) => conn.send("echo", &text),
+            EchoFrame::Follow(channel) => {
+                conn.follow(&channel);
+                conn.send("following", &channel)
+            }
+        }
     }
 }
 

@@ -269,7 +269,8 @@ async fn fan_out_reaches_two_instances_and_survives_a_redis_restart() {
 async fn a_server_service_answers_http_and_its_socket() {
     let router = keel_tests::probe::uri_router();
     assert!(router.table().iter().any(|(verb, url, _, _)| verb.as_str() == "WS" && url == "/v2.00.00/echo"));
-    let addr = keel_tests::serve(keel::App::new(router)).await;
+    let pubsub = keel::pubsub::PubSub::in_process();
+    let addr = keel_tests::serve(keel::App::new(router).pubsub(pubsub.clone())).await;
     let reply = match send(addr, "GET", "/v2.00.00/item/me", &[], None).await {
         Ok(reply) => reply,
         Err(err) => panic!("{err}"),
@@ -281,4 +282,15 @@ async fn a_server_service_answers_http_and_its_socket() {
     };
     send_text(&mut client, r#"{"type":"say","data":"hi"}"#).await;
     assert_eq!(expect_frame(&mut client, "echo").await["data"], "hi");
+
+    // `follow` from a message handler: the connection relays that channel,
+    // and a second `follow` switches channels.
+    for (channel, other) in [("prb_room_a", "prb_room_b"), ("prb_room_b", "prb_room_a")] {
+        send_text(&mut client, &format!(r#"{{"type":"follow","data":"{channel}"}}"#)).await;
+        assert_eq!(expect_frame(&mut client, "following").await["data"], channel);
+        let published = |to: &str| format!(r#"{{"type":"room","data":"{to}"}}"#);
+        assert!(pubsub.publish(other, &published(other)).await.is_ok());
+        assert!(pubsub.publish(channel, &published(channel)).await.is_ok());
+        assert_eq!(expect_frame(&mut client, "room").await["data"], channel, "only the followed channel");
+    }
 }

@@ -11,7 +11,6 @@
 use keel::prelude::*;
 use keel::ws::{Socket, WsConn, WsError};
 use keel_common::model_rc::{NOTICE_CHANNEL, Notice};
-use std::sync::{Arc, Mutex};
 
 /// Frames a client sends.
 #[derive(Debug, Deserialize)]
@@ -31,14 +30,9 @@ pub struct Subscribe {
     pub topics: Vec<String>,
 }
 
-/// One client's subscription and the task pushing notices to it.
-pub struct Guidance {
-    topics: Arc<Mutex<Vec<String>>>,
-    forwarder: tokio::task::JoinHandle<()>,
-}
-
-fn wanted(topics: &Mutex<Vec<String>>, notice: &str) -> bool {
-    let topics = topics.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+/// Whether a client subscribed to `topics` (none: every notice) wants
+/// `notice`; notices without a topic go to everyone.
+fn wanted(topics: &[String], notice: &str) -> bool {
     if topics.is_empty() {
         return true;
     }
@@ -52,45 +46,29 @@ fn wanted(topics: &Mutex<Vec<String>>, notice: &str) -> bool {
 #[keel::ws(path = "/guide", version = "1.00.00")]
 impl Socket for GuideSocket {
     type In = ClientFrame;
-    type State = Guidance;
+    /// The topics the client subscribed to; empty for every notice.
+    type State = Vec<String>;
 
-    async fn open(conn: &WsConn) -> Result<Guidance, ApiError> {
-        let topics = Arc::new(Mutex::new(Vec::new()));
-        let mut notices = conn.state.pubsub.subscribe(NOTICE_CHANNEL);
-        let (client, filter) = (conn.clone(), Arc::clone(&topics));
-        let forwarder = tokio::spawn(async move {
-            loop {
-                match notices.recv().await {
-                    Ok(notice) if wanted(&filter, &notice) => {
-                        // The notice is JSON already: wrap it, no re-encoding.
-                        if client.send_text(format!("{{\"type\":\"notice\",\"data\":{notice}}}")).is_err()
-                            && !client.is_open()
-                        {
-                            return;
-                        }
-                    }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                }
-            }
-        });
-        Ok(Guidance { topics, forwarder })
+    async fn open(conn: &WsConn) -> Result<Vec<String>, ApiError> {
+        conn.follow(NOTICE_CHANNEL);
+        Ok(Vec::new())
     }
 
-    async fn message(conn: &WsConn, state: &mut Guidance, msg: ClientFrame) -> Result<(), WsError> {
+    fn relay(_conn: &WsConn, topics: &mut Vec<String>, notice: &str) -> Option<String> {
+        // The notice is JSON already: wrap it, no re-encoding.
+        wanted(topics, notice).then(|| format!("{{\"type\":\"notice\",\"data\":{notice}}}"))
+    }
+
+    async fn message(conn: &WsConn, topics: &mut Vec<String>, msg: ClientFrame) -> Result<(), WsError> {
         match msg {
             ClientFrame::Ping => conn.send("pong", &()),
-            ClientFrame::Subscribe(Subscribe { topics }) => {
-                if let Some(bad) = topics.iter().find(|t| t.is_empty() || t.len() > 64) {
+            ClientFrame::Subscribe(Subscribe { topics: wanted }) => {
+                if let Some(bad) = wanted.iter().find(|t| t.is_empty() || t.len() > 64) {
                     return Err(WsError::bad_message(format!("topic `{bad}`: 1 to 64 characters")));
                 }
-                *state.topics.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = topics.clone();
+                *topics = wanted;
                 conn.send("subscribed", &serde_json::json!({ "topics": topics }))
             }
         }
-    }
-
-    async fn close(_conn: &WsConn, state: Guidance) {
-        state.forwarder.abort();
     }
 }
