@@ -40,7 +40,22 @@ pub fn uri_router(input: TokenStream) -> TokenStream {
     router::expand(input.into()).into()
 }
 
-/// The entry of a service binary. See `keel::main`.
+/// The entry of a service binary: `#[keel::main] async fn main() -> ExitCode`.
+///
+/// Checks the binary's name (seed rule 9: `http_`, `ws_`, `server_` or
+/// `service_` and a snake_case rest) and gives the body a `.run()` on
+/// `keel::App<K>` only where the app's kind `K` matches the prefix —
+/// `http_` → `HttpOnly`, `ws_` → `WsOnly`, `server_` → `HttpAndWs`,
+/// `service_` → `NoRoutes` (see `keel::kind`). A mismatch fails `cargo
+/// check` at `.run()`, naming the binary and the names that would fit. The
+/// body runs on a multi-threaded tokio runtime.
+///
+/// ```ignore
+/// #[keel::main]
+/// async fn main() -> std::process::ExitCode {
+///     manage_system::uri_router::app().run().await // App<HttpOnly> in `http_manage_sys`
+/// }
+/// ```
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     main_attr::expand(args.into(), item.into()).into()
