@@ -37,16 +37,25 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         }
         seen.push(text);
     }
+    let handlers: Vec<&Path> = input.items.iter().collect();
+    // What the routes expose, joined handler by handler as `with` does:
+    // `<<NoRoutes as Join<A::Kind>>::Out as Join<B::Kind>>::Out`.
+    let kind = handlers.iter().fold(quote!(::keel::kind::NoRoutes), |kind, h| {
+        // Spanned on the handler, so `X is not a keel handler` points at `X`.
+        quote_spanned!(h.span()=> <#kind as ::keel::kind::Join<<#h as ::keel::Api>::Kind>>::Out)
+    });
     if ctxt.has_errors() {
-        // The conflict check would repeat the same mistake as a route conflict.
+        // The conflict check would repeat the same mistake as a route
+        // conflict. The kind stays the real one, so callers naming it
+        // (`App<HttpOnly>`) get no second error.
         return ctxt.into_tokens_with(quote! {
-            pub fn uri_router() -> ::keel::UriRouter<::keel::kind::NoRoutes> {
+            #[allow(clippy::type_complexity)]
+            pub fn uri_router() -> ::keel::UriRouter<#kind> {
                 ::core::unreachable!("uri_router! did not compile")
             }
         });
     }
     let service = &input.service;
-    let handlers: Vec<&Path> = input.items.iter().collect();
     let route_sets = handlers.iter().map(|h| quote_spanned!(h.span()=> <#h as ::keel::Api>::ROUTES));
     let check_span = input.items.last().map_or_else(|| service.span(), |h| h.span());
     let check = quote_spanned! {check_span=>
@@ -55,12 +64,6 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             <#service as ::keel::Service>::INFO.version,
         );
     };
-    // What the routes expose, joined handler by handler as `with` does:
-    // `<<NoRoutes as Join<A::Kind>>::Out as Join<B::Kind>>::Out`.
-    let kind = handlers.iter().fold(quote!(::keel::kind::NoRoutes), |kind, h| {
-        // Spanned on the handler, so `X is not a keel handler` points at `X`.
-        quote_spanned!(h.span()=> <#kind as ::keel::kind::Join<<#h as ::keel::Api>::Kind>>::Out)
-    });
     let returns = quote_spanned!(check_span=> ::keel::UriRouter<#kind>);
     let with_calls = handlers.iter().map(|h| quote_spanned!(h.span()=> .with::<#h>()));
     let code = quote! {

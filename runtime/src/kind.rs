@@ -44,10 +44,6 @@ mod sealed {
 
 /// One of the four markers; what a router or app exposes.
 pub trait Kind: sealed::Sealed + Send + Sync + 'static {
-    /// Serves HTTP routes.
-    const HTTP: bool;
-    /// Serves WebSockets.
-    const WS: bool;
     /// The binary-name prefix seed rule 9 gives an app of this kind.
     const PREFIX: &'static str;
 }
@@ -59,10 +55,8 @@ pub trait Join<R>: Kind {
 }
 
 macro_rules! kinds {
-    ($($kind:ident: http $http:literal, ws $ws:literal, $prefix:literal, + HttpOnly = $with_http:ident, + WsOnly = $with_ws:ident;)*) => {$(
+    ($($kind:ident: $prefix:literal, + HttpOnly = $with_http:ident, + WsOnly = $with_ws:ident;)*) => {$(
         impl Kind for $kind {
-            const HTTP: bool = $http;
-            const WS: bool = $ws;
             const PREFIX: &'static str = $prefix;
         }
         impl Join<HttpOnly> for $kind {
@@ -75,8 +69,8 @@ macro_rules! kinds {
 }
 
 kinds! {
-    NoRoutes: http false, ws false, "service_", + HttpOnly = HttpOnly, + WsOnly = WsOnly;
-    HttpOnly: http true, ws false, "http_", + HttpOnly = HttpOnly, + WsOnly = HttpAndWs;
-    WsOnly: http false, ws true, "ws_", + HttpOnly = HttpAndWs, + WsOnly = WsOnly;
-    HttpAndWs: http true, ws true, "server_", + HttpOnly = HttpAndWs, + WsOnly = HttpAndWs;
+    NoRoutes: "service_", + HttpOnly = HttpOnly, + WsOnly = WsOnly;
+    HttpOnly: "http_", + HttpOnly = HttpOnly, + WsOnly = HttpAndWs;
+    WsOnly: "ws_", + HttpOnly = HttpAndWs, + WsOnly = WsOnly;
+    HttpAndWs: "server_", + HttpOnly = HttpAndWs, + WsOnly = HttpAndWs;
 }

@@ -65,7 +65,7 @@ pub(crate) fn fallback(def: &ApiDef) -> TokenStream {
         #user_code
         #[automatically_derived]
         impl ::keel::Api for #handler {
-                type Kind = ::keel::kind::HttpOnly;
+            type Kind = ::keel::kind::HttpOnly;
             const ROUTES: &'static [::keel::RouteDecl] = &[];
             fn endpoints() -> ::std::vec::Vec<::keel::Endpoint> {
                 ::std::vec::Vec::new()
