@@ -47,14 +47,14 @@ keel::models!(BenchConf => Account, Session);
 /// Sign-in for the benchmark: every stored account is active.
 pub struct BenchAuthority;
 
-#[keel::__private::salvo::async_trait]
+#[keel::async_trait]
 impl keel::auth::Authority for BenchAuthority {
     async fn account(
         &self,
         state: &keel::AppState,
         account_id: i64,
     ) -> Result<Option<keel::auth::Principal>, ApiError> {
-        let Some(db) = &state.db else { return Ok(None) };
+        let Ok(db) = state.db() else { return Ok(None) };
         Ok(db.get_cached::<Account>(account_id).await?.map(|account| keel::auth::Principal {
             account_id,
             username: account.username,
@@ -106,15 +106,15 @@ impl GuardedAccountHandler {
 /// from a login that checks a password.
 #[keel::api(method = "post", path = "/token", public)]
 pub async fn bench_token(ctx: Ctx) -> ApiResult<String> {
-    let issued = keel::auth::Sessions::of(ctx.state())?.issue(1, ctx.service.name).await?;
+    let issued = keel::auth::Sessions::of(&ctx)?.issue(1, ctx.service.name).await?;
     Ok(answer_json(issued.token))
 }
 
 keel::uri_router!(BenchConf => HelloHandler, AccountHandler, CachedAccountHandler, GuardedAccountHandler, bench_token);
 
 /// Fills `bch_account` with [`SEEDED_ROWS`] rows when it is empty.
-pub async fn seed(state: std::sync::Arc<keel::AppState>) -> Result<(), String> {
-    let Some(db) = &state.db else { return Ok(()) };
+pub async fn seed(state: std::sync::Arc<keel::AppState>) -> Result<(), keel::BoxError> {
+    let Ok(db) = state.db() else { return Ok(()) };
     let (_, total) = db.page::<Account>(&keel::db::Filter::new(), 1, 1).await.map_err(|e| e.to_string())?;
     for n in total.try_into().unwrap_or(SEEDED_ROWS)..SEEDED_ROWS {
         let row = Account {

@@ -152,7 +152,7 @@ fn generate(input: &DeriveInput, variants: &[Variant]) -> TokenStream {
         const _: () = {
             use ::keel::__private::{oapi, serde};
             #[automatically_derived]
-            impl ::keel::BaseEnum for #ident {
+            impl ::keel::__private::BaseEnum for #ident {
                 const NAME: &'static str = #name;
                 const CHOICES: &'static [(i64, &'static str)] = &[#(#choices),*];
                 fn value(&self) -> i64 {
@@ -166,13 +166,13 @@ fn generate(input: &DeriveInput, variants: &[Variant]) -> TokenStream {
                 }
             }
             #[automatically_derived]
-            impl ::keel::ColumnType for #ident {
-                const SQL_TYPE: ::keel::SqlType = ::keel::SqlType::#sql_type;
+            impl ::keel::__private::ColumnType for #ident {
+                const SQL_TYPE: ::keel::__private::SqlType = ::keel::__private::SqlType::#sql_type;
             }
             #[automatically_derived]
             impl serde::Serialize for #ident {
                 fn serialize<S: serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                    serializer.serialize_i64(::keel::BaseEnum::value(self))
+                    serializer.serialize_i64(::keel::__private::BaseEnum::value(self))
                 }
             }
             #[automatically_derived]

@@ -159,7 +159,7 @@ fn generate(item: &ItemStruct, key_name: &KeyName, parts: &[KeyPart], ttl: Optio
     let ident = &item.ident;
     let key_const = match key_name {
         KeyName::Literal(full) => quote!(#full),
-        KeyName::Table(path) => quote!(<#path as ::keel::Table>::CACHE_KEY),
+        KeyName::Table(path) => quote!(<#path as ::keel::__private::Table>::CACHE_KEY),
     };
     let params: Vec<syn::Ident> = parts
         .iter()
@@ -193,7 +193,7 @@ fn generate(item: &ItemStruct, key_name: &KeyName, parts: &[KeyPart], ttl: Optio
         #item
 
         #[automatically_derived]
-        impl ::keel::cache::CacheModel for #ident {
+        impl ::keel::__private::CacheModel for #ident {
             const KEY: &'static str = #key_const;
             const TTL: ::core::option::Option<::core::time::Duration> = #ttl;
             fn key(&self) -> ::std::string::String {
@@ -204,37 +204,37 @@ fn generate(item: &ItemStruct, key_name: &KeyName, parts: &[KeyPart], ttl: Optio
         impl #ident {
             /// The full key for these parameters.
             pub fn key_of(#(#params: impl ::std::fmt::Display),*) -> ::std::string::String {
-                ::std::format!(#format, <Self as ::keel::cache::CacheModel>::KEY #(, #params)*)
+                ::std::format!(#format, <Self as ::keel::__private::CacheModel>::KEY #(, #params)*)
             }
 
             /// The entry under these parameters.
             pub async fn get(
-                cache: &::keel::cache::Cache,
+                cache: &::keel::__private::Cache,
                 #(#params: impl ::std::fmt::Display),*
-            ) -> ::core::result::Result<::core::option::Option<Self>, ::keel::cache::CacheError> {
+            ) -> ::core::result::Result<::core::option::Option<Self>, ::keel::__private::CacheError> {
                 cache.get_json(&Self::key_of(#(#params),*)).await
             }
 
             /// Stores this entry under its key, with the model's TTL.
-            pub async fn set(&self, cache: &::keel::cache::Cache) -> ::core::result::Result<(), ::keel::cache::CacheError> {
+            pub async fn set(&self, cache: &::keel::__private::Cache) -> ::core::result::Result<(), ::keel::__private::CacheError> {
                 cache
-                    .set_json(&<Self as ::keel::cache::CacheModel>::key(self), self, <Self as ::keel::cache::CacheModel>::TTL)
+                    .set_json(&<Self as ::keel::__private::CacheModel>::key(self), self, <Self as ::keel::__private::CacheModel>::TTL)
                     .await
             }
 
             /// Removes the entry under these parameters.
             pub async fn delete(
-                cache: &::keel::cache::Cache,
+                cache: &::keel::__private::Cache,
                 #(#params: impl ::std::fmt::Display),*
-            ) -> ::core::result::Result<(), ::keel::cache::CacheError> {
+            ) -> ::core::result::Result<(), ::keel::__private::CacheError> {
                 cache.delete(&Self::key_of(#(#params),*)).await
             }
 
             /// Whether an entry exists under these parameters.
             pub async fn exists(
-                cache: &::keel::cache::Cache,
+                cache: &::keel::__private::Cache,
                 #(#params: impl ::std::fmt::Display),*
-            ) -> ::core::result::Result<bool, ::keel::cache::CacheError> {
+            ) -> ::core::result::Result<bool, ::keel::__private::CacheError> {
                 cache.exists(&Self::key_of(#(#params),*)).await
             }
         }

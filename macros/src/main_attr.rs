@@ -93,13 +93,13 @@ fn run_check(binary: Option<(&str, BinaryKind)>) -> TokenStream {
             quote! {
                 #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
                 trait KeelBinaryServes {}
-                impl KeelBinaryServes for ::keel::App<::keel::kind::#marker> {}
+                impl KeelBinaryServes for ::keel::__private::App<::keel::__private::kind::#marker> {}
             }
         }
         // The name is already an error: accept any app rather than add one.
         None => quote! {
             trait KeelBinaryServes {}
-            impl<K: ::keel::kind::Kind> KeelBinaryServes for ::keel::App<K> {}
+            impl<K: ::keel::__private::kind::Kind> KeelBinaryServes for ::keel::__private::App<K> {}
         },
     };
     quote! {
@@ -109,7 +109,7 @@ fn run_check(binary: Option<(&str, BinaryKind)>) -> TokenStream {
             where
                 Self: KeelBinaryServes;
         }
-        impl<K: ::keel::kind::Kind> KeelRun for ::keel::App<K> {
+        impl<K: ::keel::__private::kind::Kind> KeelRun for ::keel::__private::App<K> {
             fn run(self) -> ::keel::__private::RunFuture
             where
                 Self: KeelBinaryServes,

@@ -23,16 +23,16 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let tables: Vec<&Path> = input.items.iter().collect();
     let pairs = tables
         .iter()
-        .map(|t| quote_spanned!(t.span()=> (<#t as ::keel::Table>::PREFIX, <#t as ::keel::Table>::TABLE)));
+        .map(|t| quote_spanned!(t.span()=> (<#t as ::keel::__private::Table>::PREFIX, <#t as ::keel::__private::Table>::TABLE)));
     let span = tables.last().map_or_else(|| service.span(), |t| t.span());
     let check = quote_spanned! {span=>
-        const _: () = ::keel::__private::assert_models(<#service as ::keel::Service>::INFO.prefix, &[#(#pairs),*]);
+        const _: () = ::keel::__private::assert_models(<#service as ::keel::__private::Service>::INFO.prefix, &[#(#pairs),*]);
     };
     quote! {
         #check
         /// This service's tables (seed: `MODEL_LIST`), checked against its prefix at compile time.
-        pub fn models() -> ::std::vec::Vec<::keel::TableSchema> {
-            ::std::vec![#(<#tables as ::keel::Table>::schema()),*]
+        pub fn models() -> ::std::vec::Vec<::keel::__private::TableSchema> {
+            ::std::vec![#(<#tables as ::keel::__private::Table>::schema()),*]
         }
     }
 }

@@ -40,9 +40,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let handlers: Vec<&Path> = input.items.iter().collect();
     // What the routes expose, joined handler by handler as `with` does:
     // `<<NoRoutes as Join<A::Kind>>::Out as Join<B::Kind>>::Out`.
-    let kind = handlers.iter().fold(quote!(::keel::kind::NoRoutes), |kind, h| {
+    let kind = handlers.iter().fold(quote!(::keel::__private::kind::NoRoutes), |kind, h| {
         // Spanned on the handler, so `X is not a keel handler` points at `X`.
-        quote_spanned!(h.span()=> <#kind as ::keel::kind::Join<<#h as ::keel::Api>::Kind>>::Out)
+        quote_spanned!(h.span()=> <#kind as ::keel::__private::kind::Join<<#h as ::keel::__private::Api>::Kind>>::Out)
     });
     if ctxt.has_errors() {
         // The conflict check would repeat the same mistake as a route
@@ -50,21 +50,22 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         // (`App<HttpOnly>`) get no second error.
         return ctxt.into_tokens_with(quote! {
             #[allow(clippy::type_complexity)]
-            pub fn uri_router() -> ::keel::UriRouter<#kind> {
+            pub fn uri_router() -> ::keel::__private::UriRouter<#kind> {
                 ::core::unreachable!("uri_router! did not compile")
             }
         });
     }
     let service = &input.service;
-    let route_sets = handlers.iter().map(|h| quote_spanned!(h.span()=> <#h as ::keel::Api>::ROUTES));
+    let route_sets =
+        handlers.iter().map(|h| quote_spanned!(h.span()=> <#h as ::keel::__private::Api>::ROUTES));
     let check_span = input.items.last().map_or_else(|| service.span(), |h| h.span());
     let check = quote_spanned! {check_span=>
         const _: () = ::keel::__private::assert_unique_routes(
             &[#(#route_sets),*],
-            <#service as ::keel::Service>::INFO.version,
+            <#service as ::keel::__private::Service>::INFO.version,
         );
     };
-    let returns = quote_spanned!(check_span=> ::keel::UriRouter<#kind>);
+    let returns = quote_spanned!(check_span=> ::keel::__private::UriRouter<#kind>);
     let with_calls = handlers.iter().map(|h| quote_spanned!(h.span()=> .with::<#h>()));
     let code = quote! {
         #check
@@ -72,7 +73,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         /// compile time. The type says what they expose (`keel::kind`).
         #[allow(clippy::type_complexity)] // the kind, joined handler by handler; it normalizes to one marker
         pub fn uri_router() -> #returns {
-            ::keel::UriRouter::new(<#service as ::keel::Service>::INFO)
+            ::keel::__private::UriRouter::new(<#service as ::keel::__private::Service>::INFO)
                 #(#with_calls)*
         }
     };

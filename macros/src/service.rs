@@ -109,8 +109,8 @@ fn generate(def: &ServiceDef) -> TokenStream {
     quote! {
         #item
         #[automatically_derived]
-        impl ::keel::Service for #ident {
-            const INFO: ::keel::ServiceInfo = ::keel::ServiceInfo {
+        impl ::keel::__private::Service for #ident {
+            const INFO: ::keel::__private::ServiceInfo = ::keel::__private::ServiceInfo {
                 name: #name,
                 id: #id,
                 port: #port,

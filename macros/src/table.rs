@@ -133,8 +133,8 @@ pub(crate) fn expand_columns(args: TokenStream, item: TokenStream) -> TokenStrea
         quote! {
             #item
             #[automatically_derived]
-            impl ::keel::Columns for #ident {
-                fn columns() -> ::std::vec::Vec<::keel::ColumnSchema> {
+            impl ::keel::__private::Columns for #ident {
+                fn columns() -> ::std::vec::Vec<::keel::__private::ColumnSchema> {
                     #list
                 }
             }
@@ -271,17 +271,17 @@ fn column_list(columns: &[Column]) -> TokenStream {
     let pushes = columns.iter().map(|c| {
         let ty = &c.ty;
         if c.flatten {
-            return quote! { columns.extend(<#ty as ::keel::Columns>::columns()); };
+            return quote! { columns.extend(<#ty as ::keel::__private::Columns>::columns()); };
         }
         let name = &c.name;
         let (primary, unique, index) = (c.primary, c.unique, c.index);
         let len = opt(c.len.as_ref());
         let default = opt(c.default.as_ref());
         let renamed_from = opt(c.renamed_from.as_ref());
-        let sql_type = quote::quote_spanned! {ty.span()=> <#ty as ::keel::ColumnType>::SQL_TYPE };
-        let nullable = quote::quote_spanned! {ty.span()=> <#ty as ::keel::ColumnType>::NULLABLE };
+        let sql_type = quote::quote_spanned! {ty.span()=> <#ty as ::keel::__private::ColumnType>::SQL_TYPE };
+        let nullable = quote::quote_spanned! {ty.span()=> <#ty as ::keel::__private::ColumnType>::NULLABLE };
         quote! {
-            columns.push(::keel::ColumnSchema {
+            columns.push(::keel::__private::ColumnSchema {
                 name: #name,
                 sql_type: #sql_type,
                 nullable: #nullable,
@@ -319,13 +319,13 @@ fn generate_table(item: &ItemStruct, table: &TableName, columns: &[Column]) -> T
         #[doc = #doc]
         #item
         #[automatically_derived]
-        impl ::keel::Columns for #ident {
-            fn columns() -> ::std::vec::Vec<::keel::ColumnSchema> {
+        impl ::keel::__private::Columns for #ident {
+            fn columns() -> ::std::vec::Vec<::keel::__private::ColumnSchema> {
                 #list
             }
         }
         #[automatically_derived]
-        impl ::keel::Table for #ident {
+        impl ::keel::__private::Table for #ident {
             const TABLE: &'static str = #full;
             const PREFIX: &'static str = #prefix;
             const CACHE_KEY: &'static str = #full;

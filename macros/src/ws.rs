@@ -84,17 +84,17 @@ pub(crate) fn expand_ws(args: TokenStream, item: TokenStream) -> TokenStream {
         #item_impl
 
         #[automatically_derived]
-        impl ::keel::Api for #ident {
-            type Kind = ::keel::kind::WsOnly;
-            const ROUTES: &'static [::keel::RouteDecl] = &[::keel::RouteDecl {
-                verb: ::keel::Verb::Ws,
+        impl ::keel::__private::Api for #ident {
+            type Kind = ::keel::__private::kind::WsOnly;
+            const ROUTES: &'static [::keel::__private::RouteDecl] = &[::keel::__private::RouteDecl {
+                verb: ::keel::__private::Verb::Ws,
                 path: #path,
                 version: #version,
                 handler: #name,
                 public: #public,
             }];
-            fn endpoints() -> ::std::vec::Vec<::keel::Endpoint> {
-                ::std::vec![::keel::ws::endpoint::<#ident>(&<Self as ::keel::Api>::ROUTES[0], #doc)]
+            fn endpoints() -> ::std::vec::Vec<::keel::__private::Endpoint> {
+                ::std::vec![::keel::__private::ws_endpoint::<#ident>(&<Self as ::keel::__private::Api>::ROUTES[0], #doc)]
             }
         }
     };

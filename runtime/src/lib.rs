@@ -38,49 +38,50 @@
 
 extern crate self as keel;
 
-mod answer;
-mod app;
+// Layers, lowest first; a module imports only from the ones above it in
+// this list (docs/architecture.md, checked by tests/layers.rs).
 pub mod auth;
-mod base_enum;
+mod boot;
 pub mod cache;
-mod cli;
 pub mod config;
 mod const_text;
-pub mod db;
-mod extract;
+mod data;
+mod error;
+mod http;
+pub mod jobs;
 pub mod kind;
-pub mod log;
 pub mod logging;
-pub mod migrate;
-pub mod openapi;
-mod ops;
-pub mod pubsub;
-pub mod read_through;
-mod request_id;
-mod route;
-mod router;
-pub mod script;
 mod service;
-mod table;
-pub mod testing;
+mod state;
 pub mod time;
 pub mod ws;
 
-pub use answer::{
+pub use boot::testing;
+pub use cache::pubsub;
+pub use data::{db, migrate, read_through};
+pub use http::openapi;
+
+pub use boot::routes_table;
+pub use boot::{App, BootError, RunningServer};
+pub use data::base_enum::BaseEnum;
+pub use data::table::{ColumnSchema, ColumnType, Columns, SqlType, Table, TableSchema};
+pub use error::BoxError;
+pub use http::answer::{
     Answer, ApiError, ApiResult, ErrorCode, FieldError, IntoAnswer, Page, answer_json, answer_page,
 };
-pub use app::{App, AppState, BootError, RunningServer};
-pub use base_enum::BaseEnum;
-pub use cli::routes_table;
-pub use extract::{ClientInfo, Ctx, FromRequest, Json, PathParam, Query, page_bounds};
+pub use http::declare::{Api, Endpoint, RouteDecl, Verb};
+pub use http::extract::{ClientInfo, Ctx, FromRequest, Json, PathParam, Query, page_bounds};
+pub use http::health::HealthCheck;
+pub use http::router::UriRouter;
 pub use keel_macros::{BaseEnum, api, cache, channel, columns, main, models, service, table, uri_router, ws};
-pub use log::MultLogger;
-pub use ops::HealthCheck;
-pub use request_id::{REQUEST_ID_HEADER, RequestId};
-pub use route::{Api, Endpoint, RouteDecl, Verb};
-pub use router::UriRouter;
+pub use logging::MultLogger;
+pub use logging::request_id::{REQUEST_ID_HEADER, RequestId};
 pub use service::{Service, ServiceInfo, check_distinct_services};
-pub use table::{ColumnSchema, ColumnType, Columns, SqlType, Table, TableSchema};
+pub use state::{AppState, Backends, Sockets};
+
+/// `#[keel::async_trait]`, for implementing keel's async traits
+/// ([`auth::Authority`]) without depending on salvo.
+pub use salvo::async_trait;
 
 /// What a service module usually needs: `use keel::prelude::*;`.
 pub mod prelude {
@@ -88,8 +89,8 @@ pub mod prelude {
     /// `salvo` into scope so services need not depend on salvo themselves.
     pub use crate::__private::salvo;
     pub use crate::{
-        Answer, ApiError, ApiResult, BaseEnum, ClientInfo, Ctx, ErrorCode, FieldError, Json, Page, PathParam,
-        Query, answer_json, answer_page, page_bounds,
+        Answer, ApiError, ApiResult, Backends, BaseEnum, BoxError, ClientInfo, Ctx, ErrorCode, FieldError,
+        Json, Page, PathParam, Query, answer_json, answer_page, page_bounds,
     };
     pub use salvo::oapi::ToSchema;
     pub use serde::{Deserialize, Serialize};
@@ -98,11 +99,19 @@ pub mod prelude {
 /// Used by generated code; not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::answer::write_error;
-    pub use crate::base_enum::{base_enum_schema, deserialize_base_enum};
-    pub use crate::route::assert_unique_routes;
-    pub use crate::service::set_binary_name;
-    pub use crate::table::assert_models;
+    pub use crate::boot::App;
+    pub use crate::cache::{Cache, CacheError, CacheModel};
+    pub use crate::data::base_enum::{BaseEnum, base_enum_schema, deserialize_base_enum};
+    pub use crate::data::table::{
+        ColumnSchema, ColumnType, Columns, SqlType, Table, TableSchema, assert_models,
+    };
+    pub use crate::http::answer::{IntoAnswer, write_error};
+    pub use crate::http::declare::{Api, Endpoint, RouteDecl, Verb, assert_unique_routes};
+    pub use crate::http::extract::FromRequest;
+    pub use crate::http::router::UriRouter;
+    pub use crate::kind;
+    pub use crate::service::{Service, ServiceInfo, set_binary_name};
+    pub use crate::ws::endpoint as ws_endpoint;
     pub use salvo;
     pub use salvo::oapi;
     pub use serde;

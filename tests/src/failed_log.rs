@@ -7,7 +7,7 @@ struct FailedLines(Mutex<Vec<String>>);
 
 impl log::Log for FailedLines {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.target() == keel::log::FAILED
+        metadata.target() == keel::logging::FAILED
     }
     fn log(&self, record: &log::Record<'_>) {
         if self.enabled(record.metadata()) {

@@ -189,7 +189,7 @@ async fn health_openapi_and_docs_are_served() {
 #[tokio::test]
 async fn a_failing_readiness_check_answers_503() {
     let app = App::new(manage_system::uri_router::uri_router())
-        .health_check(keel::HealthCheck::new("database", || async { Err("connection refused".to_owned()) }))
+        .health_check(keel::HealthCheck::new("database", || async { Err("connection refused".into()) }))
         .health_check(keel::HealthCheck::new("cache", || async { Ok(()) }));
     let addr = boot(app).await;
     let json = envelope(&get(addr, "/health").await, 503, 50300);

@@ -63,7 +63,7 @@ async fn a_panicking_job_is_logged_and_the_next_tick_still_runs() {
             if counter.fetch_add(1, Ordering::SeqCst) == 0 {
                 panic!("the first run of flaky fails");
             }
-            Err("the second run reports an error".to_owned())
+            Err("the second run reports an error".into())
         }
     });
     let server = match app.bind("127.0.0.1:0").await {

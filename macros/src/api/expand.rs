@@ -18,8 +18,8 @@ pub(crate) fn generate(def: &ApiDef) -> TokenStream {
     let decls = def.routes.iter().map(|route| {
         let verb = verb_variant(route.verb);
         quote! {
-            ::keel::RouteDecl {
-                verb: ::keel::Verb::#verb,
+            ::keel::__private::RouteDecl {
+                verb: ::keel::__private::Verb::#verb,
                 path: #path,
                 version: #version,
                 handler: #handler_name,
@@ -33,7 +33,7 @@ pub(crate) fn generate(def: &ApiDef) -> TokenStream {
         let operation = operation_ident(route);
         let doc = &route.doc;
         quote! {
-            ::keel::Endpoint::new(&<Self as ::keel::Api>::ROUTES[#index], #doc, #salvo_handler, #operation)
+            ::keel::__private::Endpoint::new(&<Self as ::keel::__private::Api>::ROUTES[#index], #doc, #salvo_handler, #operation)
         }
     });
     let count = def.routes.len();
@@ -43,10 +43,10 @@ pub(crate) fn generate(def: &ApiDef) -> TokenStream {
             use ::keel::__private::salvo;
             #(#route_impls)*
             #[automatically_derived]
-            impl ::keel::Api for #handler {
-                type Kind = ::keel::kind::HttpOnly;
-                const ROUTES: &'static [::keel::RouteDecl] = &[#(#decls),*];
-                fn endpoints() -> ::std::vec::Vec<::keel::Endpoint> {
+            impl ::keel::__private::Api for #handler {
+                type Kind = ::keel::__private::kind::HttpOnly;
+                const ROUTES: &'static [::keel::__private::RouteDecl] = &[#(#decls),*];
+                fn endpoints() -> ::std::vec::Vec<::keel::__private::Endpoint> {
                     let mut endpoints = ::std::vec::Vec::with_capacity(#count);
                     #(endpoints.push(#endpoints);)*
                     endpoints
@@ -64,10 +64,10 @@ pub(crate) fn fallback(def: &ApiDef) -> TokenStream {
     quote! {
         #user_code
         #[automatically_derived]
-        impl ::keel::Api for #handler {
-            type Kind = ::keel::kind::HttpOnly;
-            const ROUTES: &'static [::keel::RouteDecl] = &[];
-            fn endpoints() -> ::std::vec::Vec<::keel::Endpoint> {
+        impl ::keel::__private::Api for #handler {
+            type Kind = ::keel::__private::kind::HttpOnly;
+            const ROUTES: &'static [::keel::__private::RouteDecl] = &[];
+            fn endpoints() -> ::std::vec::Vec<::keel::__private::Endpoint> {
                 ::std::vec::Vec::new()
             }
         }
@@ -139,7 +139,7 @@ fn route_impl(def: &ApiDef, route: &RouteFn) -> TokenStream {
         // Spanned on the user's type, so an argument type that is not an
         // extractor is reported on that argument.
         let call = quote_spanned! {ty.span()=>
-            <#ty as ::keel::FromRequest>::from_request(req, depot, #name).await
+            <#ty as ::keel::__private::FromRequest>::from_request(req, depot, #name).await
         };
         quote! {
             let #local = match #call {
@@ -153,18 +153,18 @@ fn route_impl(def: &ApiDef, route: &RouteFn) -> TokenStream {
     });
     let output = &route.output;
     let write = quote_spanned! {output.span()=>
-        ::keel::IntoAnswer::write_answer(answer, depot, res)
+        ::keel::__private::IntoAnswer::write_answer(answer, depot, res)
     };
     let registers = route.args.iter().map(|arg| {
         let ty = &arg.ty;
         let name = arg.name.to_string();
         let name = name.trim_start_matches('_');
         quote_spanned! {ty.span()=>
-            <#ty as ::keel::FromRequest>::register(components, &mut operation, #name);
+            <#ty as ::keel::__private::FromRequest>::register(components, &mut operation, #name);
         }
     });
     let out_register = quote_spanned! {output.span()=>
-        <#output as ::keel::IntoAnswer>::register(components, &mut operation);
+        <#output as ::keel::__private::IntoAnswer>::register(components, &mut operation);
     };
     quote! {
         #[allow(non_camel_case_types)]

@@ -2,9 +2,9 @@
 //! and attempts per client IP, each in a fixed window. While Redis is away
 //! the counts are kept per process, so limits still hold on each instance.
 
-use crate::answer::{ApiError, ErrorCode};
 use crate::cache::Cache;
 use crate::config::AuthConfig;
+use crate::http::answer::{ApiError, ErrorCode};
 use std::time::Duration;
 
 /// The limits of one service, from `[auth]`.

@@ -4,10 +4,11 @@
 //! nowhere. Every service sharing the database and cache accepts the
 //! tokens any of them issued.
 
-use crate::answer::{ApiError, ErrorCode};
 use crate::cache::Cache;
-use crate::db::{Db, DbError, Filter};
-use crate::table::Table;
+use crate::data::db::{Db, DbError, Filter};
+use crate::data::table::Table;
+use crate::http::answer::{ApiError, ErrorCode};
+use crate::state::Backends;
 use rbs::Value;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -133,13 +134,11 @@ impl<'a> Sessions<'a> {
         Sessions { db, cache, ttl }
     }
 
-    /// Sessions of a running service: its `default` database and cache.
-    pub fn of(state: &'a crate::AppState) -> Result<Sessions<'a>, ApiError> {
-        let db = state
-            .db
-            .as_ref()
-            .ok_or_else(|| ApiError::new(ErrorCode::Unavailable).msg("no database configured"))?;
-        Ok(Sessions::new(db, &state.cache, Duration::from_secs(state.config.auth.session_ttl)))
+    /// Sessions of a running service — from a handler's `ctx`, a job's
+    /// or the state: its `default` database and cache.
+    pub fn of(backends: &'a (impl Backends + ?Sized)) -> Result<Sessions<'a>, ApiError> {
+        let ttl = Duration::from_secs(backends.config().auth.session_ttl);
+        Ok(Sessions::new(backends.db()?, backends.cache(), ttl))
     }
 
     /// Issues a token for `account_id`: 256 bits from the OS's CSPRNG; its

@@ -54,9 +54,9 @@
 
 mod breaker;
 mod memory;
+pub mod pubsub;
 mod redis_store;
 
-use crate::answer::{ApiError, ErrorCode};
 use memory::MemoryStore;
 use redis_store::RedisStore;
 use serde::Serialize;
@@ -80,17 +80,6 @@ pub enum CacheError {
     /// A bad cache URL.
     #[error("{0}")]
     Config(String),
-}
-
-impl From<CacheError> for ApiError {
-    fn from(err: CacheError) -> Self {
-        match err {
-            CacheError::Unavailable(_) => {
-                ApiError::new(ErrorCode::Unavailable).msg("cache unavailable").with_source(err)
-            }
-            other => ApiError::internal(other),
-        }
-    }
 }
 
 /// Counters since boot, for `/health`-style views and tests.

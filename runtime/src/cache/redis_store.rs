@@ -123,7 +123,7 @@ impl RedisStore {
     fn trip(self: &Arc<Self>, reason: &str) {
         if self.breaker.trip() {
             log::error!(
-                target: crate::log::FAILED,
+                target: crate::logging::FAILED,
                 "cache `{}` unreachable ({reason}): reads go to the database until it is back",
                 self.name
             );
@@ -202,7 +202,7 @@ impl RedisStore {
                         let mut dirty = self.dirty();
                         dirty.keys.extend(keys);
                         dirty.overflow |= overflow;
-                        log::warn!(target: crate::log::FAILED, "cache `{}`: purge failed ({err}); retrying", self.name);
+                        log::warn!(target: crate::logging::FAILED, "cache `{}`: purge failed ({err}); retrying", self.name);
                         break None;
                     }
                 }
@@ -210,7 +210,7 @@ impl RedisStore {
             if let Some(down) = closed {
                 self.recovering.store(false, Ordering::Release);
                 log::error!(
-                    target: crate::log::FAILED,
+                    target: crate::logging::FAILED,
                     "cache `{}` reachable again after {:.1} s; dropped {dropped} key(s) that may be stale",
                     self.name,
                     down.as_secs_f64()

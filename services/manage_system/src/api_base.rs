@@ -19,12 +19,12 @@ pub const ADMIN: &str = "admin";
 /// has the `admin` role, which the login records need.
 pub struct ManageAuthority;
 
-#[keel::__private::salvo::async_trait]
+#[keel::async_trait]
 impl Authority for ManageAuthority {
     async fn account(&self, state: &AppState, account_id: i64) -> Result<Option<Principal>, ApiError> {
-        let Some(db) = &state.db else { return Ok(None) };
+        let Ok(db) = state.db() else { return Ok(None) };
         let Some(account) = db.get_cached::<Account>(account_id).await? else { return Ok(None) };
-        let admin = match &state.config.admin.username {
+        let admin = match &state.config().admin.username {
             Some(name) => *name == account.username,
             None => account_id == 1,
         };
@@ -77,8 +77,8 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
 
 /// At boot: when `sys_account` is empty, create the account configured in
 /// `admin.username` / `admin.password`; otherwise say how to.
-pub async fn ensure_first_account(state: std::sync::Arc<keel::AppState>) -> Result<(), String> {
-    let Some(db) = &state.db else { return Ok(()) };
+pub async fn ensure_first_account(state: std::sync::Arc<keel::AppState>) -> Result<(), BoxError> {
+    let Ok(db) = state.db() else { return Ok(()) };
     let (_, total) = db
         .page::<crate::db_model::main::Account>(&keel::db::Filter::new(), 1, 1)
         .await
@@ -86,7 +86,7 @@ pub async fn ensure_first_account(state: std::sync::Arc<keel::AppState>) -> Resu
     if total > 0 {
         return Ok(());
     }
-    let admin = &state.config.admin;
+    let admin = &state.config().admin;
     match (&admin.username, &admin.password) {
         (Some(username), Some(password)) => {
             let new = crate::interface::account::NewAccount {
@@ -98,10 +98,10 @@ pub async fn ensure_first_account(state: std::sync::Arc<keel::AppState>) -> Resu
             let view = crate::interface::account::create_account(db, new).await.map_err(|e| {
                 format!("first account `{username}` (admin.username / admin.password): {}", e.message())
             })?;
-            log::info!(target: keel::log::INFO, "created the first account `{}` (id {})", view.username, view.id);
+            log::info!(target: keel::logging::INFO, "created the first account `{}` (id {})", view.username, view.id);
         }
         _ => log::info!(
-            target: keel::log::INFO,
+            target: keel::logging::INFO,
             "sys_account is empty: set KEEL_ADMIN__USERNAME and KEEL_ADMIN__PASSWORD to create the first account at boot"
         ),
     }

@@ -5,7 +5,7 @@ pub mod others;
 
 use crate::SysConf;
 use keel::auth::Session;
-use keel::script::ScriptRun;
+use keel::jobs::ScriptRun;
 use main::Account;
 use others::Login;
 

@@ -6,8 +6,9 @@ use crate::db_model::main::{Account, AccountStatus};
 use crate::rc_model::AccountStats;
 use keel::BaseEnum;
 use keel::db::Filter;
-use keel::script::JobCtx;
+use keel::jobs::JobCtx;
 use keel::time::DateTime;
+use keel::{Backends, BoxError};
 
 /// Daily at 03:00:00 UTC (`[jobs] purge_login_records = "…"` overrides it).
 pub const PURGE_SCHEDULE: &str = "0 0 3 * * *";
@@ -24,51 +25,47 @@ pub fn register<K: keel::kind::Kind>(app: keel::App<K>) -> keel::App<K> {
         .script("rescript_purge_login_records", purge_login_records)
 }
 
-fn db(ctx: &JobCtx) -> Result<&keel::db::Db, String> {
-    ctx.state.db.as_ref().ok_or_else(|| "manage_system has no database".to_owned())
-}
-
 /// Deletes login records older than `settings.login_retention_days` (90).
-pub async fn purge_login_records(ctx: JobCtx) -> Result<(), String> {
-    let days: i64 = ctx.state.config.setting("login_retention_days")?.unwrap_or(DEFAULT_RETENTION_DAYS);
+pub async fn purge_login_records(ctx: JobCtx) -> Result<(), BoxError> {
+    let days: i64 = ctx.config().setting("login_retention_days")?.unwrap_or(DEFAULT_RETENTION_DAYS);
     if days < 1 {
-        return Err(format!("settings.login_retention_days is {days}; keep at least 1 day"));
+        return Err(format!("settings.login_retention_days is {days}; keep at least 1 day").into());
     }
     let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(days);
     // Times are RFC 3339 UTC text, which sorts in time order.
     let cutoff = keel::time::rfc3339(cutoff);
-    let removed = db(&ctx)?
+    let removed = ctx
+        .db()?
         .rbatis()
         .exec("DELETE FROM sys_records_login WHERE created_at < ?", vec![rbs::Value::from(cutoff.as_str())])
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .rows_affected;
     ctx.log.info(format_args!("purged {removed} login record(s) older than {days} days ({cutoff})"));
     Ok(())
 }
 
 /// Counts accounts per status into the cache entry `sys_stats:accounts`.
-pub async fn refresh_account_stats(ctx: JobCtx) -> Result<(), String> {
-    let db = db(&ctx)?;
+pub async fn refresh_account_stats(ctx: JobCtx) -> Result<(), BoxError> {
+    let db = ctx.db()?;
     let count = |status: AccountStatus| async move {
         let filter = Filter::new().eq("status", status.value());
-        db.page::<Account>(&filter, 1, 1).await.map(|(_, total)| total).map_err(|e| e.to_string())
+        db.page::<Account>(&filter, 1, 1).await.map(|(_, total)| total)
     };
     let stats = AccountStats {
         active: count(AccountStatus::Active).await?,
         disabled: count(AccountStatus::Disabled).await?,
         counted_at: DateTime::now(),
     };
-    stats.set(&ctx.state.cache).await.map_err(|e| e.to_string())
+    Ok(stats.set(ctx.cache()).await?)
 }
 
 /// One-off: accounts created without a display name show their username.
-pub async fn script_fill_display_names(ctx: JobCtx) -> Result<(), String> {
-    let changed = db(&ctx)?
+pub async fn script_fill_display_names(ctx: JobCtx) -> Result<(), BoxError> {
+    let changed = ctx
+        .db()?
         .rbatis()
         .exec("UPDATE sys_account SET display_name = username WHERE display_name IS NULL", vec![])
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .rows_affected;
     ctx.log.info(format_args!("filled {changed} display name(s)"));
     Ok(())

@@ -207,7 +207,7 @@ impl AccountItemHandler {
         db.update(*id, &account).await?;
         if disabling || new_password {
             // Every token of the account stops working, on every instance.
-            let revoked = keel::auth::Sessions::of(ctx.state())?.revoke_account(*id).await?;
+            let revoked = keel::auth::Sessions::of(&ctx)?.revoke_account(*id).await?;
             ctx.log.info(format_args!("account {} lost {revoked} session(s)", *id));
         }
         ctx.log.info(format_args!("account {} updated", *id));

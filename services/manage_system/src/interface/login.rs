@@ -35,8 +35,7 @@ pub struct LoginView {
 #[keel::api(method = "post", path = "/login", version = "1.00.02", public)]
 pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> ApiResult<LoginView> {
     let Credentials { username, password } = body.0;
-    let state = ctx.state();
-    let limiter = LoginLimiter::new(ctx.cache(), &state.config.auth);
+    let limiter = LoginLimiter::new(ctx.cache(), &ctx.config().auth);
     limiter.attempt(&client.ip, &username).await?;
     let db = ctx.db()?;
     let found =
@@ -59,7 +58,7 @@ pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> Api
     match found {
         Some(account) if success => {
             limiter.succeeded(&username).await;
-            let issued = Sessions::of(state)?.issue(account.id.unwrap_or_default(), ctx.service.name).await?;
+            let issued = Sessions::of(&ctx)?.issue(account.id.unwrap_or_default(), ctx.service.name).await?;
             ctx.log.info(format_args!("login of `{username}`"));
             Ok(answer_json(LoginView {
                 token: issued.token,
@@ -79,7 +78,7 @@ pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> Api
 #[keel::api(method = "post", path = "/logout", version = "1.00.02")]
 pub async fn logout(ctx: Ctx) -> ApiResult<()> {
     let token_hash = ctx.account()?.token_hash.clone();
-    Sessions::of(ctx.state())?.revoke(&token_hash).await?;
+    Sessions::of(&ctx)?.revoke(&token_hash).await?;
     Ok(answer_json(()))
 }
 

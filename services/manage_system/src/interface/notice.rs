@@ -38,7 +38,7 @@ pub async fn notice(ctx: Ctx, body: Json<NewNotice>) -> ApiResult<()> {
     // (`notice` names the handler type in this module.)
     let posted = Notice { topic, title, body, created_at: DateTime::now() };
     let payload = serde_json::to_string(&posted).map_err(ApiError::internal)?;
-    ctx.state().pubsub.publish(NOTICE_CHANNEL, &payload).await?;
+    ctx.pubsub().publish(NOTICE_CHANNEL, &payload).await?;
     ctx.log.info(format_args!("notice `{}` posted", posted.title));
     Ok(answer_json(()).accepted())
 }

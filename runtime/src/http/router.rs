@@ -1,11 +1,12 @@
 //! `UriRouter`: a service's endpoints, assembled into a salvo router whose
 //! literal segments come before `{param}` ones whatever the listing order
-//! (salvo takes the first sibling that matches, DESIGN §10).
+//! (salvo takes the first sibling that matches).
 
+use crate::http::declare::{Api, Endpoint, Verb};
 use crate::kind::{Join, Kind, NoRoutes};
-use crate::route::{Api, Endpoint, Verb};
 use crate::service::ServiceInfo;
-use salvo::{Handler, Router};
+use salvo::Router;
+use salvo::handler::ArcHandler;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
@@ -75,7 +76,9 @@ impl<K: Kind> UriRouter<K> {
     }
 
     /// The salvo router: one node per path segment, literals first.
-    pub fn salvo_router(&self) -> Router {
+    /// `guard` wraps the handler of each route not marked `public` (boot
+    /// puts the sign-in gate there).
+    pub fn salvo_router(&self, guard: &dyn Fn(&Endpoint) -> ArcHandler) -> Router {
         let mut root = Node::default();
         for endpoint in &self.endpoints {
             let url = endpoint.decl.url(self.service.version);
@@ -85,7 +88,7 @@ impl<K: Kind> UriRouter<K> {
             }
             node.endpoints.push(endpoint.clone());
         }
-        root.into_router(Router::new())
+        root.into_router(Router::new(), guard)
     }
 }
 
@@ -119,15 +122,11 @@ struct Node {
 }
 
 impl Node {
-    fn into_router(self, mut router: Router) -> Router {
+    fn into_router(self, mut router: Router, guard: &dyn Fn(&Endpoint) -> ArcHandler) -> Router {
         for endpoint in self.endpoints {
-            // Protected by default: every route not marked `public` checks
-            // its token before the handler runs.
-            let handler = if endpoint.decl.public {
-                endpoint.handler.clone()
-            } else {
-                crate::auth::Gate { route: endpoint.decl, inner: endpoint.handler.clone() }.arc()
-            };
+            // Protected by default: every route not marked `public` goes
+            // through the guard before its handler runs.
+            let handler = if endpoint.decl.public { endpoint.handler.clone() } else { guard(&endpoint) };
             router = match endpoint.decl.verb {
                 Verb::Get | Verb::Ws => router.get(handler),
                 Verb::Post => router.post(handler),
@@ -137,7 +136,7 @@ impl Node {
             };
         }
         for (key, child) in self.children {
-            router = router.push(child.into_router(Router::with_path(key.text())));
+            router = router.push(child.into_router(Router::with_path(key.text()), guard));
         }
         router
     }

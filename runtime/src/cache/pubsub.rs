@@ -112,7 +112,7 @@ async fn listen(
         let Ok(Ok(pubsub)) = connected else {
             if down_since.is_none() {
                 down_since = Some(std::time::Instant::now());
-                log::error!(target: crate::log::FAILED, "pub/sub connection lost; reconnecting");
+                log::error!(target: crate::logging::FAILED, "pub/sub connection lost; reconnecting");
             }
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(2));
@@ -131,7 +131,7 @@ async fn listen(
         }
         if let Some(since) = down_since.take() {
             log::error!(
-                target: crate::log::FAILED,
+                target: crate::logging::FAILED,
                 "pub/sub connection back after {:.1} s; subscribed to {} channel(s)",
                 since.elapsed().as_secs_f64(),
                 known.len()
@@ -158,6 +158,6 @@ async fn listen(
             }
         }
         down_since = Some(std::time::Instant::now());
-        log::error!(target: crate::log::FAILED, "pub/sub connection lost; reconnecting");
+        log::error!(target: crate::logging::FAILED, "pub/sub connection lost; reconnecting");
     }
 }

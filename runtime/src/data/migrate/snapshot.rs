@@ -2,7 +2,7 @@
 //! of the schema descriptions, and how each operation changes them.
 
 use super::op::Op;
-use crate::table::{ColumnSchema, SqlType, TableSchema};
+use crate::data::table::{ColumnSchema, SqlType, TableSchema};
 use serde::{Deserialize, Serialize};
 
 /// One column in a snapshot.

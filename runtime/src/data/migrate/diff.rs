@@ -5,7 +5,7 @@
 
 use super::op::Op;
 use super::snapshot::{Column, Snapshot, TableDef};
-use crate::table::TableSchema;
+use crate::data::table::TableSchema;
 
 /// The upgrade steps from `old` to `models`, in an order that applies:
 /// renames and creates first, drops last. An error names the table and
@@ -139,8 +139,8 @@ fn diff_columns(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migrate::op::invert;
-    use crate::table::{ColumnSchema, SqlType};
+    use crate::data::migrate::op::invert;
+    use crate::data::table::{ColumnSchema, SqlType};
 
     fn col(name: &'static str, sql_type: SqlType) -> ColumnSchema {
         ColumnSchema {

@@ -39,10 +39,11 @@
 //! }
 //! ```
 
-use crate::answer::{ApiError, ErrorCode, write_error};
-use crate::app::AppState;
 use crate::auth::Principal;
-use crate::route::RouteDecl;
+use crate::http::answer::{ApiError, ErrorCode, write_error};
+use crate::http::declare::{Endpoint, RouteDecl};
+pub use crate::state::Sockets;
+use crate::state::{AppState, Backends};
 use futures_util::{SinkExt, StreamExt};
 use salvo::websocket::{Message, WebSocket, WebSocketUpgrade};
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, async_trait};
@@ -51,9 +52,9 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc};
 
 /// A WebSocket endpoint's behaviour; declared with `#[keel::ws]`.
 pub trait Socket: Send + Sync + 'static {
@@ -123,8 +124,13 @@ pub struct WsConn {
     followed: Arc<std::sync::Mutex<Option<Followed>>>,
     /// The signed-in account (protected sockets).
     pub principal: Option<Principal>,
-    /// The service's state.
-    pub state: Arc<AppState>,
+    state: Arc<AppState>,
+}
+
+impl Backends for WsConn {
+    fn state(&self) -> &AppState {
+        &self.state
+    }
 }
 
 #[derive(Serialize)]
@@ -178,7 +184,7 @@ impl WsConn {
     /// broadcast and the socket. One channel per connection; a later call
     /// (in `open` or `message`) switches to the new one.
     pub fn follow(&self, channel: &str) {
-        let receiver = self.state.pubsub.subscribe(channel);
+        let receiver = self.state.pubsub().subscribe(channel);
         *self.followed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(receiver);
     }
 
@@ -199,49 +205,6 @@ async fn next_published(feed: &mut Option<Followed>) -> Result<Arc<str>, broadca
 
 /// Frames queued per connection before new ones are dropped.
 const OUTBOX: usize = 256;
-
-/// The open connections of a service, so shutdown can close them (1001).
-#[derive(Debug)]
-pub struct Sockets {
-    open: AtomicUsize,
-    shutdown: watch::Sender<bool>,
-}
-
-impl Default for Sockets {
-    fn default() -> Self {
-        Sockets { open: AtomicUsize::new(0), shutdown: watch::channel(false).0 }
-    }
-}
-
-impl Sockets {
-    /// Connections open now.
-    pub fn open(&self) -> usize {
-        self.open.load(Ordering::Acquire)
-    }
-
-    /// Tells every connection to close with 1001.
-    pub fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
-    }
-
-    /// Tells every connection to close with 1001 and waits up to `timeout`
-    /// for them to go.
-    pub async fn close_all(&self, timeout: Duration) {
-        self.shutdown();
-        let deadline = Instant::now() + timeout;
-        while self.open() > 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-}
-
-struct OpenGuard<'a>(&'a Sockets);
-
-impl Drop for OpenGuard<'_> {
-    fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::AcqRel);
-    }
-}
 
 /// The salvo handler of a socket (made by `#[keel::ws]`).
 pub struct WsEndpoint<S: Socket> {
@@ -267,9 +230,8 @@ impl<S: Socket> Handler for WsEndpoint<S> {
         let route = self.route;
         let upgraded = WebSocketUpgrade::new()
             .upgrade(req, res, move |ws| async move {
-                let sockets = Arc::clone(&state.sockets);
-                sockets.open.fetch_add(1, Ordering::AcqRel);
-                let _guard = OpenGuard(&sockets);
+                let sockets = Arc::clone(state.sockets());
+                let _open = sockets.track();
                 serve::<S>(ws, state, principal, route).await;
             })
             .await;
@@ -287,9 +249,9 @@ async fn serve<S: Socket>(
 ) {
     let (mut sink, mut stream) = ws.split();
     let (outbox, mut queued) = mpsc::channel::<Message>(OUTBOX);
-    let mut shutdown = state.sockets.shutdown.subscribe();
-    let ping_every = Duration::from_secs(state.config.server.ws_ping_interval.max(1));
-    let idle_limit = Duration::from_secs(state.config.server.ws_idle_timeout.max(1));
+    let mut shutdown = state.sockets().subscribe();
+    let ping_every = Duration::from_secs(state.config().server.ws_ping_interval.max(1));
+    let idle_limit = Duration::from_secs(state.config().server.ws_idle_timeout.max(1));
     let conn = WsConn { outbox, followed: Arc::default(), principal, state: Arc::clone(&state) };
     let mut user = match S::open(&conn).await {
         Ok(user) => user,
@@ -340,7 +302,7 @@ async fn serve<S: Socket>(
                 // A client that reads slower than the channel is published
                 // to misses what it fell behind on, and no one else waits.
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    log::debug!(target: crate::log::INFO, "socket {}: client missed {missed} message(s)", route.path);
+                    log::debug!(target: crate::logging::INFO, "socket {}: client missed {missed} message(s)", route.path);
                 }
                 Err(broadcast::error::RecvError::Closed) => feed = None,
             },
@@ -375,12 +337,12 @@ async fn serve<S: Socket>(
         .await;
     }
     let _ = sink.close().await;
-    log::debug!(target: crate::log::INFO, "socket {} closed", route.path);
+    log::debug!(target: crate::logging::INFO, "socket {} closed", route.path);
     S::close(&conn, user).await;
 }
 
 /// The endpoint of a `#[keel::ws]` socket.
 #[doc(hidden)]
-pub fn endpoint<S: Socket>(route: &'static RouteDecl, doc: &'static str) -> crate::Endpoint {
-    crate::Endpoint::new(route, doc, WsEndpoint::<S>::new(route), |_| salvo::oapi::Operation::new())
+pub fn endpoint<S: Socket>(route: &'static RouteDecl, doc: &'static str) -> Endpoint {
+    Endpoint::new(route, doc, WsEndpoint::<S>::new(route), |_| salvo::oapi::Operation::new())
 }

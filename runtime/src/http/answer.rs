@@ -3,7 +3,7 @@
 //! Every body, success or error, is `{"code","msg","data","request_id"}`.
 //! The HTTP status tells the class, `code` the business reason.
 
-use crate::request_id::RequestId;
+use crate::logging::request_id::RequestId;
 use salvo::http::StatusCode;
 use salvo::http::header::{CONTENT_TYPE, HeaderValue};
 use salvo::oapi::{self, Components, Operation, RefOr, ToSchema};

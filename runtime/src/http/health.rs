@@ -1,9 +1,10 @@
 //! Operational routes every service serves: `GET /health` (liveness and
 //! readiness of each backend), `GET /openapi.json` and the `/docs` page.
 
-use crate::answer::{ErrorCode, write_envelope};
-use crate::request_id::RequestId;
-use crate::router::UriRouter;
+use crate::error::BoxError;
+use crate::http::answer::{ErrorCode, write_envelope};
+use crate::http::router::UriRouter;
+use crate::logging::request_id::RequestId;
 use futures_util::future::BoxFuture;
 use salvo::http::StatusCode;
 use salvo::http::header::{CONTENT_TYPE, HeaderValue};
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 /// How long one readiness check may take before it counts as down.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-type Probe = dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync;
+type Probe = dyn Fn() -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync;
 
 /// A named readiness check (`database`, `cache`, …) for `GET /health`.
 ///
@@ -40,7 +41,7 @@ impl HealthCheck {
     pub fn new<F, Fut>(name: impl Into<String>, probe: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), String>> + Send + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
         HealthCheck { name: name.into(), probe: Arc::new(move || Box::pin(probe())), required: true }
     }
@@ -51,7 +52,7 @@ impl HealthCheck {
     pub fn optional<F, Fut>(name: impl Into<String>, probe: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), String>> + Send + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
         HealthCheck { required: false, ..HealthCheck::new(name, probe) }
     }
@@ -66,8 +67,8 @@ impl std::fmt::Debug for HealthCheck {
 pub(crate) fn routes<K: crate::kind::Kind>(router: &UriRouter<K>, checks: Vec<HealthCheck>) -> Router {
     let service = router.service();
     // Built once: the document only changes with the code.
-    let document = crate::openapi::document(router).to_json().unwrap_or_else(|err| {
-        log::error!(target: crate::log::FAILED, "openapi document failed to render: {err}");
+    let document = crate::http::openapi::document(router).to_json().unwrap_or_else(|err| {
+        log::error!(target: crate::logging::FAILED, "openapi document failed to render: {err}");
         "{}".to_owned()
     });
     let docs = Scalar::new("/openapi.json").title(format!("{} {}", service.name, service.version));
@@ -105,7 +106,7 @@ impl Handler for Health {
         for check in self.checks.iter() {
             let started = Instant::now();
             let outcome = match tokio::time::timeout(CHECK_TIMEOUT, (check.probe)()).await {
-                Ok(result) => result,
+                Ok(result) => result.map_err(|err| err.to_string()),
                 Err(_) => Err(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
             };
             let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -122,7 +123,10 @@ impl Handler for Health {
             };
             checks.insert(check.name.clone(), view);
         }
-        let service = depot.get_typed::<Arc<crate::AppState>>().map(|s| s.service).ok();
+        let service = depot
+            .get_typed::<Arc<crate::state::AppState>>()
+            .map(|s| crate::state::Backends::service(s.as_ref()))
+            .ok();
         let view = HealthView {
             status: match (ready, degraded) {
                 (false, _) => "unavailable",

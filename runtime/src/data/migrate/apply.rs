@@ -15,7 +15,7 @@
 use super::MigrateError;
 use super::file::{Migration, MigrationSet};
 use super::render::render;
-use crate::db::{Db, Dialect};
+use crate::data::db::{Db, Dialect};
 use rbatis::executor::RBatisConnExecutor;
 use rbs::Value;
 use std::time::{Duration, Instant};

@@ -16,8 +16,9 @@
 //!   `keel_script` when it has run and refuses to run twice; a reusable
 //!   `rescript_…` runs whenever asked.
 
-use crate::app::AppState;
-use crate::log::MultLogger;
+use crate::error::BoxError;
+use crate::logging::MultLogger;
+use crate::state::{AppState, Backends};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use std::panic::AssertUnwindSafe;
@@ -25,18 +26,24 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What a job or script gets.
+/// What a job or script gets: the backends (through [`Backends`]), the
+/// tick and a logger.
 #[derive(Clone, Debug)]
 pub struct JobCtx {
-    /// The service's state: databases, caches, configuration.
-    pub state: Arc<AppState>,
+    state: Arc<AppState>,
     /// The tick being run, Unix seconds (0 for a script run by hand).
     pub tick: i64,
     /// `log.info(..)` / `log.failed(..)`, tagged with the job's name.
     pub log: MultLogger,
 }
 
-pub(crate) type RunFn = Arc<dyn Fn(JobCtx) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+impl Backends for JobCtx {
+    fn state(&self) -> &AppState {
+        &self.state
+    }
+}
+
+pub(crate) type RunFn = Arc<dyn Fn(JobCtx) -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync>;
 
 /// A scheduled job as declared.
 #[derive(Clone)]
@@ -115,7 +122,7 @@ pub(crate) fn parse_schedule(
 
 /// Runs `job` on `schedule` until the task is aborted.
 pub(crate) async fn run_schedule(job: JobDecl, schedule: cron::Schedule, state: Arc<AppState>) {
-    let service = state.service.name;
+    let service = state.service().name;
     loop {
         let mut upcoming = schedule.upcoming(chrono::Utc);
         let Some(next) = upcoming.next() else { return };
@@ -129,13 +136,13 @@ pub(crate) async fn run_schedule(job: JobDecl, schedule: cron::Schedule, state: 
         tokio::time::sleep(wait).await;
         let tick = next.timestamp();
         let key = format!("keel_job:{service}:{}:{tick}", job.name);
-        match state.cache.set_nx(&key, b"1", lock_ttl).await {
+        match state.cache().set_nx(&key, b"1", lock_ttl).await {
             Ok(true) => run_once(&job, &state, tick).await,
             Ok(false) => {
-                log::debug!(target: crate::log::INFO, "job `{}` tick {tick} taken by another instance", job.name)
+                log::debug!(target: crate::logging::INFO, "job `{}` tick {tick} taken by another instance", job.name)
             }
             Err(err) => log::warn!(
-                target: crate::log::FAILED,
+                target: crate::logging::FAILED,
                 "job `{}` skipped tick {tick}: no lock ({err})",
                 job.name
             ),
@@ -144,18 +151,20 @@ pub(crate) async fn run_schedule(job: JobDecl, schedule: cron::Schedule, state: 
 }
 
 async fn run_once(job: &JobDecl, state: &Arc<AppState>, tick: i64) {
-    let log = MultLogger::for_job(state.service.name, job.name);
+    let log = MultLogger::for_job(state.service().name, job.name);
     let ctx = JobCtx { state: Arc::clone(state), tick, log };
     let started = std::time::Instant::now();
     let outcome = AssertUnwindSafe((job.run)(ctx)).catch_unwind().await;
     let ms = started.elapsed().as_millis();
     match outcome {
-        Ok(Ok(())) => log::info!(target: crate::log::INFO, "job `{}` ran (tick {tick}) in {ms} ms", job.name),
+        Ok(Ok(())) => {
+            log::info!(target: crate::logging::INFO, "job `{}` ran (tick {tick}) in {ms} ms", job.name)
+        }
         Ok(Err(err)) => {
-            log::error!(target: crate::log::FAILED, "job `{}` failed (tick {tick}) after {ms} ms: {err}", job.name)
+            log::error!(target: crate::logging::FAILED, "job `{}` failed (tick {tick}) after {ms} ms: {err}", job.name)
         }
         Err(_) => {
-            log::error!(target: crate::log::FAILED, "job `{}` panicked (tick {tick}) after {ms} ms", job.name)
+            log::error!(target: crate::logging::FAILED, "job `{}` panicked (tick {tick}) after {ms} ms", job.name)
         }
     }
 }
@@ -164,13 +173,12 @@ async fn run_once(job: &JobDecl, state: &Arc<AppState>, tick: i64) {
 /// before, then records it.
 pub(crate) async fn run_script(script: &ScriptDecl, state: Arc<AppState>) -> Result<String, String> {
     let once = check_script_name(script.name)?;
-    let service = state.service.name;
+    let service = state.service().name;
     if once {
         let db = state
-            .db
-            .as_ref()
-            .ok_or("one-off scripts are recorded in the default database; the service has none")?;
-        let filter = crate::db::Filter::new().eq("service", service).eq("name", script.name);
+            .db()
+            .map_err(|_| "one-off scripts are recorded in the default database; the service has none")?;
+        let filter = crate::data::db::Filter::new().eq("service", service).eq("name", script.name);
         let runs = db.select::<ScriptRun>(&filter).await.map_err(|e| e.to_string())?;
         if let Some(run) = runs.first() {
             return Err(format!(
@@ -188,7 +196,7 @@ pub(crate) async fn run_script(script: &ScriptDecl, state: Arc<AppState>) -> Res
         Ok(Err(err)) => return Err(format!("script `{}` failed: {err}", script.name)),
         Err(_) => return Err(format!("script `{}` panicked", script.name)),
     }
-    if once && let Some(db) = &state.db {
+    if once && let Ok(db) = state.db() {
         let run = ScriptRun {
             id: None,
             service: service.to_owned(),

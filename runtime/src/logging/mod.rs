@@ -3,7 +3,7 @@
 //! declares — fed through a queue so that no request thread touches the disk.
 //!
 //! log4rs' `RollingFileAppender` takes a mutex and flushes on every record
-//! (DESIGN §10). keel's appender only formats the line and appends it to an
+//! keel's appender only formats the line and appends it to an
 //! in-memory buffer; one writer thread takes the buffers every
 //! [`WRITE_INTERVAL`] (sooner when they grow past [`WAKE_BYTES`]) and hands
 //! each to its rolling appender, so many lines cost one `write(2)` and no
@@ -12,8 +12,13 @@
 //! than half the throughput (docs/benchmarks.md). [`LogGuard`] writes what is
 //! buffered on a clean shutdown, so no line is lost.
 
+mod mult_logger;
+pub mod request_id;
+
+pub use mult_logger::{ACCESS, FAILED, FILE_TARGET_PREFIX, INFO, MultLogger};
+pub use request_id::RequestId;
+
 use crate::config::LogConfig;
-use crate::log::{ACCESS, FAILED, FILE_TARGET_PREFIX, INFO};
 use log4rs::append::Append;
 use log4rs::append::rolling_file::RollingFileAppender;
 use log4rs::append::rolling_file::policy::compound::CompoundPolicy;

@@ -33,8 +33,8 @@ pub mod op;
 pub mod render;
 pub mod snapshot;
 
-use crate::db::Dialect;
-use crate::table::TableSchema;
+use crate::data::db::Dialect;
+use crate::data::table::TableSchema;
 use file::{MigrationFile, MigrationSet};
 use std::path::PathBuf;
 

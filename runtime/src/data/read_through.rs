@@ -8,8 +8,8 @@
 //! lives at most [`ROW_TTL`]; writes are expected through the helpers,
 //! which invalidate after the database has the new row.
 
-use crate::db::{Db, DbError};
-use crate::table::Table;
+use crate::data::db::{Db, DbError};
+use crate::data::table::Table;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 //! facade under the targets [`INFO`] and [`FAILED`]; the service's logger
 //! routes those to `info.log` and `failed.log`.
 
-use crate::request_id::RequestId;
+use super::request_id::RequestId;
 use std::fmt::Display;
 
 /// `log` target of lines meant for `info.log`.
@@ -39,12 +39,12 @@ impl std::fmt::Display for Tag {
 }
 
 impl MultLogger {
-    pub(crate) fn for_request(service: &'static str, request_id: RequestId) -> Self {
+    pub fn for_request(service: &'static str, request_id: RequestId) -> Self {
         MultLogger { service, tag: Tag::Request(request_id) }
     }
 
     /// Lines of a job or script, tagged with its name.
-    pub(crate) fn for_job(service: &'static str, name: &'static str) -> Self {
+    pub fn for_job(service: &'static str, name: &'static str) -> Self {
         MultLogger { service, tag: Tag::Job(name) }
     }
 

@@ -1,6 +1,6 @@
 //! The OpenAPI document, built from the `#[api]` declarations.
 
-use crate::router::UriRouter;
+use crate::http::router::UriRouter;
 use salvo::oapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use salvo::oapi::{
     Components, OpenApi, Operation, Parameter, ParameterIn, PathItem, PathItemType, RefOr, Required,

@@ -3,9 +3,8 @@
 //! creation from schema descriptions, and row helpers over `#[keel::table]`
 //! types. All SQL is parameterized (`?`, which rbdc-pg turns into `$n`).
 
-use crate::answer::{ApiError, ErrorCode};
 use crate::config::BackendEntry;
-use crate::table::Table;
+use crate::data::table::Table;
 use fast_pool::plugin::{CheckMode, DurationManager};
 use rbatis::RBatis;
 use rbdc_pool_fast::{ConnManagerProxy, FastPool};
@@ -109,18 +108,6 @@ impl From<rbatis::Error> for DbError {
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(err: DbError) -> Self {
-        match &err {
-            DbError::Conflict(_) => ApiError::new(ErrorCode::Conflict).msg("already exists").with_source(err),
-            DbError::Unavailable(_) => {
-                ApiError::new(ErrorCode::Unavailable).msg("database unavailable").with_source(err)
-            }
-            DbError::Other(_) => ApiError::internal(err),
-        }
-    }
-}
-
 /// SQLite pools live as long as the process. The bundled SQLite 3.51.1 can
 /// deadlock when two connections to one WAL file close at the same moment —
 /// which is what dropping a pool does (seen here: `db heads` hung in
@@ -141,7 +128,7 @@ pub struct Db {
     rb: RBatis,
     /// Rows read through it and invalidated on write (the `default` database).
     pub(crate) cache: Option<crate::cache::Cache>,
-    pub(crate) flights: std::sync::Arc<crate::read_through::Flights>,
+    pub(crate) flights: std::sync::Arc<crate::data::read_through::Flights>,
 }
 
 /// Default pool size when the configuration names none.
@@ -210,7 +197,7 @@ impl Db {
             match db.ping().await {
                 Ok(()) => return Ok(db),
                 Err(err) if Instant::now() + wait < deadline => {
-                    log::warn!(target: crate::log::FAILED, "database `{name}` not reachable yet ({err}); retrying in {wait:?}");
+                    log::warn!(target: crate::logging::FAILED, "database `{name}` not reachable yet ({err}); retrying in {wait:?}");
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_secs(2));
                 }

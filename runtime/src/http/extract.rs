@@ -2,11 +2,12 @@
 //! field as a path (`items[2].name`): 40000 when the input cannot be read at
 //! all (malformed JSON), 40001 when a field is missing or has the wrong type.
 
-use crate::answer::{ApiError, ErrorCode, FieldError};
-use crate::app::AppState;
-use crate::log::MultLogger;
-use crate::request_id::RequestId;
+use crate::http::answer::{ApiError, ErrorCode, FieldError};
+use crate::http::principal::Principal;
+use crate::logging::MultLogger;
+use crate::logging::request_id::RequestId;
 use crate::service::ServiceInfo;
+use crate::state::{AppState, Backends};
 use salvo::http::ParseError;
 use salvo::oapi::{self, Components, Operation, ToSchema};
 use salvo::{Depot, Request};
@@ -49,46 +50,22 @@ pub struct Ctx {
     /// `ctx.log.info(..)` / `ctx.log.failed(..)`, tagged with the request id.
     pub log: MultLogger,
     state: Arc<AppState>,
-    principal: Option<crate::auth::Principal>,
+    principal: Option<Principal>,
 }
 
 impl Ctx {
-    /// The application state shared by every request.
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    /// The `default` database; 503 when the service has none.
-    pub fn db(&self) -> Result<&crate::db::Db, ApiError> {
-        self.state
-            .db
-            .as_ref()
-            .ok_or_else(|| ApiError::new(ErrorCode::Unavailable).msg("no database configured"))
-    }
-
     /// The signed-in account of a protected route; 401 on a public route
     /// called without one.
-    pub fn account(&self) -> Result<&crate::auth::Principal, ApiError> {
-        self.principal.as_ref().ok_or_else(|| crate::auth::TokenError::Missing.into())
-    }
-
-    /// The `default` cache (in-process when none is configured).
-    pub fn cache(&self) -> &crate::cache::Cache {
-        &self.state.cache
-    }
-
-    /// The cache named `name` in `[cache]`; 503 when there is none.
-    pub fn cache_named(&self, name: &str) -> Result<&crate::cache::Cache, ApiError> {
-        self.state.caches.get(name).ok_or_else(|| {
-            ApiError::new(ErrorCode::Unavailable).with_source(format!("no cache `{name}` is configured"))
+    pub fn account(&self) -> Result<&Principal, ApiError> {
+        self.principal.as_ref().ok_or_else(|| {
+            ApiError::new(ErrorCode::Unauthorized).msg("sign in first: send Authorization: Bearer <token>")
         })
     }
+}
 
-    /// The database named `name` in `[database]`; 503 when there is none.
-    pub fn db_named(&self, name: &str) -> Result<&crate::db::Db, ApiError> {
-        self.state.databases.get(name).ok_or_else(|| {
-            ApiError::new(ErrorCode::Unavailable).with_source(format!("no database `{name}` is configured"))
-        })
+impl Backends for Ctx {
+    fn state(&self) -> &AppState {
+        &self.state
     }
 }
 
@@ -100,11 +77,11 @@ impl FromRequest for Ctx {
             .clone();
         let request_id = depot.get_typed::<RequestId>().cloned().unwrap_or_else(|_| RequestId::generate());
         Ok(Ctx {
-            log: MultLogger::for_request(state.service.name, request_id.clone()),
-            service: state.service,
+            log: MultLogger::for_request(state.service().name, request_id.clone()),
+            service: state.service(),
             request_id,
             state,
-            principal: depot.get_typed::<crate::auth::Principal>().ok().cloned(),
+            principal: depot.get_typed::<Principal>().ok().cloned(),
         })
     }
 }
@@ -195,7 +172,7 @@ impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Query<T> {
     }
 
     fn register(components: &mut Components, operation: &mut Operation, _name: &str) {
-        crate::openapi::add_query_parameters::<T>(components, operation);
+        crate::http::openapi::add_query_parameters::<T>(components, operation);
     }
 }
 
@@ -267,7 +244,7 @@ impl FromRequest for ClientInfo {
             .map(|a| a.ip().to_string())
             .or_else(|| req.remote_addr().as_ipv6().map(|a| a.ip().to_string()))
             .unwrap_or_default();
-        let trusted = depot.get_typed::<Arc<AppState>>().map(|s| s.config.auth.trusted_proxies.as_slice());
+        let trusted = depot.get_typed::<Arc<AppState>>().map(|s| s.config().auth.trusted_proxies.as_slice());
         let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let ip = client_ip(&peer, forwarded, trusted.unwrap_or_default());
         let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -1,13 +1,30 @@
-//! The `db` subcommands, as the service binary runs them.
+//! The `db` subcommands, as the service binary runs them. The command line
+//! itself (clap) belongs to boot; this takes the action as plain data.
 
 use super::apply::{Migrator, Status};
 use super::file::MigrationSet;
 use super::{MigrateError, next_migration, sql_listing, write_migration};
-use crate::cli::DbCommand;
 use crate::config::BackendEntry;
-use crate::db::{Db, Dialect};
-use crate::table::TableSchema;
+use crate::data::db::{Db, Dialect};
+use crate::data::table::TableSchema;
 use std::path::PathBuf;
+
+/// What `db …` was asked to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum DbAction {
+    /// Write the first migration from the models and apply it.
+    InitDb,
+    /// Write the next migration (or print its SQL with `dry_run`).
+    Migrate { name: Option<String>, dry_run: bool },
+    /// Apply pending migrations.
+    Upgrade { dry_run: bool },
+    /// Revert the last migration, or every one above `to`.
+    Downgrade { to: Option<u32>, dry_run: bool },
+    /// Applied migrations.
+    History,
+    /// Pending migrations.
+    Heads,
+}
 
 /// One database of one service, as the command line names it.
 pub(crate) struct DbTarget {
@@ -42,11 +59,11 @@ fn label(set: &MigrationSet, version: u32) -> String {
 }
 
 /// Runs `command`; prints what it did on stdout.
-pub(crate) async fn run(command: &DbCommand, target: DbTarget) -> Result<(), MigrateError> {
+pub(crate) async fn run(command: &DbAction, target: DbTarget) -> Result<(), MigrateError> {
     let set = MigrationSet::load(&target.dir)?;
     let dir = target.dir.display();
     match command {
-        DbCommand::Migrate { name, dry_run } => {
+        DbAction::Migrate { name, dry_run } => {
             let Some(file) = next_migration(&set, &target.models, name.as_deref())? else {
                 println!(
                     "No changes: the models of `{}` match {} in {dir}; nothing written.",
@@ -72,7 +89,7 @@ pub(crate) async fn run(command: &DbCommand, target: DbTarget) -> Result<(), Mig
             println!("wrote {}: {}", path.display(), steps.join(", "));
             println!("review it, then apply it with `db upgrade`");
         }
-        DbCommand::InitDb => {
+        DbAction::InitDb => {
             if !set.migrations.is_empty() {
                 return Err(MigrateError(format!(
                     "{dir} already has {} migration(s); init-db writes the first one only: apply them with `db upgrade`",
@@ -89,7 +106,7 @@ pub(crate) async fn run(command: &DbCommand, target: DbTarget) -> Result<(), Mig
             let migrator = Migrator { db: &db, set: &set, service: target.service };
             migrator.upgrade(&|line| println!("{line}")).await?;
         }
-        DbCommand::Upgrade { dry_run } => {
+        DbAction::Upgrade { dry_run } => {
             let db = target.connect().await?;
             let migrator = Migrator { db: &db, set: &set, service: target.service };
             let status = migrator.status().await?;
@@ -102,7 +119,7 @@ pub(crate) async fn run(command: &DbCommand, target: DbTarget) -> Result<(), Mig
                 println!("database `{}` is up to date ({})", target.database, label(&set, status.current));
             }
         }
-        DbCommand::Downgrade { to, dry_run } => {
+        DbAction::Downgrade { to, dry_run } => {
             let db = target.connect().await?;
             let migrator = Migrator { db: &db, set: &set, service: target.service };
             let status = migrator.status().await?;
@@ -118,7 +135,7 @@ pub(crate) async fn run(command: &DbCommand, target: DbTarget) -> Result<(), Mig
             migrator.downgrade(target_version, &|line| println!("{line}")).await?;
             println!("database `{}` is at {}", target.database, label(&set, target_version));
         }
-        DbCommand::History => {
+        DbAction::History => {
             let db = target.connect().await?;
             let status = Migrator { db: &db, set: &set, service: target.service }.status().await?;
             if status.applied.is_empty() {
@@ -132,7 +149,7 @@ pub(crate) async fn run(command: &DbCommand, target: DbTarget) -> Result<(), Mig
                 }
             }
         }
-        DbCommand::Heads => {
+        DbAction::Heads => {
             let db = target.connect().await?;
             let status = Migrator { db: &db, set: &set, service: target.service }.status().await?;
             let pending = status.pending(&set);

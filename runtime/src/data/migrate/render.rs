@@ -7,7 +7,7 @@
 use super::op::Op;
 use super::snapshot::{Column, Snapshot, TableDef};
 use crate::SqlType;
-use crate::db::Dialect;
+use crate::data::db::Dialect;
 
 /// The statements of `ops` in `dialect`, starting from the schema `before`.
 pub fn render(before: &Snapshot, ops: &[Op], dialect: Dialect) -> Result<Vec<String>, String> {

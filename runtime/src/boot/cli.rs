@@ -1,0 +1,258 @@
+//! The service binary's command line: `serve` (default), `routes`, `openapi`, `db …`.
+
+use super::App;
+use crate::data::migrate::command::DbAction;
+use crate::http::router::UriRouter;
+use crate::kind::Kind;
+use crate::service::ServiceInfo;
+use clap::{Parser, Subcommand};
+use std::fmt::Write;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(about = "A keel service", long_about = None)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) serve: ServeFlags,
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+/// Flags of `serve`; accepted before or after the subcommand.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeFlags {
+    /// Port to listen on (wins over configuration).
+    #[arg(long, global = true)]
+    pub(crate) port: Option<u16>,
+    /// Address to bind (wins over configuration), e.g. 127.0.0.1.
+    #[arg(long, global = true)]
+    pub(crate) bind: Option<String>,
+    /// Project root holding logs/, data/, migrations/ and services/<name>/config/
+    /// (default: KEEL_HOME, else the working directory).
+    #[arg(long, global = true)]
+    pub(crate) home: Option<std::path::PathBuf>,
+    /// Profile: adds config/<profile>.toml over config/default.toml (default: KEEL_PROFILE).
+    #[arg(long, global = true)]
+    pub(crate) profile: Option<String>,
+}
+
+#[derive(Debug, Default, Subcommand)]
+pub(crate) enum Command {
+    /// Serve HTTP (the default).
+    #[default]
+    Serve,
+    /// Print the route table: verb, URL, handler, access.
+    Routes,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Run a script by hand (`script_…` once, `rescript_…` any time); `--list` shows them and the jobs.
+    Script {
+        /// The script's name.
+        name: Option<String>,
+        /// List the scripts and scheduled jobs.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Migrations (seed: aerich): init-db, migrate, upgrade, downgrade, history, heads.
+    Db {
+        /// The named database (its files are in migrations/<service>/<database>/).
+        #[arg(long, default_value = "default", global = true)]
+        database: String,
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+/// `db …`: per service and per named database, files in `migrations/<service>/`.
+#[derive(Clone, Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// First time only: write the first migration from the models and apply it.
+    InitDb,
+    /// Diff the models against the last migration file and write the next one.
+    Migrate {
+        /// The migration's name (snake_case), e.g. add_note.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print the new migration's SQL for the configured database; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Apply pending migrations.
+    Upgrade {
+        /// Print the SQL; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Revert the last migration, or every one above VERSION.
+    Downgrade {
+        /// Version to go back to (0: before the first migration).
+        #[arg(long)]
+        to: Option<u32>,
+        /// Print the SQL; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Applied migrations, with their time.
+    History,
+    /// Migrations not applied yet.
+    Heads,
+}
+
+impl Cli {
+    pub(crate) fn parse_for(service: ServiceInfo) -> Cli {
+        let command =
+            <Cli as clap::CommandFactory>::command().name(service.name).version(service.version).about(
+                format!("keel service `{}` (id {}, prefix `{}`)", service.name, service.id, service.prefix),
+            );
+        let matches = command.get_matches();
+        match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+            Ok(cli) => cli,
+            Err(err) => err.exit(),
+        }
+    }
+}
+
+impl From<DbCommand> for DbAction {
+    fn from(command: DbCommand) -> DbAction {
+        match command {
+            DbCommand::InitDb => DbAction::InitDb,
+            DbCommand::Migrate { name, dry_run } => DbAction::Migrate { name, dry_run },
+            DbCommand::Upgrade { dry_run } => DbAction::Upgrade { dry_run },
+            DbCommand::Downgrade { to, dry_run } => DbAction::Downgrade { to, dry_run },
+            DbCommand::History => DbAction::History,
+            DbCommand::Heads => DbAction::Heads,
+        }
+    }
+}
+
+impl<K: Kind> App<K> {
+    /// Parses the command line and runs the command: `serve` (default),
+    /// `db`, `script`, `routes` or `openapi`. Returns the process exit code.
+    ///
+    /// A binary calls `.run()` instead, which `#[keel::main]` provides only
+    /// when the app's [kind](crate::kind) matches the binary's name; this is
+    /// the same command line without that compile-time check.
+    pub async fn run_cli(self) -> ExitCode {
+        let cli = Cli::parse_for(self.service_info());
+        match cli.command.unwrap_or_default() {
+            Command::Serve => self.serve(cli.serve).await,
+            Command::Db { database, command } => self.db_command(cli.serve, database, command).await,
+            Command::Script { name, list } => self.script_command(cli.serve, name, list).await,
+            Command::Routes => {
+                print!("{}", routes_table(&self.router));
+                ExitCode::SUCCESS
+            }
+            Command::Openapi => match crate::http::openapi::document(&self.router).to_pretty_json() {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("openapi: {err}");
+                    ExitCode::FAILURE
+                }
+            },
+        }
+    }
+
+    /// `db …`: migrations of one database.
+    async fn db_command(mut self, flags: ServeFlags, database: String, command: DbCommand) -> ExitCode {
+        let info = self.service_info();
+        if let Err(code) = self.configure(flags.home, flags.profile) {
+            return code;
+        }
+        let Some(models) = self.models else {
+            eprintln!("{}: the service has no tables (no `keel::models!` given to App::models)", info.name);
+            return ExitCode::FAILURE;
+        };
+        if database != "default" {
+            eprintln!(
+                "{}: database `{database}` has no models: keel::models! lists the `default` database's tables",
+                info.name
+            );
+            return ExitCode::FAILURE;
+        }
+        let entry = self.config.database.get(&database).cloned().unwrap_or_else(|| self.embedded_database());
+        let target = crate::data::migrate::command::DbTarget {
+            service: info.name,
+            dir: self.migrations_dir(&database),
+            database,
+            entry,
+            home: self.home.clone(),
+            models: models(),
+        };
+        match crate::data::migrate::command::run(&command.into(), target).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// `script <name>` / `script --list`.
+    async fn script_command(mut self, flags: ServeFlags, name: Option<String>, list: bool) -> ExitCode {
+        let info = self.service_info();
+        if list || name.is_none() {
+            for script in &self.scripts {
+                let kind = if script.name.starts_with("script_") { "once" } else { "reusable" };
+                println!("{:<40} {kind}", script.name);
+            }
+            for job in &self.jobs {
+                println!("{:<40} job, schedule `{}`", job.name, job.schedule);
+            }
+            return ExitCode::SUCCESS;
+        }
+        let name = name.unwrap_or_default();
+        let Some(script) = self.scripts.iter().find(|s| s.name == name).cloned() else {
+            eprintln!("{}: no script `{name}`; `script --list` shows them", info.name);
+            return ExitCode::FAILURE;
+        };
+        if let Err(code) = self.configure(flags.home, flags.profile) {
+            return code;
+        }
+        // Scripts log like the service: their lines land in its log files.
+        let log_guard = match self.open_logs() {
+            Ok(guard) => guard,
+            Err(code) => return code,
+        };
+        let prepared = async {
+            self.check_scripts()?;
+            self.connect().await
+        };
+        let code = match prepared.await {
+            Ok(state) => match crate::jobs::run_script(&script, state).await {
+                Ok(done) => {
+                    log::info!(target: crate::logging::INFO, "{done}");
+                    println!("{done}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    log::error!(target: crate::logging::FAILED, "{err}");
+                    eprintln!("{}: {err}", info.name);
+                    ExitCode::FAILURE
+                }
+            },
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                ExitCode::FAILURE
+            }
+        };
+        drop(log_guard);
+        code
+    }
+}
+
+/// The `routes` table, aligned columns.
+pub fn routes_table<K: crate::kind::Kind>(router: &UriRouter<K>) -> String {
+    let rows = router.table();
+    let url_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(3).max(3);
+    let handler_width = rows.iter().map(|r| r.2.len()).max().unwrap_or(7).max(7);
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<6}  {:<url_width$}  {:<handler_width$}  ACCESS", "VERB", "URL", "HANDLER");
+    for (verb, url, handler, public) in rows {
+        let access = if public { "public" } else { "protected" };
+        let _ = writeln!(out, "{:<6}  {url:<url_width$}  {handler:<handler_width$}  {access}", verb.as_str());
+    }
+    out
+}

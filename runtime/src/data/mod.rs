@@ -1,0 +1,10 @@
+//! Data: databases (pooled rbatis connections chosen by URL scheme), the
+//! schema that `#[keel::table]` describes, rows read through the cache, and
+//! migrations. Nothing here knows about HTTP: errors are [`db::DbError`],
+//! which the HTTP layer maps to statuses.
+
+pub(crate) mod base_enum;
+pub mod db;
+pub mod migrate;
+pub mod read_through;
+pub(crate) mod table;

@@ -1,0 +1,71 @@
+//! The frame: what happens to every request before and after its route.
+//! It is a `Service` hoop, not a `Router` one: router hoops do not run when
+//! no route matches, and 404/405 need an envelope and an access line too.
+
+use crate::http::answer::{ApiError, ErrorCode, write_error};
+use crate::logging::request_id::{REQUEST_ID_HEADER, RequestId};
+use crate::state::{AppState, Backends};
+use futures_util::FutureExt;
+use salvo::http::header::HeaderValue;
+use salvo::http::{HeaderName, ResBody};
+use salvo::{Depot, FlowCtrl, Handler, Request, Response, async_trait};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+
+/// keel's frame around every request, matched or not: request id, body
+/// limit, the state in the depot, panics caught, every error status in the
+/// envelope, one access line.
+pub(crate) struct Frame {
+    state: Arc<AppState>,
+}
+
+impl Frame {
+    pub(crate) fn new(state: Arc<AppState>) -> Frame {
+        Frame { state }
+    }
+}
+
+#[async_trait]
+impl Handler for Frame {
+    async fn handle(&self, req: &mut Request, depot: &mut Depot, res: &mut Response, ctrl: &mut FlowCtrl) {
+        let started = Instant::now();
+        let request_id = RequestId::from_header(req.headers().get(&X_REQUEST_ID).map(HeaderValue::as_bytes));
+        // A sane or generated id is always a valid header value.
+        if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+            res.headers_mut().insert(X_REQUEST_ID.clone(), value);
+        }
+        req.set_secure_max_size(self.state.config().server.body_limit);
+        depot.insert_typed(request_id);
+        depot.insert_typed(self.state.clone());
+
+        let outcome = AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind().await;
+        if let Err(panic) = outcome {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-text panic payload".to_owned());
+            res.replace_body(ResBody::None);
+            write_error(ApiError::internal(format!("handler panicked: {what}")), depot, res);
+        }
+        // Error statuses nobody answered (salvo's 404/405, a hoop that only
+        // set a status) get the envelope too.
+        let status = res.status_code.unwrap_or(salvo::http::StatusCode::NOT_FOUND);
+        if (status.is_client_error() || status.is_server_error())
+            && (res.body.is_none() || res.body.is_error())
+        {
+            res.replace_body(ResBody::None);
+            write_error(ApiError::new(ErrorCode::from_status(status)), depot, res);
+        }
+        crate::logging::access(
+            RequestId::of(depot),
+            req.method().as_str(),
+            req.uri().path(),
+            res.status_code.map_or(0, |s| s.as_u16()),
+            started.elapsed(),
+        );
+    }
+}

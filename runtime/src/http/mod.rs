@@ -1,0 +1,14 @@
+//! HTTP: the envelope ([`answer`]), typed route arguments ([`extract`]),
+//! route declarations ([`declare`]) and the router built from them, the
+//! frame every request passes through ([`frame`]), the OpenAPI document and
+//! the operational routes (`/health`, `/openapi.json`, `/docs`).
+
+pub(crate) mod answer;
+pub(crate) mod declare;
+mod errors;
+pub(crate) mod extract;
+pub(crate) mod frame;
+pub(crate) mod health;
+pub mod openapi;
+pub(crate) mod principal;
+pub(crate) mod router;
