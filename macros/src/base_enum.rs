@@ -5,7 +5,7 @@
 
 use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
-use crate::rules::snake_case;
+use keel_naming::snake_case;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Data, DeriveInput, Fields, Ident, LitInt, LitStr};
@@ -27,10 +27,14 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     };
     let mut ctxt = Ctxt::default();
     let variants = parse(&mut ctxt, &input);
-    match ctxt.check() {
-        Ok(()) => generate(&input, &variants),
-        Err(err) => err.to_compile_error(),
-    }
+    // Beside errors, the impls over the variants that parsed, so columns,
+    // filters and JSON that use the enum add no errors of their own.
+    let fallback = ctxt.has_errors();
+    let code = match &input.data {
+        Data::Enum(_) if input.generics.params.is_empty() => generate(&input, &variants, fallback),
+        _ => TokenStream::new(),
+    };
+    ctxt.into_tokens_with(code)
 }
 
 fn parse(ctxt: &mut Ctxt, input: &DeriveInput) -> Vec<Variant> {
@@ -124,7 +128,7 @@ fn parse(ctxt: &mut Ctxt, input: &DeriveInput) -> Vec<Variant> {
     variants
 }
 
-fn generate(input: &DeriveInput, variants: &[Variant]) -> TokenStream {
+fn generate(input: &DeriveInput, variants: &[Variant], fallback: bool) -> TokenStream {
     let ident = &input.ident;
     let name = ident.to_string();
     let choices = variants.iter().map(|v| {
@@ -135,6 +139,8 @@ fn generate(input: &DeriveInput, variants: &[Variant]) -> TokenStream {
         let (variant, lit) = (&v.ident, &v.value_lit);
         quote!(Self::#variant => #lit)
     });
+    // A fallback may miss variants that did not parse.
+    let rest = if fallback { quote!(#[allow(unreachable_patterns)] _ => 0,) } else { quote!() };
     let from_value = variants.iter().map(|v| {
         let (variant, lit) = (&v.ident, &v.value_lit);
         quote!(#lit => ::core::option::Option::Some(Self::#variant))
@@ -156,7 +162,7 @@ fn generate(input: &DeriveInput, variants: &[Variant]) -> TokenStream {
                 const NAME: &'static str = #name;
                 const CHOICES: &'static [(i64, &'static str)] = &[#(#choices),*];
                 fn value(&self) -> i64 {
-                    match self { #(#to_value,)* }
+                    match self { #(#to_value,)* #rest }
                 }
                 fn from_value(value: i64) -> ::core::option::Option<Self> {
                     match value {

@@ -1,12 +1,13 @@
 //! `#[keel::cache(prefix = "sys", name = "token", key = "{token}", ttl = 3600)]`
 //! on a struct (seed: `rc_model/`): a typed cache entry whose key follows
 //! the table naming rule (`sys_token:{token}`), with `get`, `set`, `delete`
-//! and `exists`. `table = "Account"` ties the entry to a table: its key
+//! and `exists` from the `keel::cache::CacheModel` trait (nothing is added
+//! to the type's own namespace). `table = "Account"` ties the entry to a table: its key
 //! name is the table's, taken from the type at compile time.
 
 use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
-use crate::rules::{KeyPart, check_name_part, check_table_name, parse_key_template, snake_case};
+use keel_naming::{KeyPart, check_name_part, check_table_name, parse_key_template, snake_case};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Fields, ItemStruct, LitStr};
@@ -77,11 +78,12 @@ pub(crate) fn expand_cache(args: TokenStream, item: TokenStream) -> TokenStream 
         }
         Ok(seconds) => Some(seconds),
     });
+    let parts = template.as_deref().unwrap_or(&[]);
     let code = match key_name {
-        Some(key_name) if !ctxt.has_errors() => {
-            generate(&item, &key_name, template.as_deref().unwrap_or(&[]), ttl)
-        }
-        _ => quote!(#item),
+        Some(key_name) if !ctxt.has_errors() => generate(&item, &key_name, parts, ttl),
+        // Stub impls beside the errors, with the key's parameters when they
+        // parsed: code that reads the entry adds no errors of its own.
+        _ => generate(&item, &KeyName::Literal(String::new()), parts, None),
     };
     ctxt.into_tokens_with(code)
 }
@@ -168,6 +170,7 @@ fn generate(item: &ItemStruct, key_name: &KeyName, parts: &[KeyPart], ttl: Optio
             KeyPart::Literal(_) => None,
         })
         .collect();
+    let param_types: Vec<TokenStream> = params.iter().map(|_| quote!(&'a dyn ::std::fmt::Display)).collect();
     // `sys_token:{}` built from the parts: literals as written, a `{}` per param.
     let mut format = String::from("{}");
     if !parts.is_empty() {
@@ -196,46 +199,12 @@ fn generate(item: &ItemStruct, key_name: &KeyName, parts: &[KeyPart], ttl: Optio
         impl ::keel::__private::CacheModel for #ident {
             const KEY: &'static str = #key_const;
             const TTL: ::core::option::Option<::core::time::Duration> = #ttl;
+            type Params<'a> = (#(#param_types,)*);
             fn key(&self) -> ::std::string::String {
-                Self::key_of(#(&self.#params),*)
+                <Self as ::keel::__private::CacheModel>::key_of((#(&self.#params as &dyn ::std::fmt::Display,)*))
             }
-        }
-
-        impl #ident {
-            /// The full key for these parameters.
-            pub fn key_of(#(#params: impl ::std::fmt::Display),*) -> ::std::string::String {
+            fn key_of((#(#params,)*): Self::Params<'_>) -> ::std::string::String {
                 ::std::format!(#format, <Self as ::keel::__private::CacheModel>::KEY #(, #params)*)
-            }
-
-            /// The entry under these parameters.
-            pub async fn get(
-                cache: &::keel::__private::Cache,
-                #(#params: impl ::std::fmt::Display),*
-            ) -> ::core::result::Result<::core::option::Option<Self>, ::keel::__private::CacheError> {
-                cache.get_json(&Self::key_of(#(#params),*)).await
-            }
-
-            /// Stores this entry under its key, with the model's TTL.
-            pub async fn set(&self, cache: &::keel::__private::Cache) -> ::core::result::Result<(), ::keel::__private::CacheError> {
-                cache
-                    .set_json(&<Self as ::keel::__private::CacheModel>::key(self), self, <Self as ::keel::__private::CacheModel>::TTL)
-                    .await
-            }
-
-            /// Removes the entry under these parameters.
-            pub async fn delete(
-                cache: &::keel::__private::Cache,
-                #(#params: impl ::std::fmt::Display),*
-            ) -> ::core::result::Result<(), ::keel::__private::CacheError> {
-                cache.delete(&Self::key_of(#(#params),*)).await
-            }
-
-            /// Whether an entry exists under these parameters.
-            pub async fn exists(
-                cache: &::keel::__private::Cache,
-                #(#params: impl ::std::fmt::Display),*
-            ) -> ::core::result::Result<bool, ::keel::__private::CacheError> {
-                cache.exists(&Self::key_of(#(#params),*)).await
             }
         }
     }

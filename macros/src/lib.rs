@@ -14,7 +14,6 @@ mod ctxt;
 mod main_attr;
 mod models;
 mod router;
-mod rules;
 mod service;
 mod service_list;
 mod table;
@@ -42,7 +41,7 @@ pub fn uri_router(input: TokenStream) -> TokenStream {
 
 /// The entry of a service binary: `#[keel::main] async fn main() -> ExitCode`.
 ///
-/// Checks the binary's name (seed rule 9: `http_`, `ws_`, `server_` or
+/// Checks the binary's name (`http_`, `ws_`, `server_` or
 /// `service_` and a snake_case rest) and gives the body a `.run()` on
 /// `keel::App<K>` only where the app's kind `K` matches the prefix —
 /// `http_` → `HttpOnly`, `ws_` → `WsOnly`, `server_` → `HttpAndWs`,

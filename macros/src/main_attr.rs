@@ -1,10 +1,10 @@
 //! `#[keel::main]` on a service binary's `async fn main`: checks the binary's
-//! name (seed rule 9), holds it to what the app exposes, and runs the body on
+//! name (the binary-name rule), holds it to what the app exposes, and runs the body on
 //! keel's tokio runtime.
 
 use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
-use crate::rules::{BinaryKind, check_binary_name};
+use keel_naming::{BinaryKind, check_binary_name};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::ItemFn;
@@ -86,7 +86,7 @@ fn run_check(binary: Option<(&str, BinaryKind)>) -> TokenStream {
             };
             let stem = name.strip_prefix(prefix).unwrap_or(name);
             let message = format!("binary `{name}` must run an app with {what}, but this app is `{{Self}}`");
-            let label = format!("seed rule 9: `{prefix}` binaries have {what}");
+            let label = format!("`{prefix}` binaries have {what}");
             let note = format!(
                 "name the [[bin]] after what the app exposes — HttpOnly: `http_{stem}`, WsOnly: `ws_{stem}`, HttpAndWs: `server_{stem}`, NoRoutes: `service_{stem}` — or change its routes"
             );

@@ -24,10 +24,18 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let pairs = tables
         .iter()
         .map(|t| quote_spanned!(t.span()=> (<#t as ::keel::__private::Table>::PREFIX, <#t as ::keel::__private::Table>::TABLE)));
-    let span = tables.last().map_or_else(|| service.span(), |t| t.span());
-    let check = quote_spanned! {span=>
-        const _: () = ::keel::__private::assert_models(<#service as ::keel::__private::Service>::INFO.prefix, &[#(#pairs),*]);
-    };
+    let pairs: Vec<TokenStream> = pairs.collect();
+    // One check per table, spanned at it: the error lands on the offender.
+    let checks = tables.iter().enumerate().map(|(index, t)| {
+        quote_spanned! {t.span()=>
+            const _: () = ::keel::__private::assert_models(
+                <#service as ::keel::__private::Service>::INFO.prefix,
+                &[#(#pairs),*],
+                #index,
+            );
+        }
+    });
+    let check = quote!(#(#checks)*);
     quote! {
         #check
         /// This service's tables (seed: `MODEL_LIST`), checked against its prefix at compile time.

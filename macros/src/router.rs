@@ -58,13 +58,20 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let service = &input.service;
     let route_sets =
         handlers.iter().map(|h| quote_spanned!(h.span()=> <#h as ::keel::__private::Api>::ROUTES));
+    let route_sets: Vec<TokenStream> = route_sets.collect();
+    // One check per handler, spanned at it: a conflict is reported at the
+    // second of the two handlers, and every conflicting one is reported.
+    let checks = handlers.iter().enumerate().map(|(index, h)| {
+        quote_spanned! {h.span()=>
+            const _: () = ::keel::__private::assert_unique_routes(
+                &[#(#route_sets),*],
+                #index,
+                <#service as ::keel::__private::Service>::INFO.version,
+            );
+        }
+    });
+    let check = quote!(#(#checks)*);
     let check_span = input.items.last().map_or_else(|| service.span(), |h| h.span());
-    let check = quote_spanned! {check_span=>
-        const _: () = ::keel::__private::assert_unique_routes(
-            &[#(#route_sets),*],
-            <#service as ::keel::__private::Service>::INFO.version,
-        );
-    };
     let returns = quote_spanned!(check_span=> ::keel::__private::UriRouter<#kind>);
     let with_calls = handlers.iter().map(|h| quote_spanned!(h.span()=> .with::<#h>()));
     let code = quote! {

@@ -4,7 +4,7 @@
 
 use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
-use crate::rules::{check_name_part, check_service_name, check_version};
+use keel_naming::{check_name_part, check_service_name, check_version};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{ItemStruct, LitInt, LitStr};
@@ -31,8 +31,32 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     match parse(&mut ctxt, args, &item) {
-        Some(def) if !ctxt.has_errors() => generate(&def),
-        _ => ctxt.into_tokens_with(quote!(#item)),
+        Some(def) if !ctxt.has_errors() => ctxt.into_tokens_with(generate(&def)),
+        _ => ctxt.into_tokens_with(fallback(&item)),
+    }
+}
+
+/// Beside the errors: the struct with an empty identity, so `uri_router!`,
+/// `models!` and the app that name it add no errors of their own (the
+/// cross-item checks skip an empty identity).
+fn fallback(item: &ItemStruct) -> TokenStream {
+    let ident = &item.ident;
+    let generics = &item.generics;
+    if !generics.params.is_empty() {
+        return quote!(#item);
+    }
+    quote! {
+        #item
+        #[automatically_derived]
+        impl ::keel::__private::Service for #ident {
+            const INFO: ::keel::__private::ServiceInfo = ::keel::__private::ServiceInfo {
+                name: "",
+                id: 0,
+                port: 0,
+                prefix: "",
+                version: "0.00.00",
+            };
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 
 use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
-use crate::rules::{check_name_part, check_table_name, snake_case};
+use keel_naming::{check_name_part, check_table_name, snake_case};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
@@ -107,9 +107,33 @@ pub(crate) fn expand_table(args: TokenStream, item: TokenStream) -> TokenStream 
     }
     let code = match (&table, ctxt.has_errors()) {
         (Some(table), false) => generate_table(&item, table, &columns),
-        _ => quote!(#item),
+        _ => fallback_table(&item),
     };
     ctxt.into_tokens_with(code)
+}
+
+/// Emitted beside the errors of a bad `#[table]`: the struct (its
+/// `#[column]` attributes stripped) with stub impls, so `models!`, queries
+/// and cache reads that use the type add no errors of their own. The empty
+/// name tells `models!`' check to skip it.
+fn fallback_table(item: &ItemStruct) -> TokenStream {
+    let ident = &item.ident;
+    quote! {
+        #item
+        #[automatically_derived]
+        impl ::keel::__private::Columns for #ident {
+            fn columns() -> ::std::vec::Vec<::keel::__private::ColumnSchema> {
+                ::std::vec::Vec::new()
+            }
+        }
+        #[automatically_derived]
+        impl ::keel::__private::Table for #ident {
+            const TABLE: &'static str = "";
+            const PREFIX: &'static str = "";
+            const CACHE_KEY: &'static str = "";
+            const PRIMARY_KEY: &'static str = "";
+        }
+    }
 }
 
 /// `#[keel::columns]`.
@@ -125,11 +149,11 @@ pub(crate) fn expand_columns(args: TokenStream, item: TokenStream) -> TokenStrea
         return ctxt.into_tokens_with(item);
     };
     let columns = parse_columns(&mut ctxt, &mut item);
-    let code = if ctxt.has_errors() {
-        quote!(#item)
-    } else {
+    let code = {
         let ident = &item.ident;
-        let list = column_list(&columns);
+        // On error the set still implements `Columns` (empty), so tables
+        // flattening it add no errors of their own.
+        let list = if ctxt.has_errors() { quote!(::std::vec::Vec::new()) } else { column_list(&columns) };
         quote! {
             #item
             #[automatically_derived]
@@ -232,11 +256,8 @@ fn parse_columns(ctxt: &mut Ctxt, item: &mut ItemStruct) -> Vec<Column> {
         field.attrs = kept;
         let name = ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
-        let valid = name.split('_').all(|p| {
-            let mut b = p.bytes();
-            matches!(b.next(), Some(b'a'..=b'z')) && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        });
-        if !flatten && (!valid || name.len() > crate::rules::MAX_TABLE_NAME) {
+        let valid = name.split('_').all(keel_naming::is_lower_alnum);
+        if !flatten && (!valid || name.len() > keel_naming::MAX_TABLE_NAME) {
             ctxt.error_spanned_by(
                 &ident,
                 format!("column `{name}` breaks the naming rule: lower-case `[a-z][a-z0-9]*` parts joined by single `_`, at most 63 characters"),

@@ -8,7 +8,7 @@
 
 use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
-use crate::rules::{check_api_path, check_table_name, check_version};
+use keel_naming::{check_api_path, check_table_name, check_version};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{ItemImpl, LitStr};
@@ -66,8 +66,26 @@ pub(crate) fn expand_ws(args: TokenStream, item: TokenStream) -> TokenStream {
             None
         }
     };
-    let (Some(ident), Some(path), false) = (ident, path, ctxt.has_errors()) else {
-        return ctxt.into_tokens_with(quote!(#item_impl));
+    let (Some(ident), Some(path), false) = (&ident, path, ctxt.has_errors()) else {
+        // Beside the errors: the socket type with no routes, so the
+        // uri_router! listing it adds no errors of its own.
+        let fallback = match &ident {
+            Some(ident) => quote! {
+                #[derive(Clone, Copy, Debug, Default)]
+                pub struct #ident;
+                #item_impl
+                #[automatically_derived]
+                impl ::keel::__private::Api for #ident {
+                    type Kind = ::keel::__private::kind::WsOnly;
+                    const ROUTES: &'static [::keel::__private::RouteDecl] = &[];
+                    fn endpoints() -> ::std::vec::Vec<::keel::__private::Endpoint> {
+                        ::std::vec::Vec::new()
+                    }
+                }
+            },
+            None => quote!(#item_impl),
+        };
+        return ctxt.into_tokens_with(fallback);
     };
     let version = match &version {
         Some(v) => quote!(::core::option::Option::Some(#v)),

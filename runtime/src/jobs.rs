@@ -21,6 +21,7 @@ use crate::logging::MultLogger;
 use crate::state::{AppState, Backends};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
+pub(crate) use keel_naming::check_script_name;
 use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -75,29 +76,6 @@ pub struct ScriptRun {
     pub name: String,
     /// When it finished, UTC.
     pub ran_at: Option<crate::time::DateTime>,
-}
-
-/// A script's name follows the seed: `script_…` runs once, `rescript_…`
-/// whenever asked; the rest is snake_case.
-pub(crate) fn check_script_name(name: &str) -> Result<bool, String> {
-    let (once, rest) = if let Some(rest) = name.strip_prefix("script_") {
-        (true, rest)
-    } else if let Some(rest) = name.strip_prefix("rescript_") {
-        (false, rest)
-    } else {
-        return Err(format!(
-            "script `{name}`: a one-off script is named `script_…` (runs once, recorded) and a reusable one `rescript_…`"
-        ));
-    };
-    let snake = rest.split('_').all(|p| {
-        let mut b = p.bytes();
-        matches!(b.next(), Some(b'a'..=b'z')) && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-    });
-    if snake {
-        Ok(once)
-    } else {
-        Err(format!("script `{name}`: the name after the prefix must be snake_case"))
-    }
 }
 
 /// A job's schedule: `[jobs] <name>` from the configuration, else the
@@ -213,14 +191,6 @@ pub(crate) async fn run_script(script: &ScriptDecl, state: Arc<AppState>) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn script_names_follow_the_seed() {
-        assert_eq!(check_script_name("script_backfill_names"), Ok(true));
-        assert_eq!(check_script_name("rescript_purge"), Ok(false));
-        assert!(check_script_name("purge").is_err_and(|e| e.contains("`script_…`")));
-        assert!(check_script_name("script_Bad").is_err());
-    }
 
     #[test]
     fn schedules_have_seconds_and_can_be_turned_off() {

@@ -44,7 +44,7 @@ mod sealed {
 
 /// One of the four markers; what a router or app exposes.
 pub trait Kind: sealed::Sealed + Send + Sync + 'static {
-    /// The binary-name prefix seed rule 9 gives an app of this kind.
+    /// The binary-name prefix the binary-name rule gives an app of this kind.
     const PREFIX: &'static str;
 }
 

@@ -88,6 +88,7 @@ pub mod prelude {
     /// salvo-oapi's derive expands to `salvo::oapi::…` paths; this brings
     /// `salvo` into scope so services need not depend on salvo themselves.
     pub use crate::__private::salvo;
+    pub use crate::cache::CacheModel;
     pub use crate::{
         Answer, ApiError, ApiResult, Backends, BaseEnum, BoxError, ClientInfo, Ctx, ErrorCode, FieldError,
         Json, Page, PathParam, Query, answer_json, answer_page, page_bounds,

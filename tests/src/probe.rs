@@ -139,7 +139,7 @@ pub enum EchoFrame {
 }
 
 /// A socket beside the HTTP routes: the probe is a `server_*` service
-/// (seed rule 9: HTTP and WebSocket), served by `server_probe`.
+/// (HTTP and WebSocket), served by `server_probe`.
 #[keel::ws(path = "/echo", public)]
 impl keel::ws::Socket for EchoSocket {
     type In = EchoFrame;

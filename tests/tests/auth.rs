@@ -1,4 +1,4 @@
-//! Auth on manage_system (DESIGN §5.6, §7): protected-by-default routes,
+//! Auth on manage_system: protected-by-default routes,
 //! login / logout / expiry / disabled accounts, the permission hook, login
 //! rate limits, tokens shared by two instances (MariaDB + Redis, when
 //! `TEST_MYSQL_URL` / `TEST_REDIS_URL` are set) and token checks during a

@@ -3,7 +3,7 @@
 //! the cache, and a Redis outage — a test-owned `redis-server` killed and
 //! started again — that the service rides out on its database.
 
-use keel::cache::{Cache, CacheError};
+use keel::cache::{Cache, CacheError, CacheModel};
 use keel::config::{BackendEntry, BackendTable, Config};
 use keel_tests::ms::{MIGRATIONS, call, sign_in, with_keeper};
 use keel_tests::redis_server::RedisServer;
@@ -76,21 +76,21 @@ async fn exercise_api(cache: &Cache) {
     let token = Token { token: format!("t{run}"), account_id: 7 };
     assert_eq!(token_key(&token), format!("tst_token:t{run}"));
     ok(token.set(cache).await);
-    assert_eq!(Token::get(cache, &token.token).await.ok().flatten(), Some(token.clone()));
-    assert_eq!(Token::exists(cache, &token.token).await.ok(), Some(true));
-    let ttl = cache.ttl(&Token::key_of(&token.token)).await.ok().flatten().flatten().unwrap_or_default();
+    assert_eq!(Token::get(cache, (&token.token,)).await.ok().flatten(), Some(token.clone()));
+    assert_eq!(Token::exists(cache, (&token.token,)).await.ok(), Some(true));
+    let ttl = cache.ttl(&Token::key_of((&token.token,))).await.ok().flatten().flatten().unwrap_or_default();
     assert!(ttl > Duration::from_secs(55), "{ttl:?}");
-    ok(Token::delete(cache, &token.token).await);
-    assert_eq!(Token::get(cache, &token.token).await.ok(), Some(None));
+    ok(Token::delete(cache, (&token.token,)).await);
+    assert_eq!(Token::get(cache, (&token.token,)).await.ok(), Some(None));
 
     let seen = Seen { account_id: i64::from(run), day: "2026-11-25".into(), count: 3 };
-    assert_eq!(Seen::key_of(run, "2026-11-25"), format!("tst_records_seen:{run}:2026-11-25"));
+    assert_eq!(Seen::key_of((&run, &"2026-11-25")), format!("tst_records_seen:{run}:2026-11-25"));
     ok(seen.set(cache).await);
-    assert_eq!(Seen::get(cache, run, "2026-11-25").await.ok().flatten().map(|s| s.count), Some(3));
-    assert!(matches!(cache.ttl(&Seen::key_of(run, "2026-11-25")).await, Ok(Some(None))));
-    ok(Seen::delete(cache, run, "2026-11-25").await);
+    assert_eq!(Seen::get(cache, (&run, &"2026-11-25")).await.ok().flatten().map(|s| s.count), Some(3));
+    assert!(matches!(cache.ttl(&Seen::key_of((&run, &"2026-11-25"))).await, Ok(Some(None))));
+    ok(Seen::delete(cache, (&run, &"2026-11-25")).await);
 
-    assert_eq!(AccountCard::key_of(42), "sys_account:42:card");
+    assert_eq!(AccountCard::key_of((&42,)), "sys_account:42:card");
 }
 
 fn token_key(token: &Token) -> String {

@@ -1,4 +1,4 @@
-//! manage_system's HTTP contract (DESIGN §7) on a real database: SQLite
+//! manage_system's HTTP contract (the HTTP contract in the README) on a real database: SQLite
 //! always; MariaDB and PostgreSQL when `TEST_MYSQL_URL` / `TEST_PG_URL` are
 //! set (then a failed connection fails the test). Each run works in its own
 //! SQLite file or its own database, dropped afterwards.

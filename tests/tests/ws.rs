@@ -1,4 +1,4 @@
-//! ws_guidance (DESIGN §7): a token from manage_system opens
+//! ws_guidance (the HTTP contract in the README): a token from manage_system opens
 //! `/v1.00.00/guide`; notices posted to manage_system's `/notice` reach the
 //! clients of every guidance instance over Redis pub/sub (a test-owned
 //! `redis-server`, restarted in between); subscriptions filter; a bad

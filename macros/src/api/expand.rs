@@ -89,19 +89,19 @@ fn user_code(def: &ApiDef) -> TokenStream {
             }
         }
         HandlerItem::Fn(item_fn) => {
+            // The function stays as written (callable by name, attributes
+            // once). The route is a braced struct of the same name: braced
+            // structs live only in the type namespace, so neither the fn nor
+            // a `let login = …` in the module collides with it (as Rocket does).
             let vis = &item_fn.vis;
-            let attrs = &item_fn.attrs;
-            let sig = &item_fn.sig;
-            let block = &item_fn.block;
+            let doc =
+                format!("The route of [`{handler}()`]({handler}()) (`#[keel::api]`), for `uri_router!`.");
             quote! {
-                #(#attrs)*
+                #item_fn
+                #[doc = #doc]
                 #[allow(non_camel_case_types)]
                 #[derive(Clone, Copy, Debug, Default)]
-                #vis struct #handler;
-                impl #handler {
-                    #(#attrs)*
-                    #vis #sig #block
-                }
+                #vis struct #handler {}
             }
         }
     }
@@ -151,6 +151,10 @@ fn route_impl(def: &ApiDef, route: &RouteFn) -> TokenStream {
             };
         }
     });
+    let call = match &def.item {
+        HandlerItem::Impl(_) => quote!(#handler::#fn_ident),
+        HandlerItem::Fn(_) => quote!(#fn_ident),
+    };
     let output = &route.output;
     let write = quote_spanned! {output.span()=>
         ::keel::__private::IntoAnswer::write_answer(answer, depot, res)
@@ -179,7 +183,7 @@ fn route_impl(def: &ApiDef, route: &RouteFn) -> TokenStream {
                 _ctrl: &mut salvo::FlowCtrl,
             ) {
                 #(#extracts)*
-                let answer = #handler::#fn_ident(#(#locals),*).await;
+                let answer = #call(#(#locals),*).await;
                 #write
             }
         }

@@ -16,7 +16,7 @@ use proc_macro2::TokenStream;
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut ctxt = Ctxt::default();
     match parse::ApiDef::parse(&mut ctxt, args, item.clone()) {
-        Some(def) if !ctxt.has_errors() => expand::generate(&def),
+        Some(def) if !ctxt.has_errors() => ctxt.into_tokens_with(expand::generate(&def)),
         // Emit the user's item untouched beside the errors, so one bad
         // annotation does not also break every caller of the handler.
         Some(def) => ctxt.into_tokens_with(expand::fallback(&def)),

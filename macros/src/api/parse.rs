@@ -1,13 +1,13 @@
 use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
-use crate::rules::{ApiPath, check_api_path, check_version};
+use keel_naming::{ApiPath, check_api_path, check_version};
 use proc_macro2::{Span, TokenStream};
 use syn::{FnArg, Ident, ImplItem, Item, ItemFn, ItemImpl, LitStr, Pat, ReturnType, Signature, Type};
 
 const MACRO: &str = "api";
 const KEYS: &[&str] = &["path", "version", "public", "method"];
 
-/// The verbs that become routes on a class-style view (seed rule 13: post
+/// The verbs that become routes on a class-style view(post
 /// creates or validates, get reads, put updates; patch and delete complete
 /// the set).
 pub(crate) const VERBS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -210,15 +210,14 @@ fn route_fn(
                 ok = false;
             }
             FnArg::Typed(pat_type) => {
-                let Pat::Ident(pat_ident) = &*pat_type.pat else {
+                let Some(name) = arg_name(&pat_type.pat) else {
                     ctxt.error_spanned_by(
                         &pat_type.pat,
-                        "name each route argument with a plain identifier (`body: Json<NewAccount>`); path parameters are matched by that name",
+                        "name each route argument with an identifier (`body: Json<NewAccount>`) or destructure one (`Json(body): Json<NewAccount>`); path parameters are matched by that name",
                     );
                     ok = false;
                     continue;
                 };
-                let name = pat_ident.ident.clone();
                 if is_path_param(&pat_type.ty)
                     && let Some(path) = path
                 {
@@ -232,7 +231,7 @@ fn route_fn(
                             format!("name the argument after one of: {}", params.join(", "))
                         };
                         ctxt.error_spanned_by(
-                            &pat_ident.ident,
+                            &name,
                             format!("`{wanted}` is not a parameter of this route's path; {hint}"),
                         );
                         ok = false;
@@ -253,6 +252,19 @@ fn route_fn(
         }
     };
     ok.then(|| RouteFn { verb, fn_ident: sig.ident.clone(), args, output, doc: doc_text(attrs) })
+}
+
+/// The name an argument is known by: `body` in `body: Json<T>` and in the
+/// destructuring `Json(body): Json<T>` (one field, an identifier).
+fn arg_name(pat: &Pat) -> Option<Ident> {
+    match pat {
+        Pat::Ident(pat_ident) => Some(pat_ident.ident.clone()),
+        Pat::TupleStruct(tuple) if tuple.elems.len() == 1 => match tuple.elems.first() {
+            Some(Pat::Ident(inner)) => Some(inner.ident.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// `PathParam<T>` (any path ending in that name): its argument name must be

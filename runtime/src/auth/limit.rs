@@ -1,4 +1,4 @@
-//! Login rate limits through the cache (DESIGN §5.6): failures per account
+//! Login rate limits through the cache (docs/conventions.md): failures per account
 //! and attempts per client IP, each in a fixed window. While Redis is away
 //! the counts are kept per process, so limits still hold on each instance.
 

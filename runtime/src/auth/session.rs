@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// One login's session (framework table `keel_session`, DESIGN §4). A
+/// One login's session (framework table `keel_session`). A
 /// service that issues tokens lists it in its `keel::models!`.
 #[crate::table(prefix = "keel", name = "session")]
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -61,6 +61,7 @@ use memory::MemoryStore;
 use redis_store::RedisStore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -398,11 +399,50 @@ impl Cache {
 }
 
 /// A typed cache entry declared with `#[keel::cache]` (seed: `rc_model/`).
-pub trait CacheModel: Serialize + DeserializeOwned {
+pub trait CacheModel: Serialize + DeserializeOwned + Send + Sync {
     /// The key's name part, by the table naming rule: `sys_token`.
     const KEY: &'static str;
     /// Expiry of a stored entry.
     const TTL: Option<Duration>;
+    /// The key template's parameters, in order, as a tuple of references:
+    /// `()`, `(&dyn Display,)`, `(&dyn Display, &dyn Display)`.
+    type Params<'a>;
+
     /// The entry's full key, from its fields: `sys_token:abc`.
     fn key(&self) -> String;
+
+    /// The full key for these parameters: `Token::key_of((&token,))`.
+    fn key_of(params: Self::Params<'_>) -> String;
+
+    /// The entry under these parameters.
+    fn get(
+        cache: &Cache,
+        params: Self::Params<'_>,
+    ) -> impl Future<Output = Result<Option<Self>, CacheError>> + Send {
+        let key = Self::key_of(params);
+        async move { cache.get_json(&key).await }
+    }
+
+    /// Stores this entry under its key, with the model's TTL.
+    fn set(&self, cache: &Cache) -> impl Future<Output = Result<(), CacheError>> + Send {
+        async move { cache.set_json(&self.key(), self, Self::TTL).await }
+    }
+
+    /// Removes the entry under these parameters.
+    fn delete(
+        cache: &Cache,
+        params: Self::Params<'_>,
+    ) -> impl Future<Output = Result<(), CacheError>> + Send {
+        let key = Self::key_of(params);
+        async move { cache.delete(&key).await }
+    }
+
+    /// Whether an entry exists under these parameters.
+    fn exists(
+        cache: &Cache,
+        params: Self::Params<'_>,
+    ) -> impl Future<Output = Result<bool, CacheError>> + Send {
+        let key = Self::key_of(params);
+        async move { cache.exists(&key).await }
+    }
 }

@@ -1,4 +1,4 @@
-//! Notices across processes (DESIGN §5.7): a message published by any
+//! Notices across processes: a message published by any
 //! process reaches the subscribers of every process, through Redis pub/sub
 //! on a dedicated connection that subscribes again after a reconnect; with
 //! no Redis configured, an in-process broadcast. Channel names follow the

@@ -56,7 +56,7 @@ impl Config {
     }
 }
 
-/// `[auth]` (DESIGN §5.6).
+/// `[auth]` (docs/conventions.md).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
@@ -164,68 +164,6 @@ impl LogLevel {
             LogLevel::Info => log::LevelFilter::Info,
             LogLevel::Debug => log::LevelFilter::Debug,
             LogLevel::Trace => log::LevelFilter::Trace,
-        }
-    }
-}
-
-/// A database or cache: a URL, or a table with the URL and pool settings.
-#[derive(Clone, Debug, PartialEq)]
-pub enum BackendEntry {
-    /// `default = "mysql://…"`.
-    Url(String),
-    /// `[database.default]` with `url`, `pool_size`, …
-    Table(BackendTable),
-}
-
-/// The table form of a [`BackendEntry`].
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct BackendTable {
-    /// Connection URL; its scheme picks the driver.
-    #[serde(deserialize_with = "lenient_string")]
-    pub url: String,
-    /// Pooled connections.
-    pub pool_size: Option<u32>,
-    /// Seconds to wait for a connection.
-    pub connect_timeout: Option<u64>,
-    /// Apply pending migrations at boot.
-    pub auto_upgrade: Option<bool>,
-}
-
-/// By hand rather than `#[serde(untagged)]`: untagged loses the reason
-/// (an unknown key in the table form, or `database.auto_upgrade` written one
-/// level too high) behind "did not match any variant".
-impl<'de> Deserialize<'de> for BackendEntry {
-    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        struct EntryVisitor;
-        impl<'de> serde::de::Visitor<'de> for EntryVisitor {
-            type Value = BackendEntry;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(
-                    "a connection URL (`default = \"mysql://…\"`) or a table of url, pool_size, connect_timeout, auto_upgrade; a database's settings go below its name, e.g. `database.default.auto_upgrade` (KEEL_DATABASE__DEFAULT__AUTO_UPGRADE)",
-                )
-            }
-            fn visit_str<E: serde::de::Error>(self, url: &str) -> Result<BackendEntry, E> {
-                Ok(BackendEntry::Url(url.to_owned()))
-            }
-            fn visit_string<E: serde::de::Error>(self, url: String) -> Result<BackendEntry, E> {
-                Ok(BackendEntry::Url(url))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<BackendEntry, A::Error> {
-                BackendTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(BackendEntry::Table)
-            }
-        }
-        de.deserialize_any(EntryVisitor)
-    }
-}
-
-impl BackendEntry {
-    /// The connection URL.
-    pub fn url(&self) -> &str {
-        match self {
-            BackendEntry::Url(url) => url,
-            BackendEntry::Table(table) => &table.url,
         }
     }
 }
@@ -489,7 +427,7 @@ fn scalar(raw: &str) -> toml::Value {
 
 /// A string field that also takes numbers and booleans (a password `12345`
 /// from the environment arrives as an integer).
-fn lenient_string<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+pub(super) fn lenient_string<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Scalar {
@@ -510,132 +448,9 @@ fn lenient_opt_string<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<
     lenient_string(de).map(Some)
 }
 
+mod backend;
+
+pub use backend::{BackendEntry, BackendTable};
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SERVICE: ServiceInfo =
-        ServiceInfo { name: "demo", id: 7, port: 8007, prefix: "demo", version: "1.00.00" };
-
-    struct Home(PathBuf);
-
-    impl Home {
-        fn new(test: &str) -> Home {
-            let dir = std::env::temp_dir().join(format!("keel-config-{test}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            let config = dir.join("services/demo/config");
-            std::fs::create_dir_all(&config).expect("create temp config dir");
-            Home(dir)
-        }
-        fn file(&self, name: &str, text: &str) -> &Self {
-            std::fs::write(self.0.join("services/demo/config").join(name), text).expect("write config");
-            self
-        }
-        fn load(&self, profile: Option<&str>, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-            let sources = ConfigSources {
-                home: self.0.clone(),
-                profile: profile.map(str::to_owned),
-                env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-            };
-            Config::load(&SERVICE, &sources)
-        }
-    }
-
-    impl Drop for Home {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    #[test]
-    fn no_file_gives_the_embedded_defaults() {
-        let config = Home::new("none").load(None, &[]).expect("defaults");
-        assert_eq!(config, Config::default());
-        assert_eq!(config.port(&SERVICE), 8007);
-    }
-
-    #[test]
-    fn layers_override_in_order_file_profile_env() {
-        let home = Home::new("layers");
-        home.file("default.toml", "[server]\nport = 9001\nbind = \"127.0.0.1\"\n[log]\nkeep = 3\n")
-            .file("prod.toml", "[server]\nport = 9002\n");
-        let config = home.load(None, &[]).expect("file");
-        assert_eq!(
-            (config.server.port, config.server.bind.as_str(), config.log.keep),
-            (Some(9001), "127.0.0.1", 3)
-        );
-        let config = home.load(Some("prod"), &[]).expect("profile");
-        assert_eq!((config.server.port, config.server.bind.as_str()), (Some(9002), "127.0.0.1"));
-        let config = home.load(Some("prod"), &[("KEEL_SERVER__PORT", "9003")]).expect("env");
-        assert_eq!(config.server.port, Some(9003));
-    }
-
-    #[test]
-    fn backends_take_a_url_or_a_table_from_any_layer() {
-        let home = Home::new("backends");
-        let config = home
-            .load(
-                None,
-                &[
-                    ("KEEL_DATABASE__DEFAULT", "mysql://root:@127.0.0.1:3306/test"),
-                    ("KEEL_DATABASE__DEFAULT__POOL_SIZE", "16"),
-                    ("KEEL_CACHE__DEFAULT", "redis://127.0.0.1:6379/"),
-                    ("KEEL_ADMIN__PASSWORD", "12345"),
-                ],
-            )
-            .expect("env backends");
-        let BackendEntry::Table(db) = &config.database["default"] else { panic!("{config:?}") };
-        assert_eq!((db.url.as_str(), db.pool_size), ("mysql://root:@127.0.0.1:3306/test", Some(16)));
-        assert_eq!(config.cache["default"], BackendEntry::Url("redis://127.0.0.1:6379/".to_owned()));
-        assert_eq!(config.admin.password.as_deref(), Some("12345"));
-    }
-
-    #[test]
-    fn unknown_keys_are_refused_naming_key_and_source() {
-        let home = Home::new("unknown");
-        home.file("default.toml", "[server]\nprot = 1\n");
-        let err = home.load(None, &[]).expect_err("unknown key in file").to_string();
-        assert!(err.contains("`server.prot`") && err.contains("default.toml"), "{err}");
-        assert_eq!(err.lines().count(), 1, "{err}");
-
-        let home = Home::new("unknown-env");
-        let err = home.load(None, &[("KEEL_SERVER__PROT", "1")]).expect_err("unknown env key").to_string();
-        assert!(err.contains("`server.prot`") && err.contains("KEEL_SERVER__PROT"), "{err}");
-        let err = home.load(None, &[("KEEL_NOPE", "1")]).expect_err("unknown section").to_string();
-        assert!(err.contains("`nope`") && err.contains("KEEL_NOPE"), "{err}");
-    }
-
-    #[test]
-    fn bad_values_are_refused_naming_key_and_source() {
-        let home = Home::new("bad");
-        let err = home.load(None, &[("KEEL_SERVER__PORT", "eighty")]).expect_err("bad port").to_string();
-        assert!(err.contains("`server.port`") && err.contains("KEEL_SERVER__PORT"), "{err}");
-        let err = home.load(None, &[("KEEL_SERVER__PORT", "70000")]).expect_err("port range").to_string();
-        assert!(err.contains("`server.port`"), "{err}");
-        home.file("default.toml", "[log]\nlevel = \"loud\"\n");
-        let err = home.load(None, &[]).expect_err("bad level").to_string();
-        assert!(err.contains("`log.level`") && err.contains("default.toml") && err.contains("loud"), "{err}");
-        let err = home
-            .load(None, &[("KEEL_DATABASE__AUTO_UPGRADE", "true")])
-            .expect_err("database setting one level too high")
-            .to_string();
-        assert!(
-            err.contains("`database.auto_upgrade`")
-                && err.contains("KEEL_DATABASE__AUTO_UPGRADE")
-                && err.contains("KEEL_DATABASE__DEFAULT__AUTO_UPGRADE"),
-            "{err}"
-        );
-        home.file("default.toml", "[database.default]\nurl = \"sqlite://x.db\"\npool = 4\n");
-        let err = home.load(None, &[]).expect_err("unknown key in a database table").to_string();
-        assert!(err.contains("`database.default.pool`") && err.contains("default.toml"), "{err}");
-        home.file("default.toml", "[database.main]\nurl = \"sqlite://x.db\"\n");
-        let err = home.load(None, &[]).expect_err("no default db").to_string();
-        assert!(err.contains("`database`") && err.contains("`default`"), "{err}");
-        home.file("default.toml", "[server\n");
-        let err = home.load(None, &[]).expect_err("bad toml").to_string();
-        assert!(err.contains("default.toml line 1"), "{err}");
-        home.file("default.toml", "");
-        let err = home.load(Some("staging"), &[]).expect_err("missing profile").to_string();
-        assert!(err.contains("staging.toml"), "{err}");
-    }
-}
+mod tests;

@@ -173,14 +173,14 @@ impl Db {
         let pool = init.map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
         // rbatis' pool pings a connection on every checkout: one extra round
         // trip per query. Checking at most every few seconds measured +14 %
-        // on a primary-key read (DESIGN §10). The price: a connection that
+        // on a primary-key read (measured: docs/benchmarks.md). The price: a connection that
         // died within the interval fails its next query (a 503) instead of
         // being replaced at checkout.
         if let Some(manager) = pool.inner.downcast_manager::<DurationManager<ConnManagerProxy>>() {
             manager.mode.set_mode(CheckMode::SkipInterval(POOL_CHECK_INTERVAL));
         }
         rb.init_pool(pool).map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
-        // SQLite runs one OS thread per pooled connection (DESIGN §10), and
+        // SQLite runs one OS thread per pooled connection (measured: docs/benchmarks.md), and
         // one writer at a time anyway.
         let default_pool = if dialect == Dialect::Sqlite { 4 } else { DEFAULT_POOL };
         if dialect == Dialect::Sqlite {
@@ -255,7 +255,7 @@ impl Db {
     /// The row with primary key `id`.
     pub async fn get<T: Table + DeserializeOwned>(&self, id: i64) -> Result<Option<T>, DbError> {
         let sql = format!("SELECT * FROM {} WHERE {} = ?", T::TABLE, T::PRIMARY_KEY);
-        // exec_decode::<Option<T>> fails in rbatis 4.9.8 (DESIGN §10).
+        // exec_decode::<Option<T>> fails in rbatis 4.9.8 (measured: docs/benchmarks.md).
         let mut rows: Vec<T> = self.rb.exec_decode(&sql, vec![Value::I64(id)]).await?;
         Ok(if rows.is_empty() { None } else { Some(rows.swap_remove(0)) })
     }

@@ -138,7 +138,7 @@ pub trait Table: Columns {
     const TABLE: &'static str;
     /// The owning service's prefix.
     const PREFIX: &'static str;
-    /// The cache key of the table: its name (seed rule 12).
+    /// The cache key of the table: its name (the cache key rule, docs/conventions.md).
     const CACHE_KEY: &'static str;
     /// The primary key column.
     const PRIMARY_KEY: &'static str;
@@ -156,32 +156,34 @@ pub trait Table: Columns {
     }
 }
 
-/// Fails const evaluation when a listed table's prefix differs from the
-/// service's (framework tables, prefix `keel`, go anywhere), or two tables
-/// share a name. Used by `keel::models!`.
+/// Fails const evaluation when `tables[index]`'s prefix differs from the
+/// service's (framework tables, prefix `keel`, go anywhere), or it has the
+/// name of a table listed before it. `keel::models!` emits one check per
+/// table, spanned at it, so every offender is reported where it is listed.
+/// A table whose `#[keel::table]` failed has an empty name and is skipped:
+/// its own error already says what is wrong.
 #[doc(hidden)]
-pub const fn assert_models(service_prefix: &str, tables: &[(&str, &str)]) {
+pub const fn assert_models(service_prefix: &str, tables: &[(&str, &str)], index: usize) {
     use crate::const_text::{Message, bytes_eq};
-    let mut i = 0;
-    while i < tables.len() {
-        let (prefix, name) = tables[i];
-        if !bytes_eq(prefix.as_bytes(), service_prefix.as_bytes()) && !bytes_eq(prefix.as_bytes(), b"keel") {
+    let (prefix, name) = tables[index];
+    if name.is_empty() || service_prefix.is_empty() {
+        return;
+    }
+    if !bytes_eq(prefix.as_bytes(), service_prefix.as_bytes()) && !bytes_eq(prefix.as_bytes(), b"keel") {
+        let mut msg = Message::new();
+        msg.push("table `").push(name).push("`: table prefix `").push(prefix);
+        msg.push("` does not match service prefix `").push(service_prefix);
+        msg.push("`; write `#[keel::table(prefix = \"").push(service_prefix).push("\")]`");
+        msg.fail();
+    }
+    let mut j = 0;
+    while j < index {
+        if bytes_eq(name.as_bytes(), tables[j].1.as_bytes()) {
             let mut msg = Message::new();
-            msg.push("table `").push(name).push("`: table prefix `").push(prefix);
-            msg.push("` does not match service prefix `").push(service_prefix);
-            msg.push("`; write `#[keel::table(prefix = \"").push(service_prefix).push("\")]`");
+            msg.push("two models of keel::models! are table `").push(name);
+            msg.push("`: give one another `name = \"…\"` or `kind = \"…\"`");
             msg.fail();
         }
-        let mut j = i + 1;
-        while j < tables.len() {
-            if bytes_eq(name.as_bytes(), tables[j].1.as_bytes()) {
-                let mut msg = Message::new();
-                msg.push("two models of keel::models! are table `").push(name);
-                msg.push("`: give one another `name = \"…\"` or `kind = \"…\"`");
-                msg.fail();
-            }
-            j += 1;
-        }
-        i += 1;
+        j += 1;
     }
 }

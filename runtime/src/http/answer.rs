@@ -11,7 +11,7 @@ use salvo::{Depot, Response};
 use serde::Serialize;
 use std::borrow::Cow;
 
-/// Business reason carried in the envelope's `code` (DESIGN §5.1).
+/// Business reason carried in the envelope's `code` (the code table in the README).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum ErrorCode {

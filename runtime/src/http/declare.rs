@@ -126,29 +126,31 @@ pub trait Api {
     fn endpoints() -> Vec<Endpoint>;
 }
 
-/// Fails const evaluation when two routes share verb, version and path
-/// (parameters compare equal whatever their names), naming both handlers.
+/// Fails const evaluation when a route of `sets[index]` shares verb, version
+/// and path (parameters compare equal whatever their names) with a route
+/// listed before it, naming both handlers. `uri_router!` emits one check
+/// per handler, spanned at it, so each offender is reported where it is
+/// listed and none hides another.
 #[doc(hidden)]
-pub const fn assert_unique_routes(sets: &[&[RouteDecl]], service_version: &str) {
-    let mut a_set = 0;
-    while a_set < sets.len() {
-        let mut a = 0;
-        while a < sets[a_set].len() {
-            let mut b_set = a_set;
-            while b_set < sets.len() {
-                let mut b = if b_set == a_set { a + 1 } else { 0 };
-                while b < sets[b_set].len() {
-                    let (x, y) = (&sets[a_set][a], &sets[b_set][b]);
-                    if same_route(x, y, service_version) {
-                        conflict(x, y, service_version);
-                    }
-                    b += 1;
+pub const fn assert_unique_routes(sets: &[&[RouteDecl]], index: usize, service_version: &str) {
+    let mine = sets[index];
+    let mut a = 0;
+    while a < mine.len() {
+        let mut b_set = 0;
+        while b_set <= index {
+            let others = sets[b_set];
+            // Within the handler itself, compare each pair once.
+            let end = if b_set == index { a } else { others.len() };
+            let mut b = 0;
+            while b < end {
+                if same_route(&others[b], &mine[a], service_version) {
+                    conflict(&others[b], &mine[a], service_version);
                 }
-                b_set += 1;
+                b += 1;
             }
-            a += 1;
+            b_set += 1;
         }
-        a_set += 1;
+        a += 1;
     }
 }
 
@@ -224,6 +226,16 @@ mod tests {
     fn a_conflict_names_both_handlers_and_the_route() {
         assert_unique_routes(
             &[&[decl(Verb::Put, "/account/{id}", None)], &[decl(Verb::Put, "/account/{uid}", None)]],
+            1,
+            "1.00.02",
+        );
+    }
+
+    #[test]
+    fn the_first_of_two_conflicting_handlers_passes_its_own_check() {
+        assert_unique_routes(
+            &[&[decl(Verb::Put, "/account/{id}", None)], &[decl(Verb::Put, "/account/{uid}", None)]],
+            0,
             "1.00.02",
         );
     }

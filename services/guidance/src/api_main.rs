@@ -1,5 +1,5 @@
 //! The singleton entry (seed: `api_main.py`): `GET /v1.00.00/guide`,
-//! upgraded to a WebSocket (DESIGN §7).
+//! upgraded to a WebSocket (the HTTP contract in the README).
 //!
 //! A client authenticates with a manage_system token (`Authorization:
 //! Bearer …` or `?token=…`) and receives `{"type":"notice","data":{topic,

@@ -5,6 +5,7 @@
 use crate::db_model::main::{Account, AccountStatus};
 use crate::rc_model::AccountStats;
 use keel::BaseEnum;
+use keel::cache::CacheModel;
 use keel::db::Filter;
 use keel::jobs::JobCtx;
 use keel::time::DateTime;

@@ -20,7 +20,7 @@ use rbatis::executor::RBatisConnExecutor;
 use rbs::Value;
 use std::time::{Duration, Instant};
 
-/// The version table (framework prefix `keel_`, DESIGN §4).
+/// The version table (framework prefix `keel_`).
 pub const VERSION_TABLE: &str = "keel_migration";
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS keel_migration (

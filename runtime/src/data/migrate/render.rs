@@ -295,7 +295,7 @@ pub fn column_sql(dialect: Dialect, column: &Column) -> String {
         return match dialect {
             Dialect::MySql => format!("{} BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY", column.name),
             Dialect::Postgres => format!("{} BIGSERIAL PRIMARY KEY", column.name),
-            // Only an exact INTEGER PRIMARY KEY auto-increments (DESIGN §10).
+            // Only an exact INTEGER PRIMARY KEY auto-increments (measured: docs/benchmarks.md).
             Dialect::Sqlite => format!("{} INTEGER PRIMARY KEY AUTOINCREMENT", column.name),
         };
     }

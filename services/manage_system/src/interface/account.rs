@@ -1,4 +1,4 @@
-//! Accounts: create, page through, read and update (DESIGN §7).
+//! Accounts: create, page through, read and update (the HTTP contract in the README).
 
 use crate::db_model::main::{Account, AccountStatus};
 use keel::db::Filter;

@@ -1,4 +1,4 @@
-//! `POST /login` and the login records (DESIGN §7).
+//! `POST /login` and the login records (the HTTP contract in the README).
 
 use crate::db_model::main::{Account, AccountStatus};
 use crate::db_model::others::Login;

@@ -1,4 +1,4 @@
-//! `POST /notice` (DESIGN §7): a notice for every client of ws_guidance,
+//! `POST /notice` (the HTTP contract in the README): a notice for every client of ws_guidance,
 //! on every instance, through the shared pub/sub.
 
 use keel::prelude::*;
@@ -20,8 +20,8 @@ pub struct NewNotice {
 /// Post a notice to every connected guidance client: 202, delivered
 /// asynchronously.
 #[keel::api(method = "post", path = "/notice", version = "1.00.02")]
-pub async fn notice(ctx: Ctx, body: Json<NewNotice>) -> ApiResult<()> {
-    let NewNotice { topic, title, body } = body.0;
+pub async fn notice(ctx: Ctx, Json(new): Json<NewNotice>) -> ApiResult<()> {
+    let NewNotice { topic, title, body } = new;
     let mut errors = Vec::new();
     if topic.as_ref().is_some_and(|t| t.is_empty() || t.chars().count() > 64) {
         errors.push(FieldError::new("topic", "1 to 64 characters"));
@@ -35,10 +35,9 @@ pub async fn notice(ctx: Ctx, body: Json<NewNotice>) -> ApiResult<()> {
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    // (`notice` names the handler type in this module.)
-    let posted = Notice { topic, title, body, created_at: DateTime::now() };
-    let payload = serde_json::to_string(&posted).map_err(ApiError::internal)?;
+    let notice = Notice { topic, title, body, created_at: DateTime::now() };
+    let payload = serde_json::to_string(&notice).map_err(ApiError::internal)?;
     ctx.pubsub().publish(NOTICE_CHANNEL, &payload).await?;
-    ctx.log.info(format_args!("notice `{}` posted", posted.title));
+    ctx.log.info(format_args!("notice `{}` posted", notice.title));
     Ok(answer_json(()).accepted())
 }

@@ -1,21 +1,16 @@
 /// PostgreSQL truncates identifiers past 63 bytes; names longer than that
 /// would differ between databases.
-pub(crate) const MAX_TABLE_NAME: usize = 63;
+pub const MAX_TABLE_NAME: usize = 63;
 
 /// A table name or cache key: `<prefix>_<kind>_<name>` or `<prefix>_<name>`
-/// (seed rules 10 and 12: `sys_account`, `sys_records_login`). Prefix and
+/// (`sys_account`, `sys_records_login`). Prefix and
 /// kind are `[a-z][a-z0-9]*`; the name may hold single `_` between parts.
-pub(crate) fn check_table_name(prefix: &str, kind: Option<&str>, name: &str) -> Result<String, String> {
+pub fn check_table_name(prefix: &str, kind: Option<&str>, name: &str) -> Result<String, String> {
     super::check_name_part("table prefix", prefix)?;
     if let Some(kind) = kind {
         super::check_name_part("table kind", kind)?;
     }
-    let name_ok = !name.is_empty()
-        && name.split('_').all(|part| {
-            let mut bytes = part.bytes();
-            matches!(bytes.next(), Some(b'a'..=b'z'))
-                && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
+    let name_ok = name.split('_').all(crate::is_lower_alnum);
     if !name_ok {
         return Err(format!(
             "table name `{name}` breaks the naming rule: parts must be lower-case `[a-z][a-z0-9]*` joined by single `_`, e.g. `{}`",
@@ -36,7 +31,7 @@ pub(crate) fn check_table_name(prefix: &str, kind: Option<&str>, name: &str) -> 
 }
 
 /// `Account` → `account`, `LoginRecord` → `login_record`.
-pub(crate) fn snake_case(ident: &str) -> String {
+pub fn snake_case(ident: &str) -> String {
     let mut out = String::new();
     for (i, c) in ident.chars().enumerate() {
         if c.is_ascii_uppercase() && i > 0 && !out.ends_with('_') {

@@ -1,6 +1,6 @@
-/// What a service binary exposes, read from its name (seed rule 9).
+/// What a service binary exposes, read from its name (the binary-name rule).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BinaryKind {
+pub enum BinaryKind {
     /// `http_*`: HTTP only.
     Http,
     /// `ws_*`: WebSocket only.
@@ -20,11 +20,10 @@ const PREFIXES: [(&str, BinaryKind); 4] = [
 
 /// A service binary's name: `http_` / `ws_` / `server_` / `service_` and a
 /// snake_case rest, so operators can tell from `ps` what a process serves.
-pub(crate) fn check_binary_name(name: &str) -> Result<BinaryKind, String> {
+pub fn check_binary_name(name: &str) -> Result<BinaryKind, String> {
     for (prefix, kind) in PREFIXES {
         if let Some(rest) = name.strip_prefix(prefix) {
-            let rest_ok = rest.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-                && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            let rest_ok = crate::is_snake(rest);
             return if rest_ok {
                 Ok(kind)
             } else {
@@ -36,7 +35,7 @@ pub(crate) fn check_binary_name(name: &str) -> Result<BinaryKind, String> {
     }
     let stem = name.split_once('_').map_or(name, |(_, rest)| rest);
     Err(format!(
-        "binary `{name}` must start with http_, ws_, server_ or service_ (seed rule 9: http_ serves HTTP, ws_ WebSocket, server_ both, service_ nothing external); rename it in Cargo.toml, e.g. `http_{stem}`"
+        "binary `{name}` must start with http_, ws_, server_ or service_ (http_ serves HTTP, ws_ WebSocket, server_ both, service_ nothing external); rename it in Cargo.toml, e.g. `http_{stem}`"
     ))
 }
 

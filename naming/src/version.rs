@@ -2,7 +2,7 @@
 ///
 /// The two-digit minor and patch keep versions sortable as text and make the
 /// URL prefix `/v1.00.02/` stable for clients.
-pub(crate) fn check_version(version: &str) -> Result<(), String> {
+pub fn check_version(version: &str) -> Result<(), String> {
     let mut parts = version.split('.');
     let well_formed = match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(major), Some(minor), Some(patch), None) => {

@@ -1,17 +1,17 @@
 /// A validated `#[api(path = …)]`.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct ApiPath {
-    pub(crate) segments: Vec<Segment>,
+pub struct ApiPath {
+    pub segments: Vec<Segment>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Segment {
+pub enum Segment {
     Literal(String),
     Param(String),
 }
 
 impl ApiPath {
-    pub(crate) fn params(&self) -> impl Iterator<Item = &str> {
+    pub fn params(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().filter_map(|s| match s {
             Segment::Param(p) => Some(p.as_str()),
             Segment::Literal(_) => None,
@@ -24,7 +24,7 @@ impl ApiPath {
 ///
 /// Lower-case literal segments keep URLs case-stable for clients; the param
 /// form is salvo's, so the path is handed to the router unchanged.
-pub(crate) fn check_api_path(path: &str) -> Result<ApiPath, String> {
+pub fn check_api_path(path: &str) -> Result<ApiPath, String> {
     const RULE: &str = "a path starts with `/`, has no trailing `/`, and each segment is lower-case `[a-z0-9_-]+` or a `{param}`";
     let Some(rest) = path.strip_prefix('/') else {
         return Err(format!("path `{path}` must start with `/`: {RULE}; write `/{path}`"));
@@ -72,9 +72,7 @@ pub(crate) fn check_api_path(path: &str) -> Result<ApiPath, String> {
 }
 
 fn is_param_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b'a'..=b'z' | b'_'))
-        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    crate::is_param(name)
 }
 
 fn squeeze_slashes(path: &str) -> String {

@@ -1,6 +1,6 @@
 /// One piece of a cache key template: `{token}` or `:` between params.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum KeyPart {
+pub enum KeyPart {
     /// Text kept as written.
     Literal(String),
     /// A field of the struct, formatted with `Display`.
@@ -10,7 +10,7 @@ pub(crate) enum KeyPart {
 /// The part of a cache key after its name: `{token}`, `{account_id}:{device}`.
 /// Parameters are field names; text between them is `[a-z0-9_:.-]`, so keys
 /// stay greppable (`sys_token:abc`).
-pub(crate) fn parse_key_template(template: &str) -> Result<Vec<KeyPart>, String> {
+pub fn parse_key_template(template: &str) -> Result<Vec<KeyPart>, String> {
     let mut parts = Vec::new();
     let mut rest = template;
     if template.is_empty() {
@@ -24,8 +24,7 @@ pub(crate) fn parse_key_template(template: &str) -> Result<Vec<KeyPart>, String>
                 ));
             };
             let name = &after[..end];
-            let valid = matches!(name.bytes().next(), Some(b'a'..=b'z' | b'_'))
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            let valid = crate::is_param(name);
             if !valid {
                 return Err(format!(
                     "key `{template}`: `{{{name}}}` is not a field name; parameters are written `{{field}}`"

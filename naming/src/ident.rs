@@ -2,11 +2,8 @@
 ///
 /// Lower-case ASCII keeps names identical on MySQL, PostgreSQL and SQLite
 /// (PostgreSQL folds unquoted names, MySQL on Linux does not).
-pub(crate) fn check_name_part(what: &str, part: &str) -> Result<(), String> {
-    let mut bytes = part.bytes();
-    let ok = matches!(bytes.next(), Some(b'a'..=b'z'))
-        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if ok {
+pub fn check_name_part(what: &str, part: &str) -> Result<(), String> {
+    if crate::is_lower_alnum(part) {
         Ok(())
     } else {
         Err(format!(
@@ -18,11 +15,8 @@ pub(crate) fn check_name_part(what: &str, part: &str) -> Result<(), String> {
 
 /// A service name (the seed's SERVER_NAME, also its folder and log folder):
 /// `[a-z][a-z0-9_]*`.
-pub(crate) fn check_service_name(name: &str) -> Result<(), String> {
-    let mut bytes = name.bytes();
-    let ok = matches!(bytes.next(), Some(b'a'..=b'z'))
-        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok {
+pub fn check_service_name(name: &str) -> Result<(), String> {
+    if crate::is_snake(name) {
         Ok(())
     } else {
         Err(format!(

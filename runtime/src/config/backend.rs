@@ -1,0 +1,66 @@
+//! A `[database.<name>]` or `[cache.<name>]` entry: a URL, or a table.
+
+use super::lenient_string;
+use serde::Deserialize;
+
+/// A database or cache: a URL, or a table with the URL and pool settings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackendEntry {
+    /// `default = "mysql://…"`.
+    Url(String),
+    /// `[database.default]` with `url`, `pool_size`, …
+    Table(BackendTable),
+}
+
+/// The table form of a [`BackendEntry`].
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BackendTable {
+    /// Connection URL; its scheme picks the driver.
+    #[serde(deserialize_with = "lenient_string")]
+    pub url: String,
+    /// Pooled connections.
+    pub pool_size: Option<u32>,
+    /// Seconds to wait for a connection.
+    pub connect_timeout: Option<u64>,
+    /// Apply pending migrations at boot.
+    pub auto_upgrade: Option<bool>,
+}
+
+/// By hand rather than `#[serde(untagged)]`: untagged loses the reason
+/// (an unknown key in the table form, or `database.auto_upgrade` written one
+/// level too high) behind "did not match any variant".
+impl<'de> Deserialize<'de> for BackendEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> serde::de::Visitor<'de> for EntryVisitor {
+            type Value = BackendEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a connection URL (`default = \"mysql://…\"`) or a table of url, pool_size, connect_timeout, auto_upgrade; a database's settings go below its name, e.g. `database.default.auto_upgrade` (KEEL_DATABASE__DEFAULT__AUTO_UPGRADE)",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, url: &str) -> Result<BackendEntry, E> {
+                Ok(BackendEntry::Url(url.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, url: String) -> Result<BackendEntry, E> {
+                Ok(BackendEntry::Url(url))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<BackendEntry, A::Error> {
+                BackendTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(BackendEntry::Table)
+            }
+        }
+        de.deserialize_any(EntryVisitor)
+    }
+}
+
+impl BackendEntry {
+    /// The connection URL.
+    pub fn url(&self) -> &str {
+        match self {
+            BackendEntry::Url(url) => url,
+            BackendEntry::Table(table) => &table.url,
+        }
+    }
+}
