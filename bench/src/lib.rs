@@ -59,7 +59,7 @@ impl keel::auth::Authority for BenchAuthority {
             account_id,
             username: account.username,
             active: account.status == 1,
-            roles: Vec::new(),
+            permissions: Vec::new(),
             token_hash: String::new(),
         }))
     }

@@ -80,7 +80,18 @@ pub(crate) fn expand_cache(args: TokenStream, item: TokenStream) -> TokenStream 
     });
     let parts = template.as_deref().unwrap_or(&[]);
     let code = match key_name {
-        Some(key_name) if !ctxt.has_errors() => generate(&item, &key_name, parts, ttl),
+        Some(key_name) if !ctxt.has_errors() => {
+            let ident = &item.ident;
+            // Entries are stored as JSON: say so at the struct, not at a call.
+            let serde = quote::quote_spanned! {ident.span()=>
+                const _: () = {
+                    fn stored_as_json<T: ::keel::__private::serde::Serialize + ::keel::__private::serde::de::DeserializeOwned>() {}
+                    let _ = stored_as_json::<#ident>;
+                };
+            };
+            let code = generate(&item, &key_name, parts, ttl);
+            quote!(#code #serde)
+        }
         // Stub impls beside the errors, with the key's parameters when they
         // parsed: code that reads the entry adds no errors of its own.
         _ => generate(&item, &KeyName::Literal(String::new()), parts, None),

@@ -3,7 +3,7 @@
 //!
 //! Each macro is a module: attribute parsing, rule checks and code generation
 //! kept apart. The naming rules shared by all macros are pure functions in
-//! [`rules`], unit-tested beside their code; compile-fail behaviour is pinned
+//! the `keel-naming` crate, unit-tested beside their code; compile-fail behaviour is pinned
 //! by trybuild cases in `tests/ui/`.
 
 mod api;
@@ -13,6 +13,7 @@ mod cache;
 mod ctxt;
 mod main_attr;
 mod models;
+mod permissions;
 mod router;
 mod service;
 mod service_list;
@@ -94,6 +95,12 @@ pub fn table(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn columns(args: TokenStream, item: TokenStream) -> TokenStream {
     table::expand_columns(args.into(), item.into()).into()
+}
+
+/// A service's permissions, declared once. See `keel::permissions`.
+#[proc_macro]
+pub fn permissions(input: TokenStream) -> TokenStream {
+    permissions::expand(input.into()).into()
 }
 
 /// A service's list of tables, checked against its prefix. See `keel::models`.

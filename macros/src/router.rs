@@ -68,6 +68,16 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                 #index,
                 <#service as ::keel::__private::Service>::INFO.version,
             );
+            const _: () = {
+                // `keel::permissions!`'s inherent constant, else none.
+                #[allow(unused_imports)]
+                use ::keel::__private::NoPermissions as _;
+                ::keel::__private::assert_route_permissions(
+                    <#service>::PERMISSIONS,
+                    <#h as ::keel::__private::Api>::ROUTES,
+                    <#service as ::keel::__private::Service>::INFO.name,
+                );
+            };
         }
     });
     let check = quote!(#(#checks)*);

@@ -70,7 +70,9 @@ pub(crate) fn expand_ws(args: TokenStream, item: TokenStream) -> TokenStream {
         // Beside the errors: the socket type with no routes, so the
         // uri_router! listing it adds no errors of its own.
         let fallback = match &ident {
-            Some(ident) => quote! {
+            // Only the shape the macro owns: on a plain impl the user wrote
+            // the struct already.
+            Some(ident) if item_impl.trait_.is_some() => quote! {
                 #[derive(Clone, Copy, Debug, Default)]
                 pub struct #ident;
                 #item_impl
@@ -83,7 +85,7 @@ pub(crate) fn expand_ws(args: TokenStream, item: TokenStream) -> TokenStream {
                     }
                 }
             },
-            None => quote!(#item_impl),
+            _ => quote!(#item_impl),
         };
         return ctxt.into_tokens_with(fallback);
     };
@@ -110,6 +112,7 @@ pub(crate) fn expand_ws(args: TokenStream, item: TokenStream) -> TokenStream {
                 version: #version,
                 handler: #name,
                 public: #public,
+                permission: ::core::option::Option::None,
             }];
             fn endpoints() -> ::std::vec::Vec<::keel::__private::Endpoint> {
                 ::std::vec![::keel::__private::ws_endpoint::<#ident>(&<Self as ::keel::__private::Api>::ROUTES[0], #doc)]

@@ -1,16 +1,21 @@
 /// A validated `#[api(path = …)]`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ApiPath {
+    /// The segments between `/`s, in order.
     pub segments: Vec<Segment>,
 }
 
+/// One segment of a route path.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Segment {
+    /// A fixed segment: `account`.
     Literal(String),
+    /// A parameter: `{id}` (stored without braces).
     Param(String),
 }
 
 impl ApiPath {
+    /// The parameter names, in order.
     pub fn params(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().filter_map(|s| match s {
             Segment::Param(p) => Some(p.as_str()),

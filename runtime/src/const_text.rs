@@ -18,13 +18,13 @@ pub(crate) const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A fixed buffer of text; `fail` panics with it (at compile time).
 pub(crate) struct Message {
-    buf: [u8; 512],
+    buf: [u8; 1024],
     len: usize,
 }
 
 impl Message {
     pub(crate) const fn new() -> Message {
-        Message { buf: [0; 512], len: 0 }
+        Message { buf: [0; 1024], len: 0 }
     }
 
     pub(crate) const fn push(&mut self, text: &str) -> &mut Message {

@@ -36,6 +36,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 extern crate self as keel;
 
 // Layers, lowest first; a module imports only from the ones above it in
@@ -69,11 +71,13 @@ pub use error::BoxError;
 pub use http::answer::{
     Answer, ApiError, ApiResult, ErrorCode, FieldError, IntoAnswer, Page, answer_json, answer_page,
 };
-pub use http::declare::{Api, Endpoint, RouteDecl, Verb};
+pub use http::declare::{Access, Api, Endpoint, RouteDecl, Verb};
 pub use http::extract::{ClientInfo, Ctx, FromRequest, Json, PathParam, Query, page_bounds};
 pub use http::health::HealthCheck;
 pub use http::router::UriRouter;
-pub use keel_macros::{BaseEnum, api, cache, channel, columns, main, models, service, table, uri_router, ws};
+pub use keel_macros::{
+    BaseEnum, api, cache, channel, columns, main, models, permissions, service, table, uri_router, ws,
+};
 pub use logging::MultLogger;
 pub use logging::request_id::{REQUEST_ID_HEADER, RequestId};
 pub use service::{Service, ServiceInfo, check_distinct_services};
@@ -107,7 +111,9 @@ pub mod __private {
         ColumnSchema, ColumnType, Columns, SqlType, Table, TableSchema, assert_models,
     };
     pub use crate::http::answer::{IntoAnswer, write_error};
-    pub use crate::http::declare::{Api, Endpoint, RouteDecl, Verb, assert_unique_routes};
+    pub use crate::http::declare::{
+        Api, Endpoint, NoPermissions, RouteDecl, Verb, assert_route_permissions, assert_unique_routes,
+    };
     pub use crate::http::extract::FromRequest;
     pub use crate::http::router::UriRouter;
     pub use crate::kind;

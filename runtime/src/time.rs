@@ -61,10 +61,6 @@ impl<'de> serde::Deserialize<'de> for DateTime {
     }
 }
 
-impl crate::ColumnType for DateTime {
-    const SQL_TYPE: crate::SqlType = crate::SqlType::Timestamp;
-}
-
 impl salvo::oapi::ComposeSchema for DateTime {
     fn compose(
         _: &mut salvo::oapi::Components,

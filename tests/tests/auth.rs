@@ -48,7 +48,8 @@ async fn every_route_not_marked_public_needs_a_token() {
     let router = manage_system::uri_router::uri_router();
     let bogus = "0".repeat(64);
     let mut protected = 0;
-    for (verb, url, handler, public) in router.table() {
+    for (verb, url, handler, access) in router.table() {
+        let public = access == keel::Access::Public;
         let path = url.replace("{id}", "1");
         let body = matches!(verb.as_str(), "POST" | "PUT" | "PATCH").then_some("{}");
         let anonymous = call_with(addr, None, verb.as_str(), &path, body).await;
@@ -113,10 +114,10 @@ async fn login_logout_expiry_and_disabled_accounts() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-/// The permission hook of manage_system's api_base: login records are the
-/// admin's; another signed-in account gets 403.
+/// Login records need `records.read`: the first account's `admin` role
+/// holds it; an account without a role gets 403 naming the permission.
 #[tokio::test]
-async fn the_permission_hook_keeps_login_records_for_the_admin() {
+async fn login_records_need_their_permission() {
     let home = temp_home("auth-perm");
     let addr = boot(&home).await;
     let admin = login(addr, KEEPER.0, KEEPER.1).await;
@@ -125,8 +126,9 @@ async fn the_permission_hook_keeps_login_records_for_the_admin() {
     let records = "/v1.00.02/records/login";
     expect(&call_with(addr, Some(&admin), "GET", records, None).await, 200, 0);
     let json = expect(&call_with(addr, Some(&gus), "GET", records, None).await, 403, 40300);
-    assert_eq!(json["msg"], "login records are for the admin");
-    expect(&call_with(addr, Some(&gus), "GET", "/v1.00.02/account", None).await, 200, 0);
+    assert!(json["msg"].as_str().unwrap_or_default().contains("`records.read`"), "{json}");
+    expect(&call_with(addr, Some(&gus), "GET", "/v1.00.02/account", None).await, 403, 40300);
+    expect(&me(addr, &gus).await, 200, 0);
     let _ = std::fs::remove_dir_all(&home);
 }
 
@@ -201,6 +203,22 @@ async fn two_instances_share_sessions_through_mariadb_and_redis() {
     let body = r#"{"display_name":"Jon"}"#;
     expect(&call_with(second, Some(&token), "PUT", &path, Some(body)).await, 200, 0);
     assert_eq!(read(first).await, "Jon");
+    // A role change made through the second is enforced by the first at
+    // the next request: jon may read accounts, then no longer.
+    let role = r#"{"name":"reader","permissions":["account.read"]}"#;
+    let role_id =
+        expect(&call_with(second, Some(&token), "POST", "/v1.00.02/role", Some(role)).await, 201, 0)["data"]
+            ["id"]
+            .as_i64()
+            .unwrap_or_default();
+    let grant = format!(r#"{{"role_id":{role_id}}}"#);
+    expect(&call_with(second, Some(&token), "PUT", &path, Some(&grant)).await, 200, 0);
+    let jon = login(first, "jon", "secret-jon").await;
+    expect(&call_with(first, Some(&jon), "GET", "/v1.00.02/account", None).await, 200, 0);
+    let role_path = format!("/v1.00.02/role/{role_id}");
+    let revoke = r#"{"permissions":[]}"#;
+    expect(&call_with(second, Some(&token), "PUT", &role_path, Some(revoke)).await, 200, 0);
+    expect(&call_with(first, Some(&jon), "GET", "/v1.00.02/account", None).await, 403, 40300);
     expect(&call_with(second, Some(&token), "POST", "/v1.00.02/logout", None).await, 200, 0);
     expect(&me(first, &token).await, 401, 40100);
     let _ = std::fs::remove_dir_all(&home_a);

@@ -206,7 +206,7 @@ async fn boot_is_refused_while_behind(home: &PathBuf, url: &str) {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains(
-            "database `default` is behind its migrations (at no migration, the code needs 0003_scripts)"
+            "database `default` is behind its migrations (at no migration, the code needs 0004_roles)"
         ) && err.contains("db upgrade")
             && err.contains("auto_upgrade"),
         "{err}"

@@ -13,4 +13,5 @@ fn ui() {
     cases.compile_fail("ui/table/*.rs");
     cases.compile_fail("ui/cache/*.rs");
     cases.compile_fail("ui/ws/*.rs");
+    cases.compile_fail("ui/permission/*.rs");
 }

@@ -17,6 +17,10 @@ pub(crate) fn generate(def: &ApiDef) -> TokenStream {
     let handler_name = handler.to_string();
     let decls = def.routes.iter().map(|route| {
         let verb = verb_variant(route.verb);
+        let permission = match route.permission.as_ref().or(def.permission.as_ref()) {
+            Some(p) => quote!(::core::option::Option::Some(#p)),
+            None => quote!(::core::option::Option::None),
+        };
         quote! {
             ::keel::__private::RouteDecl {
                 verb: ::keel::__private::Verb::#verb,
@@ -24,6 +28,7 @@ pub(crate) fn generate(def: &ApiDef) -> TokenStream {
                 version: #version,
                 handler: #handler_name,
                 public: #public,
+                permission: #permission,
             }
         }
     });

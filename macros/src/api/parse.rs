@@ -1,11 +1,13 @@
 use crate::attr::AttrArgs;
 use crate::ctxt::Ctxt;
-use keel_naming::{ApiPath, check_api_path, check_version};
+use keel_naming::{ApiPath, check_api_path, check_permission_name, check_version};
 use proc_macro2::{Span, TokenStream};
 use syn::{FnArg, Ident, ImplItem, Item, ItemFn, ItemImpl, LitStr, Pat, ReturnType, Signature, Type};
 
 const MACRO: &str = "api";
-const KEYS: &[&str] = &["path", "version", "public", "method"];
+const KEYS: &[&str] = &["path", "version", "public", "method", "permission"];
+/// The per-method override inside a class view: `#[permission("account.read")]`.
+const PERMISSION_ATTR: &str = "permission";
 
 /// The verbs that become routes on a class-style view(post
 /// creates or validates, get reads, put updates; patch and delete complete
@@ -21,6 +23,8 @@ pub(crate) struct ApiDef {
     pub(crate) path: LitStr,
     pub(crate) version: Option<LitStr>,
     pub(crate) public: bool,
+    /// What every route of the handler needs, unless a method overrides it.
+    pub(crate) permission: Option<LitStr>,
     pub(crate) routes: Vec<RouteFn>,
 }
 
@@ -35,6 +39,8 @@ pub(crate) struct RouteFn {
     pub(crate) args: Vec<RouteArg>,
     pub(crate) output: Type,
     pub(crate) doc: String,
+    /// `#[permission("…")]` on this method.
+    pub(crate) permission: Option<LitStr>,
 }
 
 pub(crate) struct RouteArg {
@@ -64,6 +70,10 @@ impl ApiDef {
         }
         let public = attr.flag(ctxt, "public").is_some();
         let method = attr.string(ctxt, "method");
+        let permission = attr.string(ctxt, "permission");
+        if let Some(lit) = &permission {
+            check_permission(ctxt, lit, public);
+        }
 
         let item = match syn::parse2::<Item>(item) {
             Ok(item) => item,
@@ -73,7 +83,7 @@ impl ApiDef {
             }
         };
         let (handler, item, routes) = match item {
-            Item::Impl(item_impl) => {
+            Item::Impl(mut item_impl) => {
                 if let Some(method) = &method {
                     ctxt.error_spanned_by(
                         method,
@@ -81,10 +91,16 @@ impl ApiDef {
                     );
                 }
                 let handler = impl_self_ident(ctxt, &item_impl)?;
-                let routes = class_view_routes(ctxt, &item_impl, api_path.as_ref());
+                let routes = class_view_routes(ctxt, &mut item_impl, api_path.as_ref(), public);
                 (handler, HandlerItem::Impl(item_impl), routes)
             }
             Item::Fn(item_fn) => {
+                if let Some(attr) = item_fn.attrs.iter().find(|a| a.path().is_ident(PERMISSION_ATTR)) {
+                    ctxt.error_spanned_by(
+                        attr,
+                        "#[permission(…)] overrides one method of a class view; on a free fn write it in #[api]: `#[api(method = \"put\", path = \"…\", permission = \"account.write\")]`",
+                    );
+                }
                 let verb = match &method {
                     None => {
                         ctxt.error_spanned_by(
@@ -109,7 +125,7 @@ impl ApiDef {
                 };
                 let handler = item_fn.sig.ident.clone();
                 let route = verb.and_then(|verb| {
-                    route_fn(ctxt, verb, &item_fn.sig, &item_fn.attrs, api_path.as_ref(), false)
+                    route_fn(ctxt, verb, &item_fn.sig, &item_fn.attrs, api_path.as_ref(), false, None)
                 });
                 (handler, HandlerItem::Fn(item_fn), route.into_iter().collect())
             }
@@ -121,7 +137,7 @@ impl ApiDef {
                 return None;
             }
         };
-        Some(ApiDef { handler, item, path: path?, version, public, routes })
+        Some(ApiDef { handler, item, path: path?, version, public, permission, routes })
     }
 }
 
@@ -154,13 +170,62 @@ fn impl_self_ident(ctxt: &mut Ctxt, item: &ItemImpl) -> Option<Ident> {
     }
 }
 
-fn class_view_routes(ctxt: &mut Ctxt, item: &ItemImpl, path: Option<&ApiPath>) -> Vec<RouteFn> {
+/// A permission name follows the rule, and a `public` route needs none.
+fn check_permission(ctxt: &mut Ctxt, lit: &LitStr, public: bool) {
+    if let Err(msg) = check_permission_name(&lit.value()) {
+        ctxt.error_spanned_by(lit, msg);
+    } else if public {
+        ctxt.error_spanned_by(
+            lit,
+            format!(
+                "a `public` route needs no sign-in, so it cannot need permission `{}`: drop `public` or the permission",
+                lit.value()
+            ),
+        );
+    }
+}
+
+/// Reads and strips `#[permission("…")]` from a class view's method (an
+/// attribute macro has no inert helpers: left in place it would not compile).
+fn take_permission(ctxt: &mut Ctxt, attrs: &mut Vec<syn::Attribute>, public: bool) -> Option<LitStr> {
+    let mut found = None;
+    let mut kept = Vec::with_capacity(attrs.len());
+    for attr in std::mem::take(attrs) {
+        if !attr.path().is_ident(PERMISSION_ATTR) {
+            kept.push(attr);
+            continue;
+        }
+        match attr.parse_args::<LitStr>() {
+            Ok(_) if found.is_some() => {
+                ctxt.error_spanned_by(&attr, "one #[permission(…)] per method");
+            }
+            Ok(lit) => {
+                check_permission(ctxt, &lit, public);
+                found = Some(lit);
+            }
+            Err(_) => ctxt.error_spanned_by(
+                &attr,
+                "#[permission] takes one permission name: `#[permission(\"account.read\")]`",
+            ),
+        }
+    }
+    *attrs = kept;
+    found
+}
+
+fn class_view_routes(
+    ctxt: &mut Ctxt,
+    item: &mut ItemImpl,
+    path: Option<&ApiPath>,
+    public: bool,
+) -> Vec<RouteFn> {
     let mut routes = Vec::new();
-    for impl_item in &item.items {
+    for impl_item in &mut item.items {
         let ImplItem::Fn(method) = impl_item else { continue };
         let name = method.sig.ident.to_string();
+        let permission = take_permission(ctxt, &mut method.attrs, public);
         if let Some(verb) = VERBS.iter().find(|v| **v == name) {
-            if let Some(route) = route_fn(ctxt, verb, &method.sig, &method.attrs, path, true) {
+            if let Some(route) = route_fn(ctxt, verb, &method.sig, &method.attrs, path, true, permission) {
                 routes.push(route);
             }
         } else if OTHER_METHODS.contains(&name.as_str())
@@ -190,6 +255,7 @@ fn route_fn(
     attrs: &[syn::Attribute],
     path: Option<&ApiPath>,
     in_impl: bool,
+    permission: Option<LitStr>,
 ) -> Option<RouteFn> {
     let mut ok = true;
     if sig.asyncness.is_none() {
@@ -251,7 +317,7 @@ fn route_fn(
             return None;
         }
     };
-    ok.then(|| RouteFn { verb, fn_ident: sig.ident.clone(), args, output, doc: doc_text(attrs) })
+    ok.then(|| RouteFn { verb, fn_ident: sig.ident.clone(), args, output, doc: doc_text(attrs), permission })
 }
 
 /// The name an argument is known by: `body` in `body: Json<T>` and in the

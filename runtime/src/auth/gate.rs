@@ -51,7 +51,11 @@ impl Gate {
             return Err(ApiError::new(ErrorCode::Forbidden).msg("account disabled"));
         }
         principal.token_hash = checked.token_hash;
-        authority.permit(&principal, self.route)?;
+        if let Some(permission) = self.route.permission
+            && !principal.can(permission)
+        {
+            return Err(Principal::forbidden(permission));
+        }
         Ok(principal)
     }
 }

@@ -22,7 +22,6 @@ pub use crate::http::principal::Principal;
 pub(crate) use gate::Gate;
 
 use crate::http::answer::ApiError;
-use crate::http::declare::RouteDecl;
 use crate::state::AppState;
 use salvo::async_trait;
 
@@ -32,13 +31,6 @@ pub trait Authority: Send + Sync + 'static {
     /// The account behind a session; `None` when it no longer exists.
     /// `token_hash` may be left empty: the gate fills it in.
     async fn account(&self, state: &AppState, account_id: i64) -> Result<Option<Principal>, ApiError>;
-
-    /// Beyond a valid login: may `principal` call `route`? The default
-    /// allows every signed-in account.
-    fn permit(&self, principal: &Principal, route: &RouteDecl) -> Result<(), ApiError> {
-        let _ = (principal, route);
-        Ok(())
-    }
 }
 
 /// For a service that signs in with another service's tokens and keeps no
@@ -55,7 +47,7 @@ impl Authority for SessionAuthority {
             account_id,
             username: String::new(),
             active: true,
-            roles: Vec::new(),
+            permissions: Vec::new(),
             token_hash: String::new(),
         }))
     }

@@ -250,8 +250,7 @@ pub fn routes_table<K: crate::kind::Kind>(router: &UriRouter<K>) -> String {
     let handler_width = rows.iter().map(|r| r.2.len()).max().unwrap_or(7).max(7);
     let mut out = String::new();
     let _ = writeln!(out, "{:<6}  {:<url_width$}  {:<handler_width$}  ACCESS", "VERB", "URL", "HANDLER");
-    for (verb, url, handler, public) in rows {
-        let access = if public { "public" } else { "protected" };
+    for (verb, url, handler, access) in rows {
         let _ = writeln!(out, "{:<6}  {url:<url_width$}  {handler:<handler_width$}  {access}", verb.as_str());
     }
     out

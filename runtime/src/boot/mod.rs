@@ -56,6 +56,7 @@ pub struct App<K: Kind> {
     sockets: Arc<Sockets>,
     pubsub: Option<crate::cache::pubsub::PubSub>,
     on_start: Vec<BootHook>,
+    log_files: Vec<&'static str>,
     /// Built once — by boot, or on first use by an app that was not booted.
     state: OnceLock<Arc<AppState>>,
 }
@@ -84,6 +85,7 @@ impl<K: Kind> App<K> {
             sockets: Arc::default(),
             pubsub: None,
             on_start: Vec::new(),
+            log_files: Vec::new(),
             state: OnceLock::new(),
         }
     }
@@ -177,6 +179,13 @@ impl<K: Kind> App<K> {
         Fut: std::future::Future<Output = Result<(), BoxError>> + Send + 'static,
     {
         self.on_start.push(Box::new(move |state| Box::pin(hook(state))));
+        self
+    }
+
+    /// A named log file the service always writes (`logs/<service>/<name>.log`,
+    /// through `ctx.log.to(name, ..)`), besides those in `log.files`.
+    pub fn log_file(mut self, name: &'static str) -> Self {
+        self.log_files.push(name);
         self
     }
 

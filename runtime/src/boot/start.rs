@@ -218,7 +218,13 @@ impl<K: Kind> App<K> {
     /// The service's log files under its home.
     pub(crate) fn open_logs(&self) -> Result<crate::logging::LogGuard, ExitCode> {
         let info = self.service_info();
-        crate::logging::init(&self.home, info.name, &self.config.log).map_err(|err| {
+        let mut log = self.config.log.clone();
+        for name in &self.log_files {
+            if !log.files.iter().any(|f| f == name) {
+                log.files.push((*name).to_owned());
+            }
+        }
+        crate::logging::init(&self.home, info.name, &log).map_err(|err| {
             eprintln!("{}: {err}", info.name);
             ExitCode::FAILURE
         })

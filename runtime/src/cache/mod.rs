@@ -24,6 +24,8 @@
 //!
 //! ```
 //! # use serde::{Deserialize, Serialize};
+//! use keel::cache::CacheModel; // get, set, delete, exists, key_of
+//!
 //! #[keel::cache(prefix = "sys", name = "token", key = "{token}", ttl = 3600)]
 //! #[derive(Serialize, Deserialize)]
 //! pub struct Token {
@@ -42,12 +44,12 @@
 //!     pub username: String,
 //! }
 //!
-//! assert_eq!(Token::key_of("abc"), "sys_token:abc");
-//! assert_eq!(AccountCard::key_of(42), "sys_account:42:card");
+//! assert_eq!(Token::key_of((&"abc",)), "sys_token:abc");
+//! assert_eq!(AccountCard::key_of((&42,)), "sys_account:42:card");
 //! # async fn demo(cache: &keel::cache::Cache) -> Result<(), keel::cache::CacheError> {
 //! Token { token: "abc".into(), account_id: 7 }.set(cache).await?;
-//! assert_eq!(Token::get(cache, "abc").await?.map(|t| t.account_id), Some(7));
-//! Token::delete(cache, "abc").await?;
+//! assert_eq!(Token::get(cache, (&"abc",)).await?.map(|t| t.account_id), Some(7));
+//! Token::delete(cache, (&"abc",)).await?;
 //! # Ok(()) }
 //! # keel::__private::block_on(demo(&keel::cache::Cache::memory("default"))).unwrap();
 //! ```
@@ -398,8 +400,26 @@ impl Cache {
     }
 }
 
-/// A typed cache entry declared with `#[keel::cache]` (seed: `rc_model/`).
-pub trait CacheModel: Serialize + DeserializeOwned + Send + Sync {
+/// A typed cache entry declared with `#[keel::cache]` (seed: `rc_model/`),
+/// stored as JSON. Its operations come through this trait, so nothing is
+/// added to the type's own namespace.
+///
+/// ```
+/// use keel::cache::{Cache, CacheModel};
+///
+/// #[keel::cache(prefix = "sys", name = "token", key = "{token}", ttl = 60)]
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// pub struct Token { token: String, account_id: i64 }
+///
+/// # keel::__private::block_on(async {
+/// let cache = Cache::memory("default");
+/// Token { token: "abc".into(), account_id: 7 }.set(&cache).await.expect("stored");
+/// assert_eq!(Token::key_of((&"abc",)), "sys_token:abc");
+/// let read = Token::get(&cache, (&"abc",)).await.expect("read");
+/// assert_eq!(read.map(|t| t.account_id), Some(7));
+/// # });
+/// ```
+pub trait CacheModel: Send + Sync {
     /// The key's name part, by the table naming rule: `sys_token`.
     const KEY: &'static str;
     /// Expiry of a stored entry.
@@ -418,13 +438,19 @@ pub trait CacheModel: Serialize + DeserializeOwned + Send + Sync {
     fn get(
         cache: &Cache,
         params: Self::Params<'_>,
-    ) -> impl Future<Output = Result<Option<Self>, CacheError>> + Send {
+    ) -> impl Future<Output = Result<Option<Self>, CacheError>> + Send
+    where
+        Self: DeserializeOwned,
+    {
         let key = Self::key_of(params);
         async move { cache.get_json(&key).await }
     }
 
     /// Stores this entry under its key, with the model's TTL.
-    fn set(&self, cache: &Cache) -> impl Future<Output = Result<(), CacheError>> + Send {
+    fn set(&self, cache: &Cache) -> impl Future<Output = Result<(), CacheError>> + Send
+    where
+        Self: Serialize,
+    {
         async move { cache.set_json(&self.key(), self, Self::TTL).await }
     }
 

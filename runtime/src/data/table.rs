@@ -80,7 +80,7 @@ macro_rules! column_types {
 column_types! {
     bool => Bool, i8 => SmallInt, i16 => SmallInt, u8 => SmallInt, i32 => Integer, u16 => Integer,
     i64 => BigInt, u32 => BigInt, u64 => BigInt, f32 => Float, f64 => Double, String => Text,
-    Vec<u8> => Blob,
+    Vec<u8> => Blob, crate::time::DateTime => Timestamp,
 }
 
 impl<T: ColumnType> ColumnType for Option<T> {

@@ -379,7 +379,7 @@ pub(crate) fn envelope_schema(data: RefOr<oapi::schema::Schema>, code_example: u
         .required("request_id")
 }
 
-fn error_response(components: &mut Components, code: ErrorCode) -> oapi::Response {
+pub(crate) fn error_response(components: &mut Components, code: ErrorCode) -> oapi::Response {
     let data = if code == ErrorCode::Validation {
         RefOr::from(
             oapi::Object::new()

@@ -57,9 +57,44 @@ pub struct RouteDecl {
     pub handler: &'static str,
     /// Marked `public` (no token needed once auth is on).
     pub public: bool,
+    /// The permission a signed-in account needs (`permission = "…"` on
+    /// `#[api]`, or `#[permission("…")]` on the method); `None`: any
+    /// signed-in account (or anyone, when `public`).
+    pub permission: Option<&'static str>,
+}
+
+/// Who may call a route, as the `routes` table and the OpenAPI document
+/// show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No sign-in.
+    Public,
+    /// Any signed-in account.
+    SignedIn,
+    /// A signed-in account holding this permission.
+    Permission(&'static str),
+}
+
+impl std::fmt::Display for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Access::Public => f.write_str("public"),
+            Access::SignedIn => f.write_str("signed-in"),
+            Access::Permission(p) => f.write_str(p),
+        }
+    }
 }
 
 impl RouteDecl {
+    /// Who may call it.
+    pub const fn access(&self) -> Access {
+        match (self.public, self.permission) {
+            (true, _) => Access::Public,
+            (false, None) => Access::SignedIn,
+            (false, Some(p)) => Access::Permission(p),
+        }
+    }
+
     /// The version this route answers under.
     pub const fn version_or<'a>(&self, service_version: &'a str) -> &'a str
     where
@@ -181,6 +216,58 @@ const fn same_path_shape(a: &[u8], b: &[u8]) -> bool {
     i == a.len() && j == b.len()
 }
 
+/// Fails const evaluation when a route of `routes` (one handler's) needs a
+/// permission its service does not declare in `keel::permissions!`, naming
+/// the declared ones. `uri_router!` emits one check per handler.
+#[doc(hidden)]
+pub const fn assert_route_permissions(declared: &[&str], routes: &[RouteDecl], service: &str) {
+    let mut r = 0;
+    while r < routes.len() {
+        if let Some(wanted) = routes[r].permission {
+            let mut found = false;
+            let mut d = 0;
+            while d < declared.len() {
+                if bytes_eq(declared[d].as_bytes(), wanted.as_bytes()) {
+                    found = true;
+                }
+                d += 1;
+            }
+            if !found {
+                let route = &routes[r];
+                let mut msg = Message::new();
+                msg.push("`").push(route.handler).push("` needs permission `").push(wanted);
+                msg.push("` on ").push(route.verb.as_str()).push(" ").push(route.path);
+                msg.push(", which service `").push(service).push("` does not declare; declared: ");
+                if declared.is_empty() {
+                    msg.push("none");
+                }
+                let mut d = 0;
+                while d < declared.len() {
+                    if d > 0 {
+                        msg.push(", ");
+                    }
+                    msg.push(declared[d]);
+                    d += 1;
+                }
+                msg.push(" — add it to keel::permissions! or name a declared one");
+                msg.fail();
+            }
+        }
+        r += 1;
+    }
+}
+
+/// What `<Service>::PERMISSIONS` is for a service without
+/// `keel::permissions!`: none. The inherent constant that the macro writes
+/// takes precedence over this blanket one.
+#[doc(hidden)]
+pub trait NoPermissions {
+    /// No permissions declared.
+    const PERMISSIONS: &'static [&'static str] = &[];
+}
+
+impl<T: ?Sized> NoPermissions for T {}
+
 /// Panics (at compile time) with "`A` and `B` both declare PUT /v1.00.02/x".
 const fn conflict(x: &RouteDecl, y: &RouteDecl, service_version: &str) -> ! {
     let mut msg = Message::new();
@@ -195,7 +282,7 @@ mod tests {
     use super::*;
 
     const fn decl(verb: Verb, path: &'static str, version: Option<&'static str>) -> RouteDecl {
-        RouteDecl { verb, path, version, handler: "H", public: false }
+        RouteDecl { verb, path, version, handler: "H", public: false, permission: None }
     }
 
     #[test]

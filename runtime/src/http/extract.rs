@@ -63,6 +63,16 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// The signed-in account, if it holds `permission`: 403 naming the
+    /// permission otherwise, 401 without a sign-in. For checks inside a
+    /// handler; a route's own `permission = "…"` is checked before it runs.
+    pub fn require(&self, permission: &str) -> Result<&Principal, ApiError> {
+        let principal = self.account()?;
+        if principal.can(permission) { Ok(principal) } else { Err(Principal::forbidden(permission)) }
+    }
+}
+
 impl Backends for Ctx {
     fn state(&self) -> &AppState {
         &self.state

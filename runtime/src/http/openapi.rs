@@ -1,5 +1,6 @@
 //! The OpenAPI document, built from the `#[api]` declarations.
 
+use crate::http::answer::{ErrorCode, error_response};
 use crate::http::router::UriRouter;
 use salvo::oapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use salvo::oapi::{
@@ -56,7 +57,12 @@ pub fn document<K: crate::kind::Kind>(router: &UriRouter<K>) -> OpenApi {
             Some(format!("{}_{}", decl.handler, decl.verb.as_str().to_ascii_lowercase()));
         if !decl.public {
             operation.securities = Some(vec![SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new())]);
+            operation.responses.insert("401", error_response(&mut components, ErrorCode::Unauthorized));
+            // 403: a disabled account, or one without the route's permission.
+            operation.responses.insert("403", error_response(&mut components, ErrorCode::Forbidden));
         }
+        // Who may call it: `public`, `signed-in` or the permission's name.
+        operation.extensions.insert("x-keel-permission".to_owned(), decl.access().to_string().into());
         let item_type = match decl.verb {
             // Documented as the GET that opens it (OpenAPI has no sockets).
             crate::Verb::Get | crate::Verb::Ws => PathItemType::Get,

@@ -10,15 +10,22 @@ pub struct Principal {
     pub username: String,
     /// May it sign in (not disabled)?
     pub active: bool,
-    /// Roles the permission hook looks at (`admin`, …).
-    pub roles: Vec<String>,
+    /// The permissions it holds now (through its role), as declared by the
+    /// service's `keel::permissions!`.
+    pub permissions: Vec<String>,
     /// The session's token hash, set by the gate: what logout revokes.
     pub token_hash: String,
 }
 
 impl Principal {
-    /// Whether the account has `role`.
-    pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role)
+    /// The 403 answer of an account without `permission`.
+    pub fn forbidden(permission: &str) -> crate::http::answer::ApiError {
+        crate::http::answer::ApiError::new(crate::http::answer::ErrorCode::Forbidden)
+            .msg(format!("this needs permission `{permission}`, which your account does not hold"))
+    }
+
+    /// Whether the account holds `permission`.
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
     }
 }

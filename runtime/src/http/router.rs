@@ -2,7 +2,7 @@
 //! literal segments come before `{param}` ones whatever the listing order
 //! (salvo takes the first sibling that matches).
 
-use crate::http::declare::{Api, Endpoint, Verb};
+use crate::http::declare::{Access, Api, Endpoint, Verb};
 use crate::kind::{Join, Kind, NoRoutes};
 use crate::service::ServiceInfo;
 use salvo::Router;
@@ -63,13 +63,13 @@ impl<K: Kind> UriRouter<K> {
         &self.endpoints
     }
 
-    /// `(verb, URL, handler, public)` rows sorted by URL then verb, for the
+    /// `(verb, URL, handler, access)` rows sorted by URL then verb, for the
     /// `routes` command.
-    pub fn table(&self) -> Vec<(Verb, String, &'static str, bool)> {
+    pub fn table(&self) -> Vec<(Verb, String, &'static str, Access)> {
         let mut rows: Vec<_> = self
             .endpoints
             .iter()
-            .map(|e| (e.decl.verb, e.decl.url(self.service.version), e.decl.handler, e.decl.public))
+            .map(|e| (e.decl.verb, e.decl.url(self.service.version), e.decl.handler, e.decl.access()))
             .collect();
         rows.sort_by(|a, b| (&a.1, a.0.as_str()).cmp(&(&b.1, b.0.as_str())));
         rows

@@ -39,12 +39,12 @@ impl std::fmt::Display for Tag {
 }
 
 impl MultLogger {
-    pub fn for_request(service: &'static str, request_id: RequestId) -> Self {
+    pub(crate) fn for_request(service: &'static str, request_id: RequestId) -> Self {
         MultLogger { service, tag: Tag::Request(request_id) }
     }
 
     /// Lines of a job or script, tagged with its name.
-    pub fn for_job(service: &'static str, name: &'static str) -> Self {
+    pub(crate) fn for_job(service: &'static str, name: &'static str) -> Self {
         MultLogger { service, tag: Tag::Job(name) }
     }
 

@@ -1,22 +1,31 @@
 //! The service's base (seed: `api_base.py`): who a token's account is and
-//! what it may do, password hashing, and the first account. Every route not
-//! marked `#[api(public)]` needs a bearer token (keel's gate asks
+//! what it may do, the rules that keep an account from taking over another,
+//! the audit trail, password hashing, and the first account. Every route not
+//! marked `#[api(public)]` needs a bearer token, and a route naming a
+//! permission needs an account whose role holds it (keel's gate asks
 //! [`ManageAuthority`]).
 
-use crate::db_model::main::{Account, AccountStatus};
+use crate::db_model::main::{Account, AccountStatus, Role};
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use keel::AppState;
 use keel::auth::{Authority, Principal};
+use keel::db::{Db, DbError, Filter};
 use keel::prelude::*;
-use keel::{AppState, RouteDecl};
+use keel::time::DateTime;
+use keel_common::model_db::Stamps;
 
-/// The role that may read everyone's login records.
-pub const ADMIN: &str = "admin";
+/// The role the first account gets: every permission the service declares
+/// (kept complete at each boot, so a permission added by a deploy joins it).
+pub const ADMIN_ROLE: &str = "admin";
+/// The permission that manages roles; some enabled account always holds it.
+pub const ROLE_WRITE: &str = "role.write";
 
-/// manage_system's authorization: an account may sign in while active;
-/// the admin — the account named by `admin.username`, else account 1 —
-/// has the `admin` role, which the login records need.
+/// manage_system's authorization: an account may sign in while active and
+/// holds the permissions of its role, read through the cache (a write to
+/// the account or the role invalidates it, so every instance sees a change
+/// at the next request).
 pub struct ManageAuthority;
 
 #[keel::async_trait]
@@ -24,26 +33,113 @@ impl Authority for ManageAuthority {
     async fn account(&self, state: &AppState, account_id: i64) -> Result<Option<Principal>, ApiError> {
         let Ok(db) = state.db() else { return Ok(None) };
         let Some(account) = db.get_cached::<Account>(account_id).await? else { return Ok(None) };
-        let admin = match &state.config().admin.username {
-            Some(name) => *name == account.username,
-            None => account_id == 1,
-        };
         Ok(Some(Principal {
             account_id,
+            permissions: permissions_of(db, account.role_id).await?,
             username: account.username,
             active: account.status == AccountStatus::Active,
-            roles: if admin { vec![ADMIN.to_owned()] } else { Vec::new() },
             token_hash: String::new(),
         }))
     }
+}
 
-    /// The permission hook: login records are the admin's.
-    fn permit(&self, principal: &Principal, route: &RouteDecl) -> Result<(), ApiError> {
-        if route.handler == "LoginRecordHandler" && !principal.has_role(ADMIN) {
-            return Err(ApiError::new(ErrorCode::Forbidden).msg("login records are for the admin"));
+/// The declared permissions of role `role_id` (none without a role).
+pub async fn permissions_of(db: &Db, role_id: Option<i64>) -> Result<Vec<String>, DbError> {
+    let Some(role_id) = role_id else { return Ok(Vec::new()) };
+    Ok(db.get_cached::<Role>(role_id).await?.map(|role| role.declared_permissions()).unwrap_or_default())
+}
+
+/// One line in `logs/manage_system/audit.log`: who, what, on what (the
+/// request id tags the line). Never a password or a hash.
+pub fn audit(ctx: &Ctx, action: &str, target: &str) {
+    let (id, name) = ctx.account().map_or((0, ""), |p| (p.account_id, p.username.as_str()));
+    ctx.log.to(AUDIT_LOG, format_args!("account {id} `{name}` {action}: {target}"));
+}
+
+/// The named log file of the audit trail (`App::log_file`).
+pub const AUDIT_LOG: &str = "audit";
+
+/// A change that may leave no enabled account holding `role.write`.
+#[derive(Debug)]
+pub enum Change<'a> {
+    /// Role `id` gets these permissions.
+    RolePermissions(i64, &'a [String]),
+    /// Account `id` gets this status and role.
+    Account { id: i64, status: AccountStatus, role_id: Option<i64> },
+}
+
+/// The rules every change made for a signed-in account passes: nobody
+/// grants what they do not hold, nobody manages an account that holds more
+/// than they do, and the last enabled holder of `role.write` stays one.
+pub struct Guard<'a> {
+    actor: &'a Principal,
+}
+
+impl<'a> Guard<'a> {
+    /// The guard of the request's account (401 without one).
+    pub fn new(ctx: &'a Ctx) -> Result<Guard<'a>, ApiError> {
+        Ok(Guard { actor: ctx.account()? })
+    }
+
+    /// 403 unless the actor holds every one of `permissions`.
+    pub fn may_grant(&self, permissions: &[String]) -> Result<(), ApiError> {
+        match permissions.iter().find(|p| !self.actor.can(p)) {
+            Some(missing) => Err(ApiError::new(ErrorCode::Forbidden)
+                .msg(format!("you cannot grant permission `{missing}`, which your account does not hold"))),
+            None => Ok(()),
+        }
+    }
+
+    /// 403 unless the actor holds every permission `target` holds: an
+    /// operator cannot reset the password of, disable or re-role an admin.
+    pub async fn may_manage(&self, db: &Db, target: &Account) -> Result<(), ApiError> {
+        let held = permissions_of(db, target.role_id).await?;
+        match held.iter().find(|p| !self.actor.can(p)) {
+            Some(missing) => Err(ApiError::new(ErrorCode::Forbidden).msg(format!(
+                "account {} holds permission `{missing}`, which yours does not: only an account holding all of its permissions may change it",
+                target.id.unwrap_or_default()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// 409 when `change` would leave no enabled account holding `role.write`.
+    pub async fn keeps_an_admin(&self, db: &Db, change: Change<'_>) -> Result<(), ApiError> {
+        if count_admins_after(db, &change).await? == 0 {
+            return Err(ApiError::new(ErrorCode::Conflict).msg(format!(
+                "this would leave no enabled account holding `{ROLE_WRITE}`; give it to another account first"
+            )));
         }
         Ok(())
     }
+}
+
+/// Enabled accounts holding `role.write` once `change` is made.
+async fn count_admins_after(db: &Db, change: &Change<'_>) -> Result<usize, DbError> {
+    let roles = db.select::<Role>(&Filter::new()).await?;
+    let writes = |role: &Role| match change {
+        Change::RolePermissions(id, permissions) if role.id == Some(*id) => {
+            permissions.iter().any(|p| p == ROLE_WRITE)
+        }
+        _ => role.declared_permissions().iter().any(|p| p == ROLE_WRITE),
+    };
+    let admin_roles: Vec<i64> = roles.iter().filter(|r| writes(r)).filter_map(|r| r.id).collect();
+    let changed_account = match change {
+        Change::Account { id, .. } => Some(*id),
+        Change::RolePermissions(..) => None,
+    };
+    let mut holders = 0;
+    for role_id in &admin_roles {
+        let filter = Filter::new().eq("role_id", *role_id).eq("status", AccountStatus::Active.value());
+        let accounts = db.select::<Account>(&filter).await?;
+        holders += accounts.iter().filter(|a| a.id != changed_account).count();
+    }
+    if let Change::Account { status: AccountStatus::Active, role_id: Some(role_id), .. } = change
+        && admin_roles.contains(role_id)
+    {
+        holders += 1;
+    }
+    Ok(holders)
 }
 
 /// Hashes with Argon2 (default parameters) off the async threads.
@@ -75,14 +171,26 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
     .map_err(ApiError::internal)?
 }
 
-/// At boot: when `sys_account` is empty, create the account configured in
-/// `admin.username` / `admin.password`; otherwise say how to.
-pub async fn ensure_first_account(state: std::sync::Arc<keel::AppState>) -> Result<(), BoxError> {
+/// At boot: the `admin` role holds every declared permission; a role
+/// naming a permission the code no longer declares gets one line in
+/// failed.log (the permission is ignored); when `sys_account` is empty the
+/// account configured in `admin.username` / `admin.password` is created
+/// with the `admin` role, otherwise boot says how to create it.
+pub async fn bootstrap(state: std::sync::Arc<keel::AppState>) -> Result<(), BoxError> {
     let Ok(db) = state.db() else { return Ok(()) };
-    let (_, total) = db
-        .page::<crate::db_model::main::Account>(&keel::db::Filter::new(), 1, 1)
-        .await
-        .map_err(|e| format!("reading sys_account: {e}"))?;
+    let admin_role = ensure_admin_role(db).await?;
+    for role in db.select::<Role>(&Filter::new()).await? {
+        for permission in role.permission_list() {
+            if !crate::SysConf::PERMISSIONS.contains(&permission.as_str()) {
+                log::warn!(
+                    target: keel::logging::FAILED,
+                    "role `{}` names permission `{permission}`, which manage_system no longer declares; it is ignored",
+                    role.name
+                );
+            }
+        }
+    }
+    let (_, total) = db.page::<Account>(&Filter::new(), 1, 1).await?;
     if total > 0 {
         return Ok(());
     }
@@ -94,11 +202,12 @@ pub async fn ensure_first_account(state: std::sync::Arc<keel::AppState>) -> Resu
                 password: password.clone(),
                 display_name: None,
                 status: None,
+                role_id: Some(admin_role),
             };
             let view = crate::interface::account::create_account(db, new).await.map_err(|e| {
                 format!("first account `{username}` (admin.username / admin.password): {}", e.message())
             })?;
-            log::info!(target: keel::logging::INFO, "created the first account `{}` (id {})", view.username, view.id);
+            log::info!(target: keel::logging::INFO, "created the first account `{}` (id {}) with role `{ADMIN_ROLE}`", view.username, view.id);
         }
         _ => log::info!(
             target: keel::logging::INFO,
@@ -106,4 +215,35 @@ pub async fn ensure_first_account(state: std::sync::Arc<keel::AppState>) -> Resu
         ),
     }
     Ok(())
+}
+
+/// The `admin` role, created or completed with every declared permission;
+/// returns its id.
+pub async fn ensure_admin_role(db: &Db) -> Result<i64, BoxError> {
+    let all: Vec<String> = crate::SysConf::PERMISSIONS.iter().map(|p| (*p).to_owned()).collect();
+    let found = db.select::<Role>(&Filter::new().eq("name", ADMIN_ROLE)).await?.into_iter().next();
+    let now = Some(DateTime::now());
+    match found {
+        Some(mut role) => {
+            let id = role.id.unwrap_or_default();
+            let mut held = role.permission_list();
+            if all.iter().any(|p| !held.contains(p)) {
+                held.extend(all.iter().filter(|p| !role.permission_list().contains(p)).cloned());
+                held.sort();
+                role.permissions = Role::join(&held);
+                role.stamps.updated_at = now;
+                db.update(id, &role).await?;
+            }
+            Ok(id)
+        }
+        None => {
+            let role = Role {
+                id: None,
+                name: ADMIN_ROLE.to_owned(),
+                permissions: Role::join(&all),
+                stamps: Stamps { created_at: now, updated_at: now },
+            };
+            Ok(db.insert(&role).await?)
+        }
+    }
 }

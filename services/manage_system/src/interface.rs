@@ -3,4 +3,5 @@
 pub mod account;
 pub mod login;
 pub mod notice;
+pub mod role;
 pub mod test;

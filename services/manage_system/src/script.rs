@@ -24,6 +24,7 @@ pub fn register<K: keel::kind::Kind>(app: keel::App<K>) -> keel::App<K> {
         .job("refresh_account_stats", STATS_SCHEDULE, refresh_account_stats)
         .script("script_fill_display_names", script_fill_display_names)
         .script("rescript_purge_login_records", purge_login_records)
+        .script("rescript_restore_admin", rescript_restore_admin)
 }
 
 /// Deletes login records older than `settings.login_retention_days` (90).
@@ -69,5 +70,48 @@ pub async fn script_fill_display_names(ctx: JobCtx) -> Result<(), BoxError> {
         .await?
         .rows_affected;
     ctx.log.info(format_args!("filled {changed} display name(s)"));
+    Ok(())
+}
+
+/// The way out of a lock-out: the account named by `admin.username`
+/// (`KEEL_ADMIN__USERNAME`) is enabled — created if missing — gets the
+/// password in `admin.password` (`KEEL_ADMIN__PASSWORD`) and the `admin`
+/// role (every permission), and loses every session.
+pub async fn rescript_restore_admin(ctx: JobCtx) -> Result<(), BoxError> {
+    let admin = &ctx.config().admin;
+    let (Some(username), Some(password)) = (admin.username.clone(), admin.password.clone()) else {
+        return Err("set KEEL_ADMIN__USERNAME and KEEL_ADMIN__PASSWORD to the account to restore".into());
+    };
+    let db = ctx.db()?;
+    let role_id = crate::api_base::ensure_admin_role(db).await?;
+    let found =
+        db.select::<Account>(&Filter::new().eq("username", username.as_str())).await?.into_iter().next();
+    let id = match found {
+        Some(mut account) => {
+            let id = account.id.unwrap_or_default();
+            account.status = AccountStatus::Active;
+            account.role_id = Some(role_id);
+            account.password_hash = crate::api_base::hash_password(password).await?;
+            account.stamps.updated_at = Some(DateTime::now());
+            db.update(id, &account).await?;
+            id
+        }
+        None => {
+            let new = crate::interface::account::NewAccount {
+                username: username.clone(),
+                password,
+                display_name: None,
+                status: None,
+                role_id: Some(role_id),
+            };
+            crate::interface::account::create_account(db, new).await?.id
+        }
+    };
+    let revoked = keel::auth::Sessions::of(&ctx)?.revoke_account(id).await?;
+    let line = format!(
+        "restored account {id} `{username}`: enabled, role `admin`, new password, {revoked} session(s) revoked"
+    );
+    ctx.log.info(&line);
+    ctx.log.to(crate::api_base::AUDIT_LOG, format_args!("script rescript_restore_admin: {line}"));
     Ok(())
 }

@@ -5,9 +5,13 @@ use crate::SysConf;
 use crate::interface::account::{AccountHandler, AccountItemHandler, AccountMeHandler};
 use crate::interface::login::{LoginRecordHandler, login, logout};
 use crate::interface::notice::notice;
+use crate::interface::role::{RoleHandler, RoleItemHandler};
 use crate::interface::test::TestHandler;
 
-keel::uri_router!(SysConf => TestHandler, login, logout, AccountHandler, AccountMeHandler, AccountItemHandler, LoginRecordHandler, notice);
+keel::uri_router!(
+    SysConf => TestHandler, login, logout, AccountHandler, AccountMeHandler, AccountItemHandler,
+    LoginRecordHandler, notice, RoleHandler, RoleItemHandler
+);
 
 /// The service ready to boot: routes, tables, sign-in, the first-account
 /// step, timed jobs and scripts (seed: `script/`).
@@ -15,7 +19,8 @@ pub fn app() -> keel::App<keel::kind::HttpOnly> {
     let app = keel::App::new(uri_router())
         .models(crate::db_model::models)
         .auth(crate::api_base::ManageAuthority)
-        .on_start(crate::api_base::ensure_first_account);
+        .log_file(crate::api_base::AUDIT_LOG)
+        .on_start(crate::api_base::bootstrap);
     crate::script::register(app)
 }
 

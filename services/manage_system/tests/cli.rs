@@ -25,6 +25,17 @@ fn routes_prints_verb_url_handler_and_access() {
     assert_eq!(header, ["VERB", "URL", "HANDLER", "ACCESS"]);
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
     assert!(rows.contains(&vec!["GET", "/v1.00.02/test", "TestHandler", "public"]), "{table}");
+    assert!(rows.contains(&vec!["GET", "/v1.00.02/account/me", "AccountMeHandler", "signed-in"]), "{table}");
+    assert!(
+        rows.contains(&vec!["PUT", "/v1.00.02/account/{id}", "AccountItemHandler", "account.write"]),
+        "{table}"
+    );
+    assert!(
+        rows.contains(&vec!["GET", "/v1.00.02/records/login", "LoginRecordHandler", "records.read"]),
+        "{table}"
+    );
+    // Every route says who may call it.
+    assert!(rows.iter().all(|r| r.len() == 4), "{table}");
 }
 
 #[test]
@@ -35,7 +46,12 @@ fn openapi_prints_a_valid_document_with_legal_component_names() {
         Err(err) => panic!("not JSON ({err}): {text}"),
     };
     assert_eq!(doc["info"]["title"], "manage_system");
+    let put = &doc["paths"]["/v1.00.02/account/{id}"]["put"];
+    assert_eq!(put["x-keel-permission"], "account.write", "{put}");
+    assert!(put["responses"]["401"].is_object() && put["responses"]["403"].is_object(), "{put}");
     let test = &doc["paths"]["/v1.00.02/test"]["get"];
+    assert_eq!(test["x-keel-permission"], "public");
+    assert!(test["responses"]["403"].is_null(), "{test}");
     assert_eq!(test["summary"], "Service identity and time.");
     let data = &test["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["data"];
     assert_eq!(data["$ref"], "#/components/schemas/TestView");
@@ -65,8 +81,27 @@ fn db(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool, Str
     }
 }
 
-/// The committed migrations match the models: from the first two files,
-/// `db migrate --name scripts` writes the third byte for byte, and run
+/// The committed migrations, in order: `(file name, text)`.
+fn committed_migrations() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/manage_system");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let text = std::fs::read_to_string(e.path()).ok()?;
+                    name.ends_with(".json").then_some((name, text))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// The committed migrations match the models: from every file but the
+/// last, `db migrate --name <last>` writes the last byte for byte, and run
 /// again without applying anything finds no changes. `--dry-run` prints
 /// the configured dialect's SQL and writes nothing; `init-db` refuses once
 /// files exist; a bad `--name` is refused.
@@ -75,9 +110,11 @@ fn migrate_writes_one_file_then_finds_no_changes() {
     let home = std::env::temp_dir().join(format!("keel-cli-migrate-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let dir = home.join("migrations/manage_system");
-    let first = include_str!("../../../migrations/manage_system/0001_init.json");
-    let second = include_str!("../../../migrations/manage_system/0002_sessions.json");
-    let third = include_str!("../../../migrations/manage_system/0003_scripts.json");
+    let committed = committed_migrations();
+    let Some(((last_file, last_text), earlier)) = committed.split_last() else {
+        panic!("no committed migrations");
+    };
+    assert!(!earlier.is_empty(), "{committed:?}");
 
     let pg = [("KEEL_DATABASE__DEFAULT", "postgres://nobody@127.0.0.1:9/none")];
     let (ok, out, err) = db(&home, &["migrate", "--dry-run"], &pg);
@@ -88,24 +125,29 @@ fn migrate_writes_one_file_then_finds_no_changes() {
     );
     assert!(out.contains("DROP TABLE sys_account;") && !dir.exists(), "{out}");
 
-    let copied = std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(dir.join("0001_init.json"), first))
-        .and_then(|()| std::fs::write(dir.join("0002_sessions.json"), second));
-    if let Err(err) = copied {
+    if let Err(err) = std::fs::create_dir_all(&dir) {
         panic!("{err}");
     }
-    let (ok, out, err) = db(&home, &["migrate", "--name", "scripts"], &[]);
-    assert!(ok && out.contains("0003_scripts.json: create_table keel_script"), "{out}{err}");
-    let written = std::fs::read_to_string(dir.join("0003_scripts.json")).unwrap_or_default();
-    assert_eq!(written, third, "the committed migrations are out of date with the models");
+    for (name, text) in earlier {
+        if let Err(err) = std::fs::write(dir.join(name), text) {
+            panic!("{err}");
+        }
+    }
+    // `0004_roles.json` → `roles`.
+    let last_name = last_file.trim_end_matches(".json").split_once('_').map_or("", |(_, n)| n);
+    let (ok, out, err) = db(&home, &["migrate", "--name", last_name], &[]);
+    assert!(ok && out.contains(last_file.as_str()), "{out}{err}");
+    let written = std::fs::read_to_string(dir.join(last_file)).unwrap_or_default();
+    assert_eq!(&written, last_text, "the committed migrations are out of date with the models");
 
     let (ok, out, err) = db(&home, &["migrate", "--name", "again"], &[]);
     assert!(ok && out.starts_with("No changes"), "{out}{err}");
     let files = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or_default();
-    assert_eq!(files, 3);
+    assert_eq!(files, committed.len());
 
     let (ok, _, err) = db(&home, &["init-db"], &[]);
-    assert!(!ok && err.contains("already has 3 migration(s)") && err.contains("db upgrade"), "{err}");
+    let refused = format!("already has {} migration(s)", committed.len());
+    assert!(!ok && err.contains(&refused) && err.contains("db upgrade"), "{err}");
 
     let (ok, _, err) = db(&home, &["migrate", "--name", "Bad Name"], &[]);
     assert!(!ok && err.contains("--name `Bad Name`"), "{err}");

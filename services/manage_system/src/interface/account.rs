@@ -1,6 +1,7 @@
 //! Accounts: create, page through, read and update (the HTTP contract in the README).
 
-use crate::db_model::main::{Account, AccountStatus};
+use crate::api_base::{Change, Guard, audit};
+use crate::db_model::main::{Account, AccountStatus, Role};
 use keel::db::Filter;
 use keel::prelude::*;
 use keel::time::DateTime;
@@ -17,6 +18,8 @@ pub struct AccountView {
     pub display_name: Option<String>,
     /// 1 active, 0 disabled.
     pub status: AccountStatus,
+    /// Its role (the permissions it holds), if any.
+    pub role_id: Option<i64>,
     /// Creation time, RFC 3339 UTC.
     pub created_at: Option<DateTime>,
     /// Last update, RFC 3339 UTC.
@@ -30,6 +33,7 @@ impl From<Account> for AccountView {
             username: a.username,
             display_name: a.display_name,
             status: a.status,
+            role_id: a.role_id,
             created_at: a.stamps.created_at,
             updated_at: a.stamps.updated_at,
         }
@@ -48,6 +52,8 @@ pub struct NewAccount {
     pub display_name: Option<String>,
     /// 1 active (default), 0 disabled.
     pub status: Option<AccountStatus>,
+    /// Its role; setting one needs `role.write`.
+    pub role_id: Option<i64>,
 }
 
 /// Changes to an account; absent fields stay as they are.
@@ -60,6 +66,21 @@ pub struct AccountUpdate {
     pub status: Option<AccountStatus>,
     /// A new password, at least 8 characters.
     pub password: Option<String>,
+    /// Its role; changing it needs `role.write`.
+    pub role_id: Option<i64>,
+}
+
+/// Changes to one's own account: the display name, and the password with
+/// the current one. Role and status are not here: nobody changes their own.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeUpdate {
+    /// Shown name, at most 64 characters.
+    pub display_name: Option<String>,
+    /// A new password, at least 8 characters; needs `old_password`.
+    pub password: Option<String>,
+    /// The current password.
+    pub old_password: Option<String>,
 }
 
 /// Filters of the account list.
@@ -116,6 +137,7 @@ pub async fn create_account(ctx_db: &keel::db::Db, new: NewAccount) -> Result<Ac
         display_name: new.display_name,
         password_hash: crate::api_base::hash_password(new.password).await?,
         status: new.status.unwrap_or(AccountStatus::Active),
+        role_id: new.role_id,
         stamps: Stamps { created_at: now, updated_at: now },
     };
     let id = ctx_db.insert(&account).await.map_err(|err| match err {
@@ -126,13 +148,33 @@ pub async fn create_account(ctx_db: &keel::db::Db, new: NewAccount) -> Result<Ac
     Ok(account.into())
 }
 
+/// Role `role_id` for an account: it exists (400 naming `role_id`
+/// otherwise), the actor may set roles (`role.write`) and holds every
+/// permission it grants.
+async fn check_role_grant(ctx: &Ctx, guard: &Guard<'_>, role_id: i64) -> Result<(), ApiError> {
+    ctx.require(crate::api_base::ROLE_WRITE)?;
+    let Some(role) = ctx.db()?.get_cached::<Role>(role_id).await? else {
+        return Err(ApiError::validation(vec![FieldError::new("role_id", format!("no role {role_id}"))]));
+    };
+    guard.may_grant(&role.declared_permissions())
+}
+
 /// Accounts.
-#[keel::api(path = "/account", version = "1.00.02")]
+#[keel::api(path = "/account", version = "1.00.02", permission = "account.read")]
 impl AccountHandler {
-    /// Create an account (POST creates). A taken username answers 409.
-    async fn post(ctx: Ctx, body: Json<NewAccount>) -> ApiResult<AccountView> {
-        let view = create_account(ctx.db()?, body.0).await?;
-        ctx.log.info(format_args!("account {} `{}` created", view.id, view.username));
+    /// Create an account (POST creates). A taken username answers 409;
+    /// a role needs `role.write`.
+    #[permission("account.write")]
+    async fn post(ctx: Ctx, Json(new): Json<NewAccount>) -> ApiResult<AccountView> {
+        if let Some(role_id) = new.role_id {
+            check_role_grant(&ctx, &Guard::new(&ctx)?, role_id).await?;
+        }
+        let view = create_account(ctx.db()?, new).await?;
+        audit(
+            &ctx,
+            "account.create",
+            &format!("account {} `{}` role {:?}", view.id, view.username, view.role_id),
+        );
         Ok(answer_json(view).created())
     }
 
@@ -167,10 +209,47 @@ impl AccountMeHandler {
         let account = ctx.db()?.get_cached::<Account>(id).await?;
         account.map(|a| answer_json(a.into())).ok_or_else(|| ApiError::not_found("no such account"))
     }
+
+    /// Change one's own display name, or password with `old_password`
+    /// (a wrong one answers 400 naming it; every other session ends).
+    async fn put(ctx: Ctx, Json(change): Json<MeUpdate>) -> ApiResult<AccountView> {
+        let mut errors = Vec::new();
+        check_display_name(change.display_name.as_deref(), &mut errors);
+        if let Some(password) = &change.password {
+            check_password(password, &mut errors);
+            if change.old_password.is_none() {
+                errors.push(FieldError::new("old_password", "required to change the password"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let me = ctx.account()?.clone();
+        let db = ctx.db()?;
+        let mut account =
+            db.get::<Account>(me.account_id).await?.ok_or_else(|| ApiError::not_found("no such account"))?;
+        if let (Some(password), Some(old)) = (change.password, change.old_password) {
+            let matches = crate::api_base::verify_password(old, Some(account.password_hash.clone())).await?;
+            if !matches {
+                return Err(ApiError::validation(vec![FieldError::new("old_password", "does not match")]));
+            }
+            account.password_hash = crate::api_base::hash_password(password).await?;
+            // Every other token of the account stops working.
+            let sessions = keel::auth::Sessions::of(&ctx)?;
+            sessions.revoke_account(me.account_id).await?;
+            audit(&ctx, "account.password", &format!("account {} (own)", me.account_id));
+        }
+        if let Some(name) = change.display_name {
+            account.display_name = Some(name);
+        }
+        account.stamps.updated_at = Some(DateTime::now());
+        db.update(me.account_id, &account).await?;
+        Ok(answer_json(account.into()))
+    }
 }
 
 /// One account.
-#[keel::api(path = "/account/{id}", version = "1.00.02")]
+#[keel::api(path = "/account/{id}", version = "1.00.02", permission = "account.read")]
 impl AccountItemHandler {
     /// Read an account; unknown ids answer 404.
     async fn get(ctx: Ctx, id: PathParam<i64>) -> ApiResult<AccountView> {
@@ -178,9 +257,13 @@ impl AccountItemHandler {
         account.map(|a| answer_json(a.into())).ok_or_else(|| ApiError::not_found("no such account"))
     }
 
-    /// Update an account (PUT updates): display name, status, password.
-    async fn put(ctx: Ctx, id: PathParam<i64>, body: Json<AccountUpdate>) -> ApiResult<AccountView> {
-        let change = body.0;
+    /// Update an account (PUT updates): display name, status, password,
+    /// role (`role.write`). Only an account holding all of the target's
+    /// permissions may change it; one's own role, status and password are
+    /// not changed here (403; see `PUT /account/me`); leaving no enabled
+    /// account with `role.write` answers 409.
+    #[permission("account.write")]
+    async fn put(ctx: Ctx, id: PathParam<i64>, Json(change): Json<AccountUpdate>) -> ApiResult<AccountView> {
         let mut errors = Vec::new();
         if let Some(password) = &change.password {
             check_password(password, &mut errors);
@@ -192,6 +275,27 @@ impl AccountItemHandler {
         let db = ctx.db()?;
         let mut account =
             db.get::<Account>(*id).await?.ok_or_else(|| ApiError::not_found("no such account"))?;
+        let guard = Guard::new(&ctx)?;
+        if ctx.account()?.account_id == *id
+            && (change.status.is_some() || change.role_id.is_some() || change.password.is_some())
+        {
+            return Err(ApiError::new(ErrorCode::Forbidden).msg(
+                "nobody changes their own role or status; change your own password with PUT /v1.00.02/account/me",
+            ));
+        }
+        guard.may_manage(db, &account).await?;
+        if let Some(role_id) = change.role_id {
+            check_role_grant(&ctx, &guard, role_id).await?;
+        }
+        let new_status = change.status.unwrap_or(account.status);
+        let new_role = change.role_id.or(account.role_id);
+        if new_status != account.status || new_role != account.role_id {
+            guard
+                .keeps_an_admin(db, Change::Account { id: *id, status: new_status, role_id: new_role })
+                .await?;
+        }
+        let role_changed = new_role != account.role_id;
+        account.role_id = new_role;
         if let Some(name) = change.display_name {
             account.display_name = Some(name);
         }
@@ -210,7 +314,19 @@ impl AccountItemHandler {
             let revoked = keel::auth::Sessions::of(&ctx)?.revoke_account(*id).await?;
             ctx.log.info(format_args!("account {} lost {revoked} session(s)", *id));
         }
-        ctx.log.info(format_args!("account {} updated", *id));
+        let mut what = Vec::new();
+        if disabling {
+            what.push("disabled".to_owned());
+        } else if change.status.is_some() {
+            what.push(format!("status {}", new_status.value()));
+        }
+        if new_password {
+            what.push("password reset".to_owned());
+        }
+        if role_changed {
+            what.push(format!("role {new_role:?}"));
+        }
+        audit(&ctx, "account.update", &format!("account {} {}", *id, what.join(", ")));
         Ok(answer_json(account.into()))
     }
 }

@@ -116,7 +116,7 @@ pub struct LoginQuery {
 }
 
 /// Login records.
-#[keel::api(path = "/records/login", version = "1.00.02")]
+#[keel::api(path = "/records/login", version = "1.00.02", permission = "records.read")]
 impl LoginRecordHandler {
     /// Page through login attempts, newest first.
     async fn get(ctx: Ctx, q: Query<LoginQuery>) -> ApiResult<Page<LoginRecordView>> {
