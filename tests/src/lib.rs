@@ -24,11 +24,29 @@ pub async fn serve<K: keel::kind::Kind>(app: keel::App<K>) -> std::net::SocketAd
     }
 }
 
-/// A fresh folder under the system's temp dir, unique to this process and tag.
-pub fn temp_home(tag: &str) -> std::path::PathBuf {
-    let home = std::env::temp_dir().join(format!("keel-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    home
+/// Polls `check` every 20 ms until it holds; panics naming `what` when
+/// `limit` passes first. Tests wait for an outcome, never a fixed time.
+pub async fn eventually<F, Fut>(limit: std::time::Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    while !check().await {
+        if std::time::Instant::now() > deadline {
+            panic!("not within {limit:?}: {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A fresh, empty folder under the system's temp dir, unique to this
+/// process, tag and call; removed when dropped, whatever the test's outcome.
+pub fn temp_home(tag: &str) -> keel::testing::TempHome {
+    match keel::testing::TempHome::new(tag) {
+        Ok(home) => home,
+        Err(err) => panic!("cannot create a temporary home: {err}"),
+    }
 }
 
 /// A database of its own for one test on the server at `base_url`

@@ -15,9 +15,19 @@ static TOKENS: Mutex<BTreeMap<SocketAddr, String>> = Mutex::new(BTreeMap::new())
 pub const KEEPER: (&str, &str) = ("keeper", "keeper-secret-1");
 
 /// `config` with the keeper as the first account.
-pub fn with_keeper(mut config: Config) -> Config {
-    config.admin.username = Some(KEEPER.0.to_owned());
-    config.admin.password = Some(KEEPER.1.to_owned());
+pub fn with_keeper(config: Config) -> Config {
+    with_admin(config, KEEPER.0, KEEPER.1)
+}
+
+/// `config` with `username`/`password` in manage_system's `[admin]`.
+pub fn with_admin(mut config: Config, username: &str, password: &str) -> Config {
+    let admin = manage_system::config::AdminSettings {
+        username: Some(username.to_owned()),
+        password: Some(password.to_owned()),
+    };
+    if let Err(err) = config.set_section(manage_system::config::AdminSettings::SECTION, &admin) {
+        panic!("{err}");
+    }
     config
 }
 

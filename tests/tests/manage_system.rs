@@ -8,7 +8,7 @@ use keel_tests::ms::{MIGRATIONS, call, remember, sign_in, upgrading, with_keeper
 use keel_tests::{Reply, ScratchDb};
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::Path;
 
 /// Asserts the envelope's status and code; returns the JSON.
 fn expect(reply: &Reply, status: u16, code: u64) -> Value {
@@ -18,7 +18,7 @@ fn expect(reply: &Reply, status: u16, code: u64) -> Value {
     json
 }
 
-fn temp_home(tag: &str) -> PathBuf {
+fn temp_home(tag: &str) -> keel::testing::TempHome {
     keel_tests::temp_home(&format!("ms-{tag}"))
 }
 
@@ -26,7 +26,7 @@ fn app() -> keel::App<keel::kind::HttpOnly> {
     manage_system::uri_router::app().migrations(MIGRATIONS)
 }
 
-async fn boot(home: &PathBuf, database: Option<&str>) -> SocketAddr {
+async fn boot(home: &Path, database: Option<&str>) -> SocketAddr {
     let mut config = Config::default();
     if let Some(url) = database {
         config.database.insert("default".to_owned(), upgrading(url));
@@ -196,7 +196,7 @@ async fn exercise(addr: SocketAddr) {
 
 /// Without `auto_upgrade`, a database behind the migrations stops boot
 /// with one line naming the database, where it is and the fix.
-async fn boot_is_refused_while_behind(home: &PathBuf, url: &str) {
+async fn boot_is_refused_while_behind(home: &Path, url: &str) {
     let mut config = Config::default();
     config.database.insert("default".to_owned(), BackendEntry::Url(url.to_owned()));
     let Err(err) = app().home(home).config(config).bind("127.0.0.1:0").await else {
@@ -219,7 +219,6 @@ async fn boot_refuses_a_database_behind_unless_auto_upgrade() {
     boot_is_refused_while_behind(&home, "sqlite://data/behind.db").await;
     let addr = boot(&home, Some("sqlite://data/behind.db")).await;
     expect(&call(addr, "GET", "/v1.00.02/account", None).await, 200, 0);
-    let _ = std::fs::remove_dir_all(&home);
 }
 
 #[tokio::test]
@@ -228,7 +227,6 @@ async fn the_contract_holds_on_embedded_sqlite() {
     let addr = boot(&home, None).await;
     exercise(addr).await;
     assert!(home.join("data/manage_system.db").exists());
-    let _ = std::fs::remove_dir_all(&home);
 }
 
 async fn on_server(variable: &str, tag: &str) {
@@ -242,7 +240,6 @@ async fn on_server(variable: &str, tag: &str) {
     let addr = boot(&home, Some(&scratch.url)).await;
     exercise(addr).await;
     lost_connections_answer_503_then_recover(addr, &scratch).await;
-    let _ = std::fs::remove_dir_all(&home);
     scratch.drop().await;
 }
 
@@ -324,7 +321,8 @@ async fn an_unreachable_database_stops_boot_with_one_line_and_no_password() {
     };
     config.database.insert("default".to_owned(), BackendEntry::Table(entry));
     let started = std::time::Instant::now();
-    let result = app().home(temp_home("down")).config(config).bind("127.0.0.1:0").await;
+    let down = temp_home("down");
+    let result = app().home(down.path()).config(config).bind("127.0.0.1:0").await;
     let Err(err) = result else { panic!("boot succeeded without a database") };
     let err = err.to_string();
     assert!(err.contains("database `default`") && err.contains("unreachable"), "{err}");
@@ -335,9 +333,7 @@ async fn an_unreachable_database_stops_boot_with_one_line_and_no_password() {
 #[tokio::test]
 async fn the_first_account_comes_from_the_admin_settings() {
     let home = temp_home("admin");
-    let mut config = Config::default();
-    config.admin.username = Some("root_admin".to_owned());
-    config.admin.password = Some("first-password".to_owned());
+    let config = keel_tests::ms::with_admin(Config::default(), "root_admin", "first-password");
     let addr = keel_tests::serve(app().home(&home).config(config)).await;
     let login = expect(
         &call(
@@ -354,7 +350,6 @@ async fn the_first_account_comes_from_the_admin_settings() {
     let list = expect(&call(addr, "GET", "/v1.00.02/account", None).await, 200, 0);
     assert_eq!(list["data"]["total"], 1);
     assert_eq!(list["data"]["list"][0]["username"], "root_admin");
-    let _ = std::fs::remove_dir_all(&home);
 }
 
 #[tokio::test]
@@ -392,7 +387,6 @@ async fn a_locked_database_answers_503_and_the_service_recovers_when_it_is_relea
     // "database is locked" — so the check uses a third name.)
     let third = r#"{"username":"third","password":"secret-3"}"#;
     expect(&call(addr, "POST", "/v1.00.02/account", Some(third)).await, 201, 0);
-    let _ = std::fs::remove_dir_all(&home);
 }
 
 #[tokio::test]
@@ -413,5 +407,4 @@ async fn every_named_database_is_connected_and_reported_by_health() {
         0,
     );
     assert!(home.join("data/main.db").exists() && home.join("data/archive.db").exists());
-    let _ = std::fs::remove_dir_all(&home);
 }

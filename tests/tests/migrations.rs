@@ -314,7 +314,6 @@ async fn scenario(url: &str, tag: &str) {
     );
     let set = load(&dir);
     assert!(err.contains(&set.migrations[0].checksum), "{err}");
-    let _ = std::fs::remove_dir_all(&home);
 }
 
 #[tokio::test]
@@ -322,7 +321,6 @@ async fn migrations_on_sqlite() {
     let home = temp_home("mig-sqlite-db");
     let url = format!("sqlite://{}", home.join("data/tst.db").display());
     scenario(&url, "sqlite").await;
-    let _ = std::fs::remove_dir_all(&home);
 }
 
 async fn on_server(variable: &str, tag: &str) {

@@ -3,7 +3,7 @@
 
 use keel_tests::send;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -11,16 +11,16 @@ use tokio::process::{Child, Command};
 
 const PROBE: &str = env!("CARGO_BIN_EXE_server_probe");
 
-struct Home(PathBuf);
+/// A temporary project root with the probe's config folder; removed on drop.
+struct Home(keel::testing::TempHome);
 
 impl Home {
     fn new(test: &str) -> Home {
-        let dir = std::env::temp_dir().join(format!("keel-process-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        if let Err(err) = std::fs::create_dir_all(dir.join("services/probe/config")) {
+        let home = keel_tests::temp_home(&format!("process-{test}"));
+        if let Err(err) = std::fs::create_dir_all(home.join("services/probe/config")) {
             panic!("temp home: {err}");
         }
-        Home(dir)
+        Home(home)
     }
 
     fn config(&self, name: &str, text: &str) {
@@ -76,12 +76,6 @@ impl Home {
                 other => panic!("probe did not exit: {other:?}"),
             };
         (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

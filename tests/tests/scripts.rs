@@ -43,7 +43,8 @@ async fn each_tick_runs_once_across_three_instances() {
             Err(err) => panic!("{err}"),
         }
     }
-    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let seen = || ticks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len();
+    keel_tests::eventually(Duration::from_secs(10), "three ticks", || async { seen() >= 3 }).await;
     for server in &servers {
         server.stop_graceful(Duration::from_secs(1));
     }
@@ -70,7 +71,10 @@ async fn a_panicking_job_is_logged_and_the_next_tick_still_runs() {
         Ok(server) => server,
         Err(err) => panic!("{err}"),
     };
-    tokio::time::sleep(Duration::from_millis(3300)).await;
+    keel_tests::eventually(Duration::from_secs(10), "three runs of flaky", || async {
+        runs.load(Ordering::SeqCst) >= 3
+    })
+    .await;
     server.stop_graceful(Duration::from_secs(1));
     assert!(runs.load(Ordering::SeqCst) >= 3, "{} runs", runs.load(Ordering::SeqCst));
     let lines = keel_tests::failed_log::lines();

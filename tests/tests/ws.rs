@@ -21,7 +21,7 @@ type Client = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 /// manage_system and guidance share a SQLite file (sessions) and Redis.
 struct Stack {
-    home: std::path::PathBuf,
+    home: keel::testing::TempHome,
     redis: RedisServer,
     manage: SocketAddr,
     token: String,
@@ -137,7 +137,6 @@ async fn bad_tokens_are_refused_with_401_before_the_upgrade() {
         assert_eq!(reply.status, 401, "{}", reply.body);
         assert_eq!(reply.json()["code"], 40100);
     }
-    let _ = std::fs::remove_dir_all(&stack.home);
 }
 
 #[tokio::test]
@@ -175,7 +174,6 @@ async fn notices_reach_clients_by_subscription_and_bad_messages_get_an_error_fra
     expect_frame(&mut everyone, "error").await;
     send_text(&mut everyone, r#"{"type":"ping"}"#).await;
     expect_frame(&mut everyone, "pong").await;
-    let _ = std::fs::remove_dir_all(&stack.home);
 }
 
 async fn expect_close(client: &mut Client, reason: &str) {
@@ -205,6 +203,8 @@ async fn idle_clients_and_shutdown_are_closed_with_1001() {
     // it reads again, the server has closed it (1001), or — past the
     // closing handshake's wait — dropped the socket.
     let mut dead = connect(idle.addr, &stack.token, true).await;
+    // Not a wait for an outcome: reading would answer the server's pings,
+    // so the client stays away past the 2 s idle limit before it looks.
     tokio::time::sleep(Duration::from_millis(3500)).await;
     let deadline = Instant::now() + Duration::from_secs(5);
     let closed = loop {
@@ -228,7 +228,6 @@ async fn idle_clients_and_shutdown_are_closed_with_1001() {
     server.stop_graceful(Duration::from_secs(2));
     expect_close(&mut client, "server shutting down").await;
     server.wait().await;
-    let _ = std::fs::remove_dir_all(&stack.home);
 }
 
 #[tokio::test]
@@ -260,7 +259,6 @@ async fn fan_out_reaches_two_instances_and_survives_a_redis_restart() {
         b_got |=
             next_frame(&mut b, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
     }
-    let _ = std::fs::remove_dir_all(&stack.home);
 }
 
 /// The probe serves HTTP routes and a socket (a `server_*` service): the

@@ -94,13 +94,15 @@ impl ApiDef {
                 let routes = class_view_routes(ctxt, &mut item_impl, api_path.as_ref(), public);
                 (handler, HandlerItem::Impl(item_impl), routes)
             }
-            Item::Fn(item_fn) => {
+            Item::Fn(mut item_fn) => {
                 if let Some(attr) = item_fn.attrs.iter().find(|a| a.path().is_ident(PERMISSION_ATTR)) {
                     ctxt.error_spanned_by(
                         attr,
                         "#[permission(…)] overrides one method of a class view; on a free fn write it in #[api]: `#[api(method = \"put\", path = \"…\", permission = \"account.write\")]`",
                     );
                 }
+                // Stripped either way: left in place it is an unknown attribute.
+                item_fn.attrs.retain(|a| !a.path().is_ident(PERMISSION_ATTR));
                 let verb = match &method {
                     None => {
                         ctxt.error_spanned_by(

@@ -14,7 +14,7 @@ mod limit;
 mod session;
 
 pub use limit::LoginLimiter;
-pub use session::{Checked, IssuedToken, Session, Sessions, TokenError, bearer, token_hash};
+pub use session::{IssuedToken, Session, Sessions, TokenError, ValidSession, bearer, token_hash};
 
 mod gate;
 

@@ -46,7 +46,7 @@ struct Entry {
 
 /// A valid session, as a check found it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Checked {
+pub struct ValidSession {
     /// The account.
     pub account_id: i64,
     /// SHA-256 of the token, hex: what logout revokes.
@@ -165,7 +165,7 @@ impl<'a> Sessions<'a> {
 
     /// Checks a token: the cache first, the database behind it (so checks
     /// keep working while Redis is away).
-    pub async fn check(&self, token: &str) -> Result<Result<Checked, TokenError>, DbError> {
+    pub async fn check(&self, token: &str) -> Result<Result<ValidSession, TokenError>, DbError> {
         let hash = token_hash(token);
         let key = cache_key(&hash);
         let now = now_unix();
@@ -175,7 +175,11 @@ impl<'a> Sessions<'a> {
             return Ok(if entry.expires_at <= now {
                 Err(TokenError::Expired)
             } else {
-                Ok(Checked { account_id: entry.account_id, token_hash: hash, expires_at: entry.expires_at })
+                Ok(ValidSession {
+                    account_id: entry.account_id,
+                    token_hash: hash,
+                    expires_at: entry.expires_at,
+                })
             });
         }
         let row = self
@@ -198,7 +202,7 @@ impl<'a> Sessions<'a> {
         if self.cache.is_available() {
             let _ = self.cache.set_json(&key, &entry, Some(left)).await;
         }
-        Ok(Ok(Checked { account_id: row.account_id, token_hash: hash, expires_at: row.expires_at }))
+        Ok(Ok(ValidSession { account_id: row.account_id, token_hash: hash, expires_at: row.expires_at }))
     }
 
     /// Revokes one session (logout): database and cache.

@@ -57,8 +57,15 @@ pub struct App<K: Kind> {
     pubsub: Option<crate::cache::pubsub::PubSub>,
     on_start: Vec<BootHook>,
     log_files: Vec<&'static str>,
+    sections: Vec<SectionDecl>,
     /// Built once — by boot, or on first use by an app that was not booted.
     state: OnceLock<Arc<AppState>>,
+}
+
+/// A configuration section the service owns, and how to check it.
+pub(crate) struct SectionDecl {
+    pub(crate) name: &'static str,
+    pub(crate) check: fn(&Config, &str) -> Result<(), crate::config::ConfigError>,
 }
 
 /// Work done once at boot with the database ready (e.g. the first account).
@@ -86,6 +93,7 @@ impl<K: Kind> App<K> {
             pubsub: None,
             on_start: Vec::new(),
             log_files: Vec::new(),
+            sections: Vec::new(),
             state: OnceLock::new(),
         }
     }
@@ -179,6 +187,18 @@ impl<K: Kind> App<K> {
         Fut: std::future::Future<Output = Result<(), BoxError>> + Send + 'static,
     {
         self.on_start.push(Box::new(move |state| Box::pin(hook(state))));
+        self
+    }
+
+    /// A top-level configuration section the service owns (manage_system's
+    /// `[admin]`), typed as `T`: read from the files and `KEEL_<NAME>__…`
+    /// like the framework's own, checked against `T` at boot (an unknown
+    /// key or a bad value stops boot naming it), and read back with
+    /// `config().section::<T>(name)`.
+    pub fn section<T: serde::de::DeserializeOwned + Default>(mut self, name: &'static str) -> Self {
+        let check: fn(&Config, &str) -> Result<(), crate::config::ConfigError> =
+            |config, name| config.section::<T>(name).map(drop);
+        self.sections.push(SectionDecl { name, check });
         self
     }
 

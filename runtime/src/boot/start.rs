@@ -14,6 +14,9 @@ impl<K: Kind> App<K> {
     /// Scripts and schedules checked, backends connected, the state built,
     /// boot hooks run; then the jobs start on that same state.
     pub(crate) async fn start(&mut self) -> Result<(Arc<AppState>, Vec<JoinHandle<()>>), BootError> {
+        for section in &self.sections {
+            (section.check)(&self.config, section.name).map_err(|err| BootError(err.to_string()))?;
+        }
         self.check_scripts()?;
         let schedules = self.schedules()?;
         let state = self.connect().await?;
@@ -207,7 +210,11 @@ impl<K: Kind> App<K> {
     ) -> Result<(), ExitCode> {
         let info = self.service_info();
         let sources = ConfigSources::from_process(home, profile);
-        self.config = Config::load(&info, &sources).map_err(|err| {
+        let names: Vec<&str> = self.sections.iter().map(|s| s.name).collect();
+        let loaded = Config::load_with_sections(&info, &sources, &names).and_then(|config| {
+            self.sections.iter().try_for_each(|s| (s.check)(&config, s.name)).map(|()| config)
+        });
+        self.config = loaded.map_err(|err| {
             eprintln!("{}: {err}", info.name);
             ExitCode::from(2)
         })?;

@@ -34,8 +34,6 @@ pub struct Config {
     pub database: BTreeMap<String, BackendEntry>,
     /// `[cache]`: named caches; when any is set, `default` must be.
     pub cache: BTreeMap<String, BackendEntry>,
-    /// `[admin]`: the first account, created when none exists.
-    pub admin: AdminConfig,
     /// `[auth]`: sessions and login limits.
     pub auth: AuthConfig,
     /// `[jobs]`: a job's schedule by name (a cron expression with seconds,
@@ -43,6 +41,11 @@ pub struct Config {
     pub jobs: BTreeMap<String, String>,
     /// `[settings]`: the service's own keys (read with `Config::setting`).
     pub settings: BTreeMap<String, toml::Value>,
+    /// Sections a service declares for itself (`App::section`), e.g.
+    /// manage_system's `[admin]`, kept as read and typed by the service
+    /// (`Config::section`).
+    #[serde(skip)]
+    pub sections: BTreeMap<String, toml::Value>,
 }
 
 impl Config {
@@ -168,18 +171,6 @@ impl LogLevel {
     }
 }
 
-/// `[admin]`.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct AdminConfig {
-    /// Username of the first account.
-    #[serde(deserialize_with = "lenient_opt_string")]
-    pub username: Option<String>,
-    /// Its password (from the environment, never committed).
-    #[serde(deserialize_with = "lenient_opt_string")]
-    pub password: Option<String>,
-}
-
 /// Where configuration is read from.
 #[derive(Clone, Debug)]
 pub struct ConfigSources {
@@ -226,8 +217,21 @@ impl Config {
     /// Reads `default.toml`, the profile's file and the `KEEL_` variables, in
     /// that order, each overriding the one before.
     pub fn load(service: &ServiceInfo, sources: &ConfigSources) -> Result<Config, ConfigError> {
+        Config::load_with_sections(service, sources, &[])
+    }
+
+    /// [`load`](Self::load), with the top-level sections the service owns
+    /// (`App::section`) kept aside for it instead of refused as unknown.
+    /// Their values from the environment stay text, exactly as written
+    /// (`KEEL_ADMIN__PASSWORD=000123` is `"000123"`).
+    pub fn load_with_sections(
+        service: &ServiceInfo,
+        sources: &ConfigSources,
+        sections: &[&str],
+    ) -> Result<Config, ConfigError> {
         let dir = sources.config_dir(service);
-        let mut layers = Layers::default();
+        let mut layers =
+            Layers { sections: sections.iter().map(|s| (*s).to_owned()).collect(), ..Layers::default() };
         let default_file = dir.join("default.toml");
         // A service without a default.toml runs on the embedded defaults.
         if default_file.exists() {
@@ -254,6 +258,31 @@ impl Config {
         layers.into_config()
     }
 
+    /// The service's own section `name` (declared with `App::section`),
+    /// typed; the type's defaults when the section is absent. A wrong key
+    /// or value is an error naming `name.key`.
+    pub fn section<T: serde::de::DeserializeOwned + Default>(&self, name: &str) -> Result<T, ConfigError> {
+        match self.sections.get(name) {
+            None => Ok(T::default()),
+            Some(value) => serde_path_to_error::deserialize(value.clone()).map_err(|err| {
+                let path = err.path().to_string();
+                let msg = err.into_inner().to_string();
+                let msg = msg.lines().next().unwrap_or_default().trim().to_owned();
+                let key = if path == "." { name.to_owned() } else { format!("{name}.{path}") };
+                ConfigError(format!("key `{key}`: {msg}"))
+            }),
+        }
+    }
+
+    /// Sets the service's own section `name` (tests, or a service filling
+    /// defaults in code).
+    pub fn set_section<T: serde::Serialize>(&mut self, name: &str, value: &T) -> Result<(), ConfigError> {
+        let value =
+            toml::Value::try_from(value).map_err(|err| ConfigError(format!("section `{name}`: {err}")))?;
+        self.sections.insert(name.to_owned(), value);
+        Ok(())
+    }
+
     /// The port to listen on: `server.port`, else the identity's.
     pub fn port(&self, service: &ServiceInfo) -> u16 {
         self.server.port.unwrap_or(service.port)
@@ -265,6 +294,8 @@ impl Config {
 struct Layers {
     root: toml::Table,
     origins: BTreeMap<String, String>,
+    /// Top-level sections the service owns.
+    sections: Vec<String>,
 }
 
 impl Layers {
@@ -310,7 +341,8 @@ impl Layers {
             };
         }
         let last = keys[keys.len() - 1].clone();
-        let value = scalar(raw);
+        let value =
+            if self.sections.contains(&keys[0]) { toml::Value::String(raw.to_owned()) } else { scalar(raw) };
         match table.get_mut(&last) {
             // `KEEL_DATABASE__DEFAULT=url` over a `[database.default]` table sets its url.
             Some(toml::Value::Table(existing)) if matches!(value, toml::Value::String(_)) => {
@@ -325,9 +357,15 @@ impl Layers {
         Ok(())
     }
 
-    fn into_config(self) -> Result<Config, ConfigError> {
+    fn into_config(mut self) -> Result<Config, ConfigError> {
         let origins = self.origins;
-        let config: Config =
+        let mut sections = BTreeMap::new();
+        for name in &self.sections {
+            if let Some(value) = self.root.remove(name) {
+                sections.insert(name.clone(), value);
+            }
+        }
+        let mut config: Config =
             serde_path_to_error::deserialize(toml::Value::Table(self.root)).map_err(|err| {
                 let path = err.path().to_string();
                 let msg = err.into_inner().to_string();
@@ -352,6 +390,7 @@ impl Layers {
                 )));
             }
         }
+        config.sections = sections;
         Ok(config)
     }
 }
@@ -442,10 +481,6 @@ pub(super) fn lenient_string<'de, D: serde::Deserializer<'de>>(de: D) -> Result<
         Scalar::F(f) => f.to_string(),
         Scalar::B(b) => b.to_string(),
     })
-}
-
-fn lenient_opt_string<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
-    lenient_string(de).map(Some)
 }
 
 mod backend;

@@ -67,14 +67,44 @@ fn backends_take_a_url_or_a_table_from_any_layer() {
                 ("KEEL_DATABASE__DEFAULT", "mysql://root:@127.0.0.1:3306/test"),
                 ("KEEL_DATABASE__DEFAULT__POOL_SIZE", "16"),
                 ("KEEL_CACHE__DEFAULT", "redis://127.0.0.1:6379/"),
-                ("KEEL_ADMIN__PASSWORD", "12345"),
             ],
         )
         .expect("env backends");
     let BackendEntry::Table(db) = &config.database["default"] else { panic!("{config:?}") };
     assert_eq!((db.url.as_str(), db.pool_size), ("mysql://root:@127.0.0.1:3306/test", Some(16)));
     assert_eq!(config.cache["default"], BackendEntry::Url("redis://127.0.0.1:6379/".to_owned()));
-    assert_eq!(config.admin.password.as_deref(), Some("12345"));
+}
+
+#[derive(Debug, Default, Deserialize, PartialEq, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+struct Admin {
+    username: Option<String>,
+    password: Option<String>,
+}
+
+#[test]
+fn a_service_owns_its_sections_and_gets_environment_text_as_written() {
+    let home = Home::new("sections");
+    home.file("default.toml", "[admin]\nusername = \"root\"\n");
+    let sources = ConfigSources {
+        home: home.0.clone(),
+        profile: None,
+        env: vec![("KEEL_ADMIN__PASSWORD".to_owned(), "000012345678".to_owned())],
+    };
+    // Undeclared, `[admin]` is an unknown key like any other.
+    let err = Config::load(&SERVICE, &sources).expect_err("undeclared section").to_string();
+    assert!(err.contains("key `admin`") && err.contains("unknown field `admin`"), "{err}");
+    let config = Config::load_with_sections(&SERVICE, &sources, &["admin"]).expect("declared");
+    let admin: Admin = config.section("admin").expect("typed");
+    assert_eq!(admin, Admin { username: Some("root".into()), password: Some("000012345678".into()) });
+    // The service's type decides what is unknown inside it.
+    home.file("default.toml", "[admin]\nusernme = \"root\"\n");
+    let config = Config::load_with_sections(&SERVICE, &sources, &["admin"]).expect("read");
+    let err = config.section::<Admin>("admin").expect_err("typo").to_string();
+    assert!(err.contains("`admin") && err.contains("usernme"), "{err}");
+    let mut set = Config::default();
+    set.set_section("admin", &admin).expect("serializable");
+    assert_eq!(set.section::<Admin>("admin").expect("typed"), admin);
 }
 
 #[test]

@@ -133,8 +133,9 @@ impl Backends for WsConn {
     }
 }
 
+/// A `{"type", "data"}` message to a client.
 #[derive(Serialize)]
-struct Frame<'a, T> {
+struct TypedMessage<'a, T> {
     #[serde(rename = "type")]
     kind: &'a str,
     data: T,
@@ -150,7 +151,7 @@ impl WsConn {
     /// Sends `{"type": kind, "data": data}`. Fails only when the
     /// connection is gone.
     pub fn send<T: Serialize + ?Sized>(&self, kind: &str, data: &T) -> Result<(), WsError> {
-        let text = serde_json::to_string(&Frame { kind, data })
+        let text = serde_json::to_string(&TypedMessage { kind, data })
             .map_err(|e| WsError { code: ErrorCode::Internal, msg: format!("frame does not encode: {e}") })?;
         self.send_text(text)
     }

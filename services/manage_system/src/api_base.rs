@@ -194,7 +194,8 @@ pub async fn bootstrap(state: std::sync::Arc<keel::AppState>) -> Result<(), BoxE
     if total > 0 {
         return Ok(());
     }
-    let admin = &state.config().admin;
+    let admin: crate::config::AdminSettings =
+        state.config().section(crate::config::AdminSettings::SECTION)?;
     match (&admin.username, &admin.password) {
         (Some(username), Some(password)) => {
             let new = crate::interface::account::NewAccount {

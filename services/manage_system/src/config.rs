@@ -9,3 +9,22 @@ pub struct SysConf;
 keel::permissions!(
     SysConf => "account.read", "account.write", "role.read", "role.write", "records.read", "notice.send"
 );
+
+/// `[admin]` (manage_system's own section): the first account, created
+/// when `sys_account` is empty at boot, and the account
+/// `script rescript_restore_admin` restores. Set it from the environment
+/// (`KEEL_ADMIN__USERNAME`, `KEEL_ADMIN__PASSWORD`); no password ships in
+/// the repository.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// Username of the first account.
+    pub username: Option<String>,
+    /// Its password.
+    pub password: Option<String>,
+}
+
+impl AdminSettings {
+    /// The section's name in the configuration.
+    pub const SECTION: &'static str = "admin";
+}

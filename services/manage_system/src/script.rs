@@ -78,8 +78,8 @@ pub async fn script_fill_display_names(ctx: JobCtx) -> Result<(), BoxError> {
 /// password in `admin.password` (`KEEL_ADMIN__PASSWORD`) and the `admin`
 /// role (every permission), and loses every session.
 pub async fn rescript_restore_admin(ctx: JobCtx) -> Result<(), BoxError> {
-    let admin = &ctx.config().admin;
-    let (Some(username), Some(password)) = (admin.username.clone(), admin.password.clone()) else {
+    let admin: crate::config::AdminSettings = ctx.config().section(crate::config::AdminSettings::SECTION)?;
+    let (Some(username), Some(password)) = (admin.username, admin.password) else {
         return Err("set KEEL_ADMIN__USERNAME and KEEL_ADMIN__PASSWORD to the account to restore".into());
     };
     let db = ctx.db()?;

@@ -19,6 +19,7 @@ pub fn app() -> keel::App<keel::kind::HttpOnly> {
     let app = keel::App::new(uri_router())
         .models(crate::db_model::models)
         .auth(crate::api_base::ManageAuthority)
+        .section::<crate::config::AdminSettings>(crate::config::AdminSettings::SECTION)
         .log_file(crate::api_base::AUDIT_LOG)
         .on_start(crate::api_base::bootstrap);
     crate::script::register(app)

@@ -6,14 +6,15 @@
 use keel::Access;
 use keel::config::Config;
 use keel::testing::{TestAnswer, TestClient};
+use manage_system::config::AdminSettings;
 use serde_json::{Value, json};
 
 const ADMIN: (&str, &str) = ("root", "root-secret-1");
 
 fn config() -> Config {
     let mut config = Config::default();
-    config.admin.username = Some(ADMIN.0.to_owned());
-    config.admin.password = Some(ADMIN.1.to_owned());
+    let admin = AdminSettings { username: Some(ADMIN.0.to_owned()), password: Some(ADMIN.1.to_owned()) };
+    config.set_section(AdminSettings::SECTION, &admin).expect("serializable");
     config
 }
 

@@ -248,7 +248,18 @@ fn the_service_binary_runs_jobs_and_stops_on_sigterm() {
         first.contains("running jobs [purge_login_records, refresh_account_stats], no external interface"),
         "{first}"
     );
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Two runs in info.log (the writer flushes every 50 ms), within a deadline.
+    let info_log = home.join("logs/manage_system/info.log");
+    let runs = || {
+        std::fs::read_to_string(&info_log)
+            .unwrap_or_default()
+            .matches("job `refresh_account_stats` ran")
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while runs() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let killed = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     assert!(killed.is_ok_and(|s| s.success()));
     let status = child.wait();
