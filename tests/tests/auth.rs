@@ -132,6 +132,48 @@ async fn login_records_need_their_permission() {
     expect(&me(addr, &gus).await, 200, 0);
 }
 
+/// A permission a deploy removed from the code: a role that still names it
+/// keeps its other permissions, the removed name grants nothing, and boot
+/// says so in one line of failed.log instead of refusing to start.
+#[tokio::test]
+async fn a_permission_removed_from_the_code_is_ignored_with_one_line() {
+    keel_tests::failed_log::capture();
+    let home = temp_home("auth-removed");
+    let first = boot(&home).await;
+    let admin = login(first, KEEPER.0, KEEPER.1).await;
+    let ned = create(first, &admin, "ned", "secret-ned").await;
+    // A role as an older release wrote it, naming `reports.export`.
+    let entry = BackendEntry::Url(format!("sqlite://{}", home.join("data/manage_system.db").display()));
+    let db = match keel::db::Db::connect("default", &entry, &home).await {
+        Ok(db) => db,
+        Err(err) => panic!("{err}"),
+    };
+    let insert = "INSERT INTO sys_role (name, permissions) VALUES ('legacy', 'account.read reports.export')";
+    if let Err(err) = db.rbatis().exec(insert, vec![]).await {
+        panic!("{err}");
+    }
+    let second = boot(&home).await;
+    let lines = keel_tests::failed_log::lines();
+    let warned =
+        lines.iter().filter(|l| l.contains("role `legacy` names permission `reports.export`")).count();
+    assert!(warned >= 1, "{lines:?}");
+    let roles =
+        expect(&call_with(second, Some(&admin), "GET", "/v1.00.02/role?size=100", None).await, 200, 0);
+    let legacy =
+        roles["data"]["list"].as_array().and_then(|l| l.iter().find(|r| r["name"] == "legacy")).cloned();
+    let legacy_id = legacy.as_ref().and_then(|r| r["id"].as_i64()).unwrap_or_default();
+    assert_eq!(
+        legacy.map(|r| r["permissions"].clone()),
+        Some(serde_json::json!(["account.read", "reports.export"]))
+    );
+    let grant = format!(r#"{{"role_id":{legacy_id}}}"#);
+    let path = format!("/v1.00.02/account/{ned}");
+    expect(&call_with(second, Some(&admin), "PUT", &path, Some(&grant)).await, 200, 0);
+    let ned = login(second, "ned", "secret-ned").await;
+    expect(&call_with(second, Some(&ned), "GET", "/v1.00.02/account", None).await, 200, 0);
+    expect(&call_with(second, Some(&ned), "GET", "/v1.00.02/records/login", None).await, 403, 40300);
+}
+
 /// Five wrong passwords per account per window, then 429 with
 /// `Retry-After`; another account from the same IP meets only the IP's
 /// budget.
