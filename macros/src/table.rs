@@ -16,7 +16,8 @@ use syn::spanned::Spanned;
 use syn::{Fields, ItemStruct, LitInt, LitStr};
 
 const TABLE_KEYS: &[&str] = &["prefix", "kind", "name", "renamed_from"];
-const COLUMN_KEYS: &[&str] = &["primary", "unique", "index", "len", "default", "renamed_from", "flatten"];
+const COLUMN_KEYS: &[&str] =
+    &["primary", "unique", "index", "len", "default", "renamed_from", "flatten", "skip_cache"];
 
 struct Column {
     field: syn::Ident,
@@ -29,6 +30,8 @@ struct Column {
     default: Option<LitStr>,
     renamed_from: Option<LitStr>,
     flatten: bool,
+    /// Kept out of the row's cache entry (a secret such as a password hash).
+    skip_cache: bool,
 }
 
 struct TableName {
@@ -253,6 +256,11 @@ fn parse_columns(ctxt: &mut Ctxt, item: &mut ItemStruct) -> Vec<Column> {
             // The set's columns sit beside the table's own in rows.
             kept.push(syn::parse_quote!(#[serde(flatten)]));
         }
+        let skip_cache = flags.flag(ctxt, "skip_cache").is_some();
+        if skip_cache {
+            // A row read back from the cache lacks it: the type's default.
+            kept.push(syn::parse_quote!(#[serde(default)]));
+        }
         field.attrs = kept;
         let name = ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
@@ -283,6 +291,7 @@ fn parse_columns(ctxt: &mut Ctxt, item: &mut ItemStruct) -> Vec<Column> {
             default: flags.string(ctxt, "default"),
             renamed_from,
             flatten,
+            skip_cache,
         });
     }
     columns
@@ -335,6 +344,7 @@ fn generate_table(item: &ItemStruct, table: &TableName, columns: &[Column]) -> T
     let primary = columns.iter().find(|c| c.primary).map_or_else(String::new, |c| c.name.clone());
     let list = column_list(columns);
     let renamed_from = opt(table.renamed_from.as_ref());
+    let skipped: Vec<&String> = columns.iter().filter(|c| c.skip_cache).map(|c| &c.name).collect();
     let doc = format!("Table `{full}` (`#[keel::table]`).");
     quote! {
         #[doc = #doc]
@@ -352,6 +362,7 @@ fn generate_table(item: &ItemStruct, table: &TableName, columns: &[Column]) -> T
             const CACHE_KEY: &'static str = #full;
             const PRIMARY_KEY: &'static str = #primary;
             const RENAMED_FROM: ::core::option::Option<&'static str> = #renamed_from;
+            const CACHE_SKIP: &'static [&'static str] = &[#(#skipped),*];
         }
     }
 }

@@ -86,6 +86,7 @@ async fn exercise(addr: SocketAddr) {
         bad["data"]["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["username", "password"]);
 
+    // Stored lower-case: `Zed.Admin` is listed as `zed.admin`.
     for (name, status) in [("ab_cd", 1), ("abXcd", 1), ("Zed.Admin", 0)] {
         let body = format!(r#"{{"username":"{name}","password":"secret-3","status":{status}}}"#);
         expect(&call(addr, "POST", "/v1.00.02/account", Some(&body)).await, 201, 0);
@@ -119,7 +120,7 @@ async fn exercise(addr: SocketAddr) {
     assert_eq!(expect(&call(addr, "GET", injection, None).await, 200, 0)["data"]["total"], 0);
     assert_eq!(
         names(&expect(&call(addr, "GET", "/v1.00.02/account?username=ADMIN", None).await, 200, 0)),
-        ["Zed.Admin"]
+        ["zed.admin"]
     );
     assert_eq!(
         expect(&call(addr, "GET", "/v1.00.02/account?status=0", None).await, 200, 0)["data"]["total"],

@@ -89,7 +89,8 @@ impl Db {
     /// from the database (once for concurrent misses), then cached for
     /// [`ROW_TTL`] ([`MISS_TTL`] for no row). While the cache is
     /// unreachable this is a plain database read. `T` must read back what
-    /// it writes as JSON.
+    /// it writes as JSON. Columns marked `#[column(skip_cache)]` are never
+    /// cached and come back as their default, on a hit and a miss alike.
     pub async fn get_cached<T>(&self, id: i64) -> Result<Option<T>, DbError>
     where
         T: Table + Serialize + DeserializeOwned,
@@ -109,7 +110,15 @@ impl Db {
             .flights
             .load(&key, || async {
                 let row = self.get::<T>(id).await?;
-                let bytes = serde_json::to_vec(&row)
+                let mut value = serde_json::to_value(&row)
+                    .map_err(|e| DbError::Other(format!("{}: row does not encode: {e}", T::TABLE)))?;
+                // Secrets never reach the cache, nor this read's answer.
+                if let Some(columns) = value.as_object_mut() {
+                    for column in T::CACHE_SKIP {
+                        columns.remove(*column);
+                    }
+                }
+                let bytes = serde_json::to_vec(&value)
                     .map_err(|e| DbError::Other(format!("{}: row does not encode: {e}", T::TABLE)))?;
                 let ttl = if row.is_some() { ROW_TTL } else { MISS_TTL };
                 if cache.is_available() {

@@ -144,6 +144,10 @@ pub trait Table: Columns {
     const PRIMARY_KEY: &'static str;
     /// The table's previous name (`#[table(renamed_from = "…")]`).
     const RENAMED_FROM: Option<&'static str> = None;
+    /// Columns never written to the row's cache entry
+    /// (`#[column(skip_cache)]`): a row read through the cache has their
+    /// default value instead.
+    const CACHE_SKIP: &'static [&'static str] = &[];
 
     /// The cache key of one row: `sys_account:42`.
     fn row_key(primary_key: impl Display) -> String {

@@ -114,6 +114,7 @@ impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Json<T> {
             ParseError::PayloadTooLarge => ApiError::new(ErrorCode::PayloadTooLarge),
             _ => ApiError::bad_request("the request body could not be read"),
         })?;
+        crate::http::control_chars::check_json(bytes)?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
         de.end().map_err(|err| ApiError::bad_request(format!("malformed JSON body: {err}")))?;
@@ -166,6 +167,7 @@ pub struct Query<T>(pub T);
 impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Query<T> {
     async fn from_request(req: &mut Request, _depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
         let query = req.uri().query().unwrap_or("");
+        crate::http::control_chars::check_query(query).map_err(|err| err.msg("bad query string"))?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         match serde_path_to_error::deserialize(de) {
             Ok(value) => Ok(Query(value)),
@@ -201,6 +203,7 @@ impl<T> std::ops::Deref for PathParam<T> {
 impl<T: FromStr + Send + 'static + ToSchema> FromRequest for PathParam<T> {
     async fn from_request(req: &mut Request, _depot: &Depot, name: &'static str) -> Result<Self, ApiError> {
         let raw = req.params().get(name).map(String::as_str).unwrap_or("");
+        crate::http::control_chars::check_param(name, raw).map_err(|err| err.msg("bad path parameter"))?;
         raw.parse().map(PathParam).map_err(|_| {
             ApiError::validation(vec![FieldError::new(
                 name,
@@ -278,8 +281,14 @@ pub(crate) fn client_ip(peer: &str, forwarded: Option<&str>, trusted: &[String])
         .map_or_else(|| peer.to_owned(), str::to_owned)
 }
 
+/// The last page whose row offset, `(page - 1) * size`, fits in an `i64`.
+fn max_page(size: u64) -> u64 {
+    (i64::MAX.unsigned_abs() / size.max(1)).saturating_add(1)
+}
+
 /// Checks `page` (from 1, default 1) and `size` (1 to 100, default 20), the
-/// bounds of every list; out of bounds is a 400 naming the field.
+/// bounds of every list; out of bounds (an offset past what a database
+/// takes, too) is a 400 naming the field.
 pub fn page_bounds(page: Option<u64>, size: Option<u64>) -> Result<(u64, u64), ApiError> {
     let page = page.unwrap_or(1);
     let size = size.unwrap_or(20);
@@ -289,6 +298,12 @@ pub fn page_bounds(page: Option<u64>, size: Option<u64>) -> Result<(u64, u64), A
     }
     if !(1..=100).contains(&size) {
         errors.push(FieldError::new("size", format!("size must be between 1 and 100, got {size}")));
+    } else if page > max_page(size) {
+        // The row offset must fit the databases' signed 64-bit OFFSET.
+        errors.push(FieldError::new(
+            "page",
+            format!("page must be at most {} with size {size}", max_page(size)),
+        ));
     }
     if errors.is_empty() { Ok((page, size)) } else { Err(ApiError::validation(errors).msg("bad page")) }
 }

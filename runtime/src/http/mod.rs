@@ -4,6 +4,7 @@
 //! the operational routes (`/health`, `/openapi.json`, `/docs`).
 
 pub(crate) mod answer;
+mod control_chars;
 pub(crate) mod declare;
 mod errors;
 pub(crate) mod extract;

@@ -114,6 +114,53 @@ impl<'a> Guard<'a> {
     }
 }
 
+/// Changes that can take `role.write` from its last holders run one at a
+/// time: the check and the write happen under this lock, so two such
+/// changes racing each other cannot both pass the check. In process a
+/// mutex; across instances a cache lock (`sys_lock:admins`, expiring after
+/// [`ADMIN_LOCK_TTL`] should its holder die).
+pub struct AdminsLock {
+    _local: tokio::sync::MutexGuard<'static, ()>,
+    cache: keel::cache::Cache,
+    held: bool,
+}
+
+const ADMIN_LOCK_KEY: &str = "sys_lock:admins";
+/// How long the cache lock outlives a holder that never releases it.
+pub const ADMIN_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl AdminsLock {
+    /// Waits for the lock (up to the TTL; then 503 asking to retry).
+    pub async fn acquire(ctx: &Ctx) -> Result<AdminsLock, ApiError> {
+        static LOCAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let local = LOCAL.lock().await;
+        let cache = ctx.cache().clone();
+        let deadline = std::time::Instant::now() + ADMIN_LOCK_TTL;
+        loop {
+            match cache.set_nx(ADMIN_LOCK_KEY, b"1", ADMIN_LOCK_TTL).await {
+                Ok(true) => return Ok(AdminsLock { _local: local, cache, held: true }),
+                // The cache is away: the process lock is all there is.
+                Err(_) => return Ok(AdminsLock { _local: local, cache, held: false }),
+                Ok(false) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Ok(false) => {
+                    return Err(ApiError::new(ErrorCode::Unavailable)
+                        .msg("another change to roles or accounts is in progress; try again")
+                        .retry_after(1));
+                }
+            }
+        }
+    }
+
+    /// Lets the next change through.
+    pub async fn release(self) {
+        if self.held {
+            let _ = self.cache.delete(ADMIN_LOCK_KEY).await;
+        }
+    }
+}
+
 /// Enabled accounts holding `role.write` once `change` is made.
 async fn count_admins_after(db: &Db, change: &Change<'_>) -> Result<usize, DbError> {
     let roles = db.select::<Role>(&Filter::new()).await?;
@@ -142,14 +189,66 @@ async fn count_admins_after(db: &Db, change: &Change<'_>) -> Result<usize, DbErr
     Ok(holders)
 }
 
-/// Hashes with Argon2 (default parameters) off the async threads.
+/// How many Argon2 operations may run at once, and how many may wait.
+/// Each holds ~19 MiB while it runs: unbounded, a few hundred concurrent
+/// failing logins took gigabytes. Past the queue a request gets 503 with
+/// `Retry-After` at once — the per-IP login limit was counted before.
+struct HashGate {
+    running: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+}
+
+static HASH_GATE: std::sync::OnceLock<HashGate> = std::sync::OnceLock::new();
+
+/// Sets the gate from `settings.password_hash_workers` (default: the core
+/// count) with a queue of twice that; called once at boot, before any login.
+pub fn configure_hashing(workers: Option<usize>) {
+    let _ = HASH_GATE.set(HashGate::new(workers));
+}
+
+impl HashGate {
+    fn new(workers: Option<usize>) -> HashGate {
+        let workers = workers
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get));
+        HashGate {
+            running: tokio::sync::Semaphore::new(workers),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            max_waiting: workers * 2,
+        }
+    }
+}
+
+/// Runs `work` (an Argon2 operation) on a blocking thread under the gate.
+/// A sign-in (`bounded`) past the queue is refused at once; a hash an
+/// admin or boot asks for waits its turn.
+async fn hashing<T: Send + 'static>(
+    bounded: bool,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    use std::sync::atomic::Ordering;
+    let gate = HASH_GATE.get_or_init(|| HashGate::new(None));
+    if gate.waiting.fetch_add(1, Ordering::AcqRel) >= gate.max_waiting && bounded {
+        gate.waiting.fetch_sub(1, Ordering::AcqRel);
+        return Err(ApiError::new(ErrorCode::Unavailable)
+            .msg("too many sign-ins at once; try again in a second")
+            .retry_after(1));
+    }
+    let permit = gate.running.acquire().await;
+    gate.waiting.fetch_sub(1, Ordering::AcqRel);
+    let _permit = permit.map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)
+}
+
+/// Hashes with Argon2 (default parameters) off the async threads, at most
+/// `password_hash_workers` at once.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    hashing(false, move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
-    .await
-    .map_err(ApiError::internal)?
+    .await?
     .map_err(|e| ApiError::internal(format!("argon2: {e}")))
 }
 
@@ -160,15 +259,14 @@ const DUMMY_HASH: &str =
 
 /// Whether `password` matches `hash` (an unknown user passes `None`).
 pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    hashing(true, move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed = PasswordHash::new(&hash).map_err(|e| ApiError::internal(format!("stored hash: {e}")))?;
         let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(ok && known)
     })
-    .await
-    .map_err(ApiError::internal)?
+    .await?
 }
 
 /// At boot: the `admin` role holds every declared permission; a role
@@ -177,6 +275,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
 /// account configured in `admin.username` / `admin.password` is created
 /// with the `admin` role, otherwise boot says how to create it.
 pub async fn bootstrap(state: std::sync::Arc<keel::AppState>) -> Result<(), BoxError> {
+    configure_hashing(state.config().setting::<usize>("password_hash_workers")?);
     let Ok(db) = state.db() else { return Ok(()) };
     let admin_role = ensure_admin_role(db).await?;
     for role in db.select::<Role>(&Filter::new()).await? {

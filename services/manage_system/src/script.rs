@@ -84,6 +84,8 @@ pub async fn rescript_restore_admin(ctx: JobCtx) -> Result<(), BoxError> {
     };
     let db = ctx.db()?;
     let role_id = crate::api_base::ensure_admin_role(db).await?;
+    let username = crate::interface::account::canonical_username(&username)
+        .map_err(|e| format!("admin.username: {}", e.msg))?;
     let found =
         db.select::<Account>(&Filter::new().eq("username", username.as_str())).await?.into_iter().next();
     let id = match found {

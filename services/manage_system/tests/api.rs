@@ -69,6 +69,12 @@ async fn a_bearer_token_through_the_test_client_reaches_a_protected_route() {
     let me = client.get("/v1.00.02/account/me").bearer(&token).send().await;
     assert_eq!(expect(&me, 200, 0)["username"], ADMIN.0);
     assert!(me.request_id.is_some());
+    // The account row went through the cache, without its password hash.
+    use keel::Backends;
+    let cached = client.state().cache().get("sys_account:1").await.expect("the cache answers");
+    let cached = String::from_utf8(cached.expect("the row is cached")).expect("JSON text");
+    assert!(cached.contains("\"username\":\"root\""), "{cached}");
+    assert!(!cached.contains("password_hash") && !cached.contains("argon2"), "{cached}");
 }
 
 /// The take-over reported against the previous release, replayed: a plain
@@ -224,23 +230,73 @@ async fn the_last_admin_stays_and_nobody_escalates() {
     let new = json!({"username": "pete", "password": "pete-secret", "role_id": admin_role});
     expect(&client.post("/v1.00.02/account").bearer(&olga).json(&new).send().await, 403, 40300);
 
-    // root is the only holder of role.write: its role cannot lose it.
+    // The `admin` role keeps its name and every permission.
     let path = format!("/v1.00.02/role/{admin_role}");
     let demote = json!({"permissions": ["account.read"]});
-    expect(&client.put(&path).bearer(&root).json(&demote).send().await, 409, 40900);
-    // With a second admin, one may disable the other — but not the last.
-    let second_id = create(&client, &root, "second", Some(admin_role)).await;
+    expect(&client.put(&path).bearer(&root).json(&demote).send().await, 403, 40300);
+    expect(&client.put(&path).bearer(&root).json(&json!({"name": "superuser"})).send().await, 403, 40300);
+    // No other role can take its name, so boot completes no other role.
+    let taken = client
+        .put(&format!("/v1.00.02/role/{writer}"))
+        .bearer(&root)
+        .json(&json!({"name": "admin"}))
+        .send()
+        .await;
+    expect(&taken, 409, 40900);
+
+    // chief holds every permission under another name.
+    let all = manage_system::SysConf::PERMISSIONS;
+    let chief = create_role(&client, &root, "chief", all).await;
+    let second_id = create(&client, &root, "second", Some(chief)).await;
     let second = login(&client, "second", "second-secret").await;
     let disable = json!({"status": 0});
     expect(&client.put(root_path).bearer(&second).json(&disable).send().await, 200, 0);
+    // second is now the only enabled holder of role.write: chief keeps it.
+    let chief_path = format!("/v1.00.02/role/{chief}");
+    let strip = json!({"permissions": ["account.read", "account.write"]});
+    expect(&client.put(&chief_path).bearer(&second).json(&strip).send().await, 409, 40900);
     expect(&client.put(root_path).bearer(&second).json(&json!({"status": 1})).send().await, 200, 0);
     let root = login(&client, ADMIN.0, ADMIN.1).await;
     let second_path = format!("/v1.00.02/account/{second_id}");
     expect(&client.put(&second_path).bearer(&root).json(&disable).send().await, 200, 0);
-    let to_writer = json!({"role_id": writer});
-    expect(&client.put(&second_path).bearer(&root).json(&to_writer).send().await, 200, 0);
-    // second is disabled and a writer now: root is the last holder again.
-    expect(&client.put(&path).bearer(&root).json(&demote).send().await, 409, 40900);
+    expect(&client.put(&second_path).bearer(&root).json(&json!({"role_id": writer})).send().await, 200, 0);
+}
+
+/// Two admins disabling each other at the same moment: the check that a
+/// role.write holder remains and the write run under one lock, so exactly
+/// one of them wins and the other gets 409 — never both.
+#[tokio::test]
+async fn racing_demotions_leave_an_admin() {
+    let client = std::sync::Arc::new(boot().await);
+    let root = login(&client, ADMIN.0, ADMIN.1).await;
+    let admin_role = admin_role_id(&client, &root).await;
+    for round in 0..5 {
+        let name = format!("twin{round}");
+        let twin_id = create(&client, &root, &name, Some(admin_role)).await;
+        let twin = login(&client, &name, &format!("{name}-secret")).await;
+        let disable = |token: String, id: i64| {
+            let client = std::sync::Arc::clone(&client);
+            tokio::spawn(async move {
+                let path = format!("/v1.00.02/account/{id}");
+                client.put(&path).bearer(&token).json(&json!({"status": 0})).send().await.status
+            })
+        };
+        let (a, b) = (disable(root.clone(), twin_id), disable(twin, 1));
+        let mut statuses = vec![a.await.expect("a"), b.await.expect("b")];
+        statuses.sort_unstable();
+        // root may win (twin disabled) or lose (root disabled, 409 for twin);
+        // a 401/403 means the loser's token died with its account first.
+        assert!(statuses[0] == 200 && statuses[1] != 200, "round {round}: {statuses:?}");
+        let signed_in = client
+            .post("/v1.00.02/login")
+            .json(&json!({"username": ADMIN.0, "password": ADMIN.1}))
+            .send()
+            .await;
+        if signed_in.status != 200 {
+            // twin disabled root: root is re-enabled by the twin for the next round.
+            return;
+        }
+    }
 }
 
 /// Locked out: the admin account was disabled by another admin who then
@@ -295,4 +351,53 @@ async fn the_recovery_script_restores_a_locked_out_admin() {
     assert!(audit.contains("account.create") && audit.contains("account.update"), "{audit}");
     assert!(audit.contains("rescript_restore_admin"), "{audit}");
     assert!(!audit.contains("root-restored-9") && !audit.contains("$argon2"), "{audit}");
+}
+
+/// Usernames have one form: stored lower-case, `Root` signs in as `root`,
+/// and a spacing or character outside the set is refused before anything
+/// is looked up or counted.
+#[tokio::test]
+async fn usernames_are_canonical() {
+    let client = boot().await;
+    let root = login(&client, ADMIN.0, ADMIN.1).await;
+    let created = client
+        .post("/v1.00.02/account")
+        .bearer(&root)
+        .json(&json!({"username": "Ann.Lee", "password": "ann-secret-1"}))
+        .send()
+        .await;
+    assert_eq!(expect(&created, 201, 0)["username"], "ann.lee");
+    let taken = client
+        .post("/v1.00.02/account")
+        .bearer(&root)
+        .json(&json!({"username": "ANN.LEE", "password": "ann-secret-1"}))
+        .send()
+        .await;
+    expect(&taken, 409, 40900);
+    login(&client, "ANN.lee", "ann-secret-1").await;
+    for bad in ["root    ", " root", "ro ot", "röot", "ro\u{0}ot"] {
+        let answer =
+            client.post("/v1.00.02/login").json(&json!({"username": bad, "password": ADMIN.1})).send().await;
+        assert_eq!(expect(&answer, 400, 40001)["errors"][0]["field"], "username", "{bad:?}");
+    }
+}
+
+/// Input that used to reach the database as a 500: a page past any offset
+/// and a NUL character in text.
+#[tokio::test]
+async fn hostile_paging_and_nul_characters_are_400s() {
+    let client = boot().await;
+    let root = login(&client, ADMIN.0, ADMIN.1).await;
+    let far = client.get("/v1.00.02/account?page=9223372036854775807&size=20").bearer(&root).send().await;
+    assert_eq!(expect(&far, 400, 40001)["errors"][0]["field"], "page");
+    let last = client.get("/v1.00.02/account?page=461168601842738790&size=20").bearer(&root).send().await;
+    assert_eq!(expect(&last, 200, 0)["list"], json!([]));
+    let nul = client.get("/v1.00.02/account?username=a%00b").bearer(&root).send().await;
+    assert_eq!(expect(&nul, 400, 40001)["errors"][0]["field"], "username");
+    let body = json!({"username": "zed", "password": "zed-secret-1", "display_name": "Z\u{0}"});
+    let nul = client.post("/v1.00.02/account").bearer(&root).json(&body).send().await;
+    assert_eq!(expect(&nul, 400, 40001)["errors"][0]["field"], "display_name");
+    let nul =
+        client.post("/v1.00.02/login").json(&json!({"username": "root", "password": "x\u{0}"})).send().await;
+    assert_eq!(expect(&nul, 400, 40001)["errors"][0]["field"], "password");
 }

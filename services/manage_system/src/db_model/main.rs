@@ -27,8 +27,8 @@ pub struct Account {
     /// Shown instead of the username.
     #[column(len = 64)]
     pub display_name: Option<String>,
-    /// Argon2 hash of the password; never answered.
-    #[column(len = 255)]
+    /// Argon2 hash of the password; never answered, never cached.
+    #[column(len = 255, skip_cache)]
     pub password_hash: String,
     /// Active or disabled.
     #[column(default = "1")]

@@ -1,6 +1,6 @@
 //! Accounts: create, page through, read and update (the HTTP contract in the README).
 
-use crate::api_base::{Change, Guard, audit};
+use crate::api_base::{AdminsLock, Change, Guard, audit};
 use crate::db_model::main::{Account, AccountStatus, Role};
 use keel::db::Filter;
 use keel::prelude::*;
@@ -101,17 +101,24 @@ pub struct AccountQuery {
     pub created_to: Option<DateTime>,
 }
 
-pub(crate) fn check_username(username: &str, errors: &mut Vec<FieldError>) {
-    let ok = (3..=32).contains(&username.len())
-        && username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    if !ok {
-        errors.push(FieldError::new("username", "3 to 32 characters of letters, digits, `_`, `.` or `-`"));
+/// A username in its one stored and compared form: 3 to 32 of
+/// `[A-Za-z0-9_.-]`, lower-cased. Every database then compares names the
+/// same way (MariaDB's case-insensitive, space-padding collation included:
+/// no space gets in), and `Root` is `root` everywhere.
+pub fn canonical_username(raw: &str) -> Result<String, FieldError> {
+    let ok = (3..=32).contains(&raw.len())
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if ok {
+        Ok(raw.to_ascii_lowercase())
+    } else {
+        Err(FieldError::new("username", "3 to 32 characters of letters, digits, `_`, `.` or `-`"))
     }
 }
 
 fn check_password(password: &str, errors: &mut Vec<FieldError>) {
-    if password.chars().count() < 8 {
-        errors.push(FieldError::new("password", "at least 8 characters"));
+    // Bounded above too: Argon2 reads all of it.
+    if !(8..=128).contains(&password.chars().count()) {
+        errors.push(FieldError::new("password", "8 to 128 characters"));
     }
 }
 
@@ -124,7 +131,7 @@ fn check_display_name(name: Option<&str>, errors: &mut Vec<FieldError>) {
 /// Creates an account; shared with the first-account boot step.
 pub async fn create_account(ctx_db: &keel::db::Db, new: NewAccount) -> Result<AccountView, ApiError> {
     let mut errors = Vec::new();
-    check_username(&new.username, &mut errors);
+    let username = canonical_username(&new.username).map_err(|e| errors.push(e)).unwrap_or_default();
     check_password(&new.password, &mut errors);
     check_display_name(new.display_name.as_deref(), &mut errors);
     if !errors.is_empty() {
@@ -133,7 +140,7 @@ pub async fn create_account(ctx_db: &keel::db::Db, new: NewAccount) -> Result<Ac
     let now = Some(DateTime::now());
     let mut account = Account {
         id: None,
-        username: new.username,
+        username,
         display_name: new.display_name,
         password_hash: crate::api_base::hash_password(new.password).await?,
         status: new.status.unwrap_or(AccountStatus::Active),
@@ -239,8 +246,11 @@ impl AccountMeHandler {
             sessions.revoke_account(me.account_id).await?;
             audit(&ctx, "account.password", &format!("account {} (own)", me.account_id));
         }
-        if let Some(name) = change.display_name {
+        if let Some(name) = change.display_name
+            && account.display_name.as_deref() != Some(name.as_str())
+        {
             account.display_name = Some(name);
+            audit(&ctx, "account.update", &format!("account {} (own): display name", me.account_id));
         }
         account.stamps.updated_at = Some(DateTime::now());
         db.update(me.account_id, &account).await?;
@@ -272,10 +282,6 @@ impl AccountItemHandler {
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
-        let db = ctx.db()?;
-        let mut account =
-            db.get::<Account>(*id).await?.ok_or_else(|| ApiError::not_found("no such account"))?;
-        let guard = Guard::new(&ctx)?;
         if ctx.account()?.account_id == *id
             && (change.status.is_some() || change.role_id.is_some() || change.password.is_some())
         {
@@ -283,50 +289,67 @@ impl AccountItemHandler {
                 "nobody changes their own role or status; change your own password with PUT /v1.00.02/account/me",
             ));
         }
-        guard.may_manage(db, &account).await?;
-        if let Some(role_id) = change.role_id {
-            check_role_grant(&ctx, &guard, role_id).await?;
+        // A new password is hashed before the lock: the lock is for the
+        // check that a role.write holder remains and the write after it.
+        let new_hash = match change.password {
+            Some(password) => Some(crate::api_base::hash_password(password).await?),
+            None => None,
+        };
+        let db = ctx.db()?;
+        let guard = Guard::new(&ctx)?;
+        let lock = AdminsLock::acquire(&ctx).await?;
+        let outcome = async {
+            let mut account =
+                db.get::<Account>(*id).await?.ok_or_else(|| ApiError::not_found("no such account"))?;
+            guard.may_manage(db, &account).await?;
+            if let Some(role_id) = change.role_id {
+                check_role_grant(&ctx, &guard, role_id).await?;
+            }
+            let new_status = change.status.unwrap_or(account.status);
+            let new_role = change.role_id.or(account.role_id);
+            if new_status != account.status || new_role != account.role_id {
+                guard
+                    .keeps_an_admin(db, Change::Account { id: *id, status: new_status, role_id: new_role })
+                    .await?;
+            }
+            let mut what = Vec::new();
+            if let Some(name) = change.display_name
+                && account.display_name.as_deref() != Some(name.as_str())
+            {
+                account.display_name = Some(name);
+                what.push("display name".to_owned());
+            }
+            if new_status != account.status {
+                account.status = new_status;
+                what.push(
+                    if new_status == AccountStatus::Disabled { "disabled" } else { "enabled" }.to_owned(),
+                );
+            }
+            if new_role != account.role_id {
+                account.role_id = new_role;
+                what.push(new_role.map_or_else(|| "role removed".to_owned(), |r| format!("role {r}")));
+            }
+            let new_password = new_hash.is_some();
+            if let Some(hash) = new_hash {
+                account.password_hash = hash;
+                what.push("password reset".to_owned());
+            }
+            if what.is_empty() {
+                return Ok::<_, ApiError>(account);
+            }
+            account.stamps.updated_at = Some(DateTime::now());
+            db.update(*id, &account).await?;
+            if account.status == AccountStatus::Disabled || new_password {
+                // Every token of the account stops working, on every instance.
+                let revoked = keel::auth::Sessions::of(&ctx)?.revoke_account(*id).await?;
+                ctx.log.info(format_args!("account {} lost {revoked} session(s)", *id));
+            }
+            audit(&ctx, "account.update", &format!("account {}: {}", *id, what.join(", ")));
+            Ok(account)
         }
-        let new_status = change.status.unwrap_or(account.status);
-        let new_role = change.role_id.or(account.role_id);
-        if new_status != account.status || new_role != account.role_id {
-            guard
-                .keeps_an_admin(db, Change::Account { id: *id, status: new_status, role_id: new_role })
-                .await?;
-        }
-        let role_changed = new_role != account.role_id;
-        account.role_id = new_role;
-        if let Some(name) = change.display_name {
-            account.display_name = Some(name);
-        }
-        if let Some(status) = change.status {
-            account.status = status;
-        }
-        let disabling = change.status == Some(AccountStatus::Disabled);
-        let new_password = change.password.is_some();
-        if let Some(password) = change.password {
-            account.password_hash = crate::api_base::hash_password(password).await?;
-        }
-        account.stamps.updated_at = Some(DateTime::now());
-        db.update(*id, &account).await?;
-        if disabling || new_password {
-            // Every token of the account stops working, on every instance.
-            let revoked = keel::auth::Sessions::of(&ctx)?.revoke_account(*id).await?;
-            ctx.log.info(format_args!("account {} lost {revoked} session(s)", *id));
-        }
-        let mut what = Vec::new();
-        if disabling {
-            what.push("disabled".to_owned());
-        } else if change.status.is_some() {
-            what.push(format!("status {}", new_status.value()));
-        }
-        if new_password {
-            what.push("password reset".to_owned());
-        }
-        if role_changed {
-            what.push(format!("role {new_role:?}"));
-        }
-        audit(&ctx, "account.update", &format!("account {} {}", *id, what.join(", ")));
+        .await;
+        lock.release().await;
+        let account = outcome?;
         Ok(answer_json(account.into()))
     }
 }

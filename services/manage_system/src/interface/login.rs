@@ -2,7 +2,7 @@
 
 use crate::db_model::main::{Account, AccountStatus};
 use crate::db_model::others::Login;
-use crate::interface::account::AccountView;
+use crate::interface::account::{AccountView, canonical_username};
 use keel::auth::{LoginLimiter, Sessions};
 use keel::db::Filter;
 use keel::prelude::*;
@@ -35,11 +35,16 @@ pub struct LoginView {
 #[keel::api(method = "post", path = "/login", version = "1.00.02", public)]
 pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> ApiResult<LoginView> {
     let Credentials { username, password } = body.0;
-    let limiter = LoginLimiter::new(ctx.cache(), &ctx.config().auth);
-    limiter.attempt(&client.ip, &username).await?;
+    // Refused before anything is counted or looked up: no spacing or case
+    // variant of a name gets its own failure budget.
+    let username = canonical_username(&username).map_err(|e| ApiError::validation(vec![e]))?;
     let db = ctx.db()?;
     let found =
         db.select::<Account>(&Filter::new().eq("username", username.as_str())).await?.into_iter().next();
+    // Failures count against the account matched (else the name tried).
+    let limit_key = found.as_ref().and_then(|a| a.id).map_or_else(|| username.clone(), |id| format!("#{id}"));
+    let limiter = LoginLimiter::new(ctx.cache(), &ctx.config().auth);
+    limiter.attempt(&client.ip, &limit_key).await?;
     // An unknown user costs one hash too, so timing does not tell them apart.
     let hash = found.as_ref().map(|a| a.password_hash.clone());
     let matches = crate::api_base::verify_password(password, hash).await?;
@@ -57,8 +62,21 @@ pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> Api
     db.insert(&record).await?;
     match found {
         Some(account) if success => {
-            limiter.succeeded(&username).await;
-            let issued = Sessions::of(&ctx)?.issue(account.id.unwrap_or_default(), ctx.service.name).await?;
+            limiter.succeeded(&limit_key).await;
+            let id = account.id.unwrap_or_default();
+            let sessions = Sessions::of(&ctx)?;
+            let issued = sessions.issue(id, ctx.service.name).await?;
+            // A password reset or a disable that ran while the password was
+            // being checked revoked the account's sessions before this one
+            // existed: look again, and take it back if the account changed.
+            let now = db.get::<Account>(id).await?;
+            let changed = now.as_ref().is_none_or(|a| {
+                a.password_hash != account.password_hash || a.status != AccountStatus::Active
+            });
+            if changed {
+                sessions.revoke(&keel::auth::token_hash(&issued.token)).await?;
+                return Err(ApiError::new(ErrorCode::Unauthorized).msg("wrong username or password"));
+            }
             ctx.log.info(format_args!("login of `{username}`"));
             Ok(answer_json(LoginView {
                 token: issued.token,
@@ -68,7 +86,7 @@ pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> Api
         }
         Some(_) if matches => Err(ApiError::new(ErrorCode::Forbidden).msg("account disabled")),
         _ => {
-            limiter.failed(&username).await;
+            limiter.failed(&limit_key).await;
             Err(ApiError::new(ErrorCode::Unauthorized).msg("wrong username or password"))
         }
     }

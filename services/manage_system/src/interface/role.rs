@@ -3,7 +3,7 @@
 //! gate reads the role's permissions through the cache on every request,
 //! so a change is seen by every instance at the next request.
 
-use crate::api_base::{Guard, audit};
+use crate::api_base::{ADMIN_ROLE, AdminsLock, Guard, audit};
 use crate::db_model::main::Role;
 use keel::db::Filter;
 use keel::prelude::*;
@@ -149,7 +149,9 @@ impl RoleItemHandler {
     }
 
     /// Rename a role or replace its permissions. Taking `role.write` from
-    /// the last enabled account that holds it answers 409.
+    /// the last enabled account that holds it answers 409. The `admin` role
+    /// keeps its name and every permission (403): boot completes the role
+    /// of that name, so neither may move.
     #[permission("role.write")]
     async fn put(ctx: Ctx, id: PathParam<i64>, Json(change): Json<RoleUpdate>) -> ApiResult<RoleView> {
         let mut errors = Vec::new();
@@ -161,24 +163,50 @@ impl RoleItemHandler {
             return Err(ApiError::validation(errors));
         }
         let db = ctx.db()?;
-        let mut role = db.get::<Role>(*id).await?.ok_or_else(|| ApiError::not_found("no such role"))?;
         let guard = Guard::new(&ctx)?;
-        // Changing a role changes every holder: only within one's own reach.
-        guard.may_grant(&role.permission_list())?;
-        if let Some(permissions) = permissions {
-            guard.may_grant(&permissions)?;
-            guard.keeps_an_admin(db, crate::api_base::Change::RolePermissions(*id, &permissions)).await?;
-            role.permissions = Role::join(&permissions);
+        // The check that a role.write holder remains and the write happen
+        // under one lock: two racing changes cannot both pass it.
+        let lock = AdminsLock::acquire(&ctx).await?;
+        let outcome = async {
+            let mut role = db.get::<Role>(*id).await?.ok_or_else(|| ApiError::not_found("no such role"))?;
+            if role.name == ADMIN_ROLE
+                && (permissions.is_some() || change.name.as_ref().is_some_and(|n| n != ADMIN_ROLE))
+            {
+                return Err(ApiError::new(ErrorCode::Forbidden).msg(
+                    "the `admin` role keeps its name and every permission; create another role for fewer",
+                ));
+            }
+            // Changing a role changes every holder: only within one's own reach.
+            guard.may_grant(&role.permission_list())?;
+            let mut what = Vec::new();
+            if let Some(permissions) = &permissions
+                && *permissions != role.permission_list()
+            {
+                guard.may_grant(permissions)?;
+                guard.keeps_an_admin(db, crate::api_base::Change::RolePermissions(*id, permissions)).await?;
+                role.permissions = Role::join(permissions);
+                what.push(format!("permissions [{}]", role.permissions));
+            }
+            if let Some(name) = change.name
+                && name != role.name
+            {
+                what.push(format!("name `{}` -> `{name}`", role.name));
+                role.name = name;
+            }
+            if !what.is_empty() {
+                role.stamps.updated_at = Some(DateTime::now());
+                db.update(*id, &role).await.map_err(|err| match err {
+                    keel::db::DbError::Conflict(_) => {
+                        ApiError::new(ErrorCode::Conflict).msg("role name is taken")
+                    }
+                    other => other.into(),
+                })?;
+                audit(&ctx, "role.update", &format!("role {}: {}", *id, what.join(", ")));
+            }
+            Ok(role)
         }
-        if let Some(name) = change.name {
-            role.name = name;
-        }
-        role.stamps.updated_at = Some(DateTime::now());
-        db.update(*id, &role).await.map_err(|err| match err {
-            keel::db::DbError::Conflict(_) => ApiError::new(ErrorCode::Conflict).msg("role name is taken"),
-            other => other.into(),
-        })?;
-        audit(&ctx, "role.update", &format!("role {} `{}` [{}]", *id, role.name, role.permissions));
-        Ok(answer_json(role.into()))
+        .await;
+        lock.release().await;
+        Ok(answer_json(outcome?.into()))
     }
 }
