@@ -170,9 +170,17 @@ impl RedisStore {
         )))
     }
 
-    /// Probes with backoff; once Redis answers, drops the dirty keys, then
-    /// closes the breaker.
+    /// Probes with backoff; once Redis answers, drops the dirty keys and
+    /// every key of the purge patterns, then closes the breaker.
+    ///
+    /// Every key, not only this process's dirty ones: another instance may
+    /// have invalidated keys during the same outage and stopped before
+    /// Redis came back (a deploy), taking its list with it. A logged-out
+    /// session or a disabled account cached before the outage must not be
+    /// served after it, so an instance that saw the outage reads nothing
+    /// from the cache until its service's and the framework's keys are gone.
     async fn recover(self: Arc<Self>) {
+        self.dirty().overflow = true;
         let mut wait = Duration::from_millis(100);
         let mut conn = self.manager.clone();
         loop {
