@@ -250,6 +250,12 @@ pub fn routes_table<K: crate::kind::Kind>(router: &UriRouter<K>) -> String {
     let handler_width = rows.iter().map(|r| r.2.len()).max().unwrap_or(7).max(7);
     let mut out = String::new();
     let _ = writeln!(out, "{:<6}  {:<url_width$}  {:<handler_width$}  ACCESS", "VERB", "URL", "HANDLER");
+    // The operational routes every service serves, beside its own.
+    let operational =
+        [("GET", "/health", "health"), ("GET", "/openapi.json", "openapi"), ("GET", "/docs", "docs")];
+    for (verb, url, handler) in operational {
+        let _ = writeln!(out, "{verb:<6}  {url:<url_width$}  {handler:<handler_width$}  public");
+    }
     for (verb, url, handler, access) in rows {
         let _ = writeln!(out, "{:<6}  {url:<url_width$}  {handler:<handler_width$}  {access}", verb.as_str());
     }

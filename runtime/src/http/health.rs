@@ -72,9 +72,11 @@ pub(crate) fn routes<K: crate::kind::Kind>(router: &UriRouter<K>, checks: Vec<He
         "{}".to_owned()
     });
     let docs = Scalar::new("/openapi.json").title(format!("{} {}", service.name, service.version));
+    let health = Health { checks: Arc::new(checks) }.arc();
+    let openapi = OpenApiJson(Arc::from(document)).arc();
     Router::new()
-        .push(Router::with_path("health").get(Health { checks: Arc::new(checks) }))
-        .push(Router::with_path("openapi.json").get(OpenApiJson(Arc::from(document))))
+        .push(Router::with_path("health").get(health.clone()).head(health))
+        .push(Router::with_path("openapi.json").get(openapi.clone()).head(openapi))
         .push(docs.into_router("docs"))
 }
 

@@ -128,7 +128,10 @@ impl Node {
             // through the guard before its handler runs.
             let handler = if endpoint.decl.public { endpoint.handler.clone() } else { guard(&endpoint) };
             router = match endpoint.decl.verb {
-                Verb::Get | Verb::Ws => router.get(handler),
+                // Load balancers probe with HEAD: every GET answers it too
+                // (hyper sends the headers and drops the body).
+                Verb::Get => router.get(handler.clone()).head(handler),
+                Verb::Ws => router.get(handler),
                 Verb::Post => router.post(handler),
                 Verb::Put => router.put(handler),
                 Verb::Patch => router.patch(handler),

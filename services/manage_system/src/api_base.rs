@@ -309,10 +309,12 @@ pub async fn bootstrap(state: std::sync::Arc<keel::AppState>) -> Result<(), BoxE
             })?;
             log::info!(target: keel::logging::INFO, "created the first account `{}` (id {}) with role `{ADMIN_ROLE}`", view.username, view.id);
         }
-        _ => log::info!(
-            target: keel::logging::INFO,
-            "sys_account is empty: set KEEL_ADMIN__USERNAME and KEEL_ADMIN__PASSWORD to create the first account at boot"
-        ),
+        _ => {
+            let hint = "sys_account is empty, so every protected route answers 401: set KEEL_ADMIN__USERNAME and KEEL_ADMIN__PASSWORD to create the first account at boot";
+            log::info!(target: keel::logging::INFO, "{hint}");
+            // The operator watching the console needs it most.
+            println!("manage_system: {hint}");
+        }
     }
     Ok(())
 }

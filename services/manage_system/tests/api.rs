@@ -59,6 +59,18 @@ async fn admin_role_id(client: &TestClient, admin: &str) -> i64 {
     expect(&me, 200, 0)["role_id"].as_i64().expect("the first account has the admin role")
 }
 
+/// Load balancers probe with HEAD: every GET route answers it, and the
+/// operational ones too; a route without GET still answers 405.
+#[tokio::test]
+async fn head_is_answered_wherever_get_is() {
+    let client = boot().await;
+    assert_eq!(client.request("HEAD", "/health").send().await.status, 200);
+    assert_eq!(client.request("HEAD", "/openapi.json").send().await.status, 200);
+    assert_eq!(client.request("HEAD", "/v1.00.02/test").send().await.status, 200);
+    assert_eq!(client.request("HEAD", "/v1.00.02/account/me").send().await.status, 401);
+    assert_eq!(client.request("HEAD", "/v1.00.02/login").send().await.status, 405);
+}
+
 #[tokio::test]
 async fn a_bearer_token_through_the_test_client_reaches_a_protected_route() {
     let client = boot().await;

@@ -34,6 +34,8 @@ fn routes_prints_verb_url_handler_and_access() {
         rows.contains(&vec!["GET", "/v1.00.02/records/login", "LoginRecordHandler", "records.read"]),
         "{table}"
     );
+    assert!(rows.contains(&vec!["GET", "/health", "health", "public"]), "{table}");
+    assert!(rows.contains(&vec!["GET", "/docs", "docs", "public"]), "{table}");
     // Every route says who may call it.
     assert!(rows.iter().all(|r| r.len() == 4), "{table}");
 }
