@@ -66,7 +66,7 @@ async fn unknown_routes_and_methods_answer_404_and_405_envelopes() {
     assert_eq!(json["msg"], "not found");
     let reply = request(addr, "DELETE", "/v1.00.02/test", &[], None).await;
     envelope(&reply, 405, 40500);
-    assert_eq!(reply.header("allow"), Some("GET"));
+    assert_eq!(reply.header("allow"), Some("GET, HEAD"));
 }
 
 #[tokio::test]
