@@ -207,6 +207,16 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
     let slow = tokio::spawn(async move { send(addr, "GET", "/v2.00.00/slow", &[], None).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
     sigterm(&child);
+    // While the slow request drains, the listener is already closed: a new
+    // client is refused at once instead of waiting in the backlog.
+    keel_tests::eventually(Duration::from_secs(2), "new connections refused during the drain", || async {
+        matches!(
+            tokio::net::TcpStream::connect(addr).await,
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionRefused
+        )
+    })
+    .await;
+    assert!(!slow.is_finished(), "the slow request is still in flight");
     let reply = match slow.await {
         Ok(Ok(reply)) => reply,
         other => panic!("slow request: {other:?}"),

@@ -5,6 +5,7 @@
 //! binary's command line.
 
 mod cli;
+mod listener;
 mod serve;
 mod start;
 pub mod testing;

@@ -2,6 +2,7 @@
 //! drain; a service without routes runs its jobs headless.
 
 use super::cli::ServeFlags;
+use super::listener::{ClosingAcceptor, ListenerSwitch};
 use super::{App, BootError};
 use crate::kind::Kind;
 use crate::state::{AppState, Sockets};
@@ -113,11 +114,12 @@ impl<K: Kind> App<K> {
             .ok_or_else(|| BootError(format!("cannot listen on {addr}: no address bound")))?;
         let addr =
             local.into_std().ok_or_else(|| BootError(format!("{addr} is not an IP socket address")))?;
-        let server = Server::new(acceptor);
+        let (acceptor, listener) = ClosingAcceptor::new(acceptor);
+        let server = Server::new(acceptor).max_connections(self.config.server.max_connections.max(1));
         let handle = server.handle();
         let service = self.salvo_service();
         let task = tokio::spawn(async move { server.serve(service).await });
-        Ok(RunningServer { addr, handle, task, jobs, sockets: Arc::clone(&self.sockets), state })
+        Ok(RunningServer { addr, handle, task, jobs, sockets: Arc::clone(&self.sockets), state, listener })
     }
 }
 
@@ -132,6 +134,7 @@ pub struct RunningServer {
     /// Open WebSockets; closed with 1001 when the server stops.
     sockets: Arc<Sockets>,
     state: Arc<AppState>,
+    listener: ListenerSwitch,
 }
 
 impl RunningServer {
@@ -140,8 +143,8 @@ impl RunningServer {
         &self.state
     }
 
-    /// Stops accepting and lets in-flight requests finish within `timeout`;
-    /// no job starts another tick.
+    /// Closes the listener (new connections are refused at once) and lets
+    /// in-flight requests finish within `timeout`; no job starts another tick.
     pub fn stop_graceful(&self, timeout: Duration) {
         for job in &self.jobs {
             job.abort();
@@ -150,6 +153,9 @@ impl RunningServer {
         // close with 1001 ("going away").
         self.sockets.shutdown();
         self.handle.stop_graceful(Some(timeout));
+        // New clients are refused from now on, not parked in the backlog
+        // for the whole drain.
+        self.listener.close();
     }
 
     /// Waits until the server stops.

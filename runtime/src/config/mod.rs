@@ -108,6 +108,10 @@ pub struct ServerConfig {
     /// Seconds a WebSocket client may stay silent (no message, no pong)
     /// before it is closed.
     pub ws_idle_timeout: u64,
+    /// Connections served at once; past it new ones wait in the kernel's
+    /// backlog. Below the usual 1 024 open-file limit, so a flood of idle
+    /// connections cannot take the descriptors the database and cache need.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -119,6 +123,7 @@ impl Default for ServerConfig {
             body_limit: 64 * 1024,
             ws_ping_interval: 20,
             ws_idle_timeout: 60,
+            max_connections: 768,
         }
     }
 }
