@@ -62,7 +62,9 @@ pub struct ScratchDb {
 
 impl ScratchDb {
     /// Creates `keel_test_<tag>_<pid>`; panics when the server is unreachable
-    /// (a set variable means the backend must be there).
+    /// (a set variable means the backend must be there). On MySQL/MariaDB
+    /// the database defaults to `latin1`, as old servers do: keel's tables
+    /// must hold all of Unicode whatever the database's default.
     pub async fn create(base_url: &str, tag: &str) -> ScratchDb {
         let home = temp_home(tag);
         let entry = keel::config::BackendEntry::Url(base_url.to_owned());
@@ -72,7 +74,8 @@ impl ScratchDb {
         };
         let name = format!("keel_test_{tag}_{}", std::process::id());
         let _ = admin.rbatis().exec(&format!("DROP DATABASE IF EXISTS {name}"), vec![]).await;
-        if let Err(err) = admin.rbatis().exec(&format!("CREATE DATABASE {name}"), vec![]).await {
+        let charset = if base_url.starts_with("mysql") { " CHARACTER SET latin1" } else { "" };
+        if let Err(err) = admin.rbatis().exec(&format!("CREATE DATABASE {name}{charset}"), vec![]).await {
             panic!("CREATE DATABASE {name}: {err}");
         }
         let (server, _) = base_url.rsplit_once('/').unwrap_or((base_url, ""));

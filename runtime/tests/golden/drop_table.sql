@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS shop_item (
   hidden BOOLEAN NOT NULL DEFAULT 0,
   CONSTRAINT uq_shop_item_code UNIQUE (code),
   INDEX ix_shop_item_qty (qty)
-);
+) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 -- postgres upgrade
 DROP TABLE shop_item;
 -- postgres downgrade

@@ -286,7 +286,11 @@ fn table_sql(dialect: Dialect, table: &TableDef, if_not_exists: bool, key_table:
         }
     }
     let guard = if if_not_exists { "IF NOT EXISTS " } else { "" };
-    format!("CREATE TABLE {guard}{} (\n  {}\n)", table.name, lines.join(",\n  "))
+    // Whatever the server's default: all of Unicode (emoji, CJK), compared
+    // byte-wise — no case folding or trailing-space padding behind a
+    // unique key.
+    let options = if dialect == Dialect::MySql { " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" } else { "" };
+    format!("CREATE TABLE {guard}{} (\n  {}\n){options}", table.name, lines.join(",\n  "))
 }
 
 /// A column's definition: name, type, `NOT NULL`, `DEFAULT`.
