@@ -8,7 +8,7 @@
 use crate::db_model::main::{Account, AccountStatus, Role};
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{self, PasswordHash, SaltString};
 use keel::AppState;
 use keel::auth::{Authority, Principal};
 use keel::db::{Db, DbError, Filter};
@@ -189,67 +189,152 @@ async fn count_admins_after(db: &Db, change: &Change<'_>) -> Result<usize, DbErr
     Ok(holders)
 }
 
-/// How many Argon2 operations may run at once, and how many may wait.
-/// Each holds ~19 MiB while it runs: unbounded, a few hundred concurrent
-/// failing logins took gigabytes. Past the queue a request gets 503 with
-/// `Retry-After` at once — the per-IP login limit was counted before.
-struct HashGate {
-    running: tokio::sync::Semaphore,
-    waiting: std::sync::atomic::AtomicUsize,
-    max_waiting: usize,
+/// Argon2 runs on a few dedicated threads fed by a short queue. Each hash
+/// holds ~19 MiB while it runs: unbounded, a few hundred concurrent failing
+/// logins took gigabytes. Dedicated threads, not tokio's blocking pool,
+/// because the allocator keeps a heap per thread that ever hashed: a burst
+/// spread over dozens of blocking threads left hundreds of MiB behind after
+/// it (bench/login_burst.sh). Past the queue a sign-in gets 503 with
+/// `Retry-After` at once — its per-IP login count was taken before.
+struct HashPool {
+    jobs: std::sync::mpsc::SyncSender<HashJob>,
 }
 
-static HASH_GATE: std::sync::OnceLock<HashGate> = std::sync::OnceLock::new();
+type HashJob = Box<dyn FnOnce() + Send>;
 
-/// Sets the gate from `settings.password_hash_workers` (default: the core
-/// count) with a queue of twice that; called once at boot, before any login.
+static HASH_POOL: std::sync::OnceLock<HashPool> = std::sync::OnceLock::new();
+
+/// Starts the pool with `settings.password_hash_workers` threads (default:
+/// the core count) and a queue of twice that; called once at boot, before
+/// any login.
 pub fn configure_hashing(workers: Option<usize>) {
-    let _ = HASH_GATE.set(HashGate::new(workers));
+    let _ = HASH_POOL.set(HashPool::new(workers));
 }
 
-impl HashGate {
-    fn new(workers: Option<usize>) -> HashGate {
+impl HashPool {
+    fn new(workers: Option<usize>) -> HashPool {
         let workers = workers
             .filter(|n| *n > 0)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get));
-        HashGate {
-            running: tokio::sync::Semaphore::new(workers),
-            waiting: std::sync::atomic::AtomicUsize::new(0),
-            max_waiting: workers * 2,
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<HashJob>(workers * 2);
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for index in 0..workers {
+            let queue = std::sync::Arc::clone(&queue);
+            let spawned = std::thread::Builder::new().name(format!("argon2-{index}")).spawn(move || {
+                loop {
+                    let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+                    match next {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+            if let Err(err) = spawned {
+                log::error!(target: keel::logging::FAILED, "cannot start Argon2 worker {index}: {err}");
+            }
         }
+        HashPool { jobs }
     }
 }
 
-/// Runs `work` (an Argon2 operation) on a blocking thread under the gate.
-/// A sign-in (`bounded`) past the queue is refused at once; a hash an
-/// admin or boot asks for waits its turn.
+/// Runs `work` (an Argon2 operation) on the hashing threads. A sign-in
+/// (`bounded`) past the queue is refused at once; a hash an admin or boot
+/// asks for waits its turn.
 async fn hashing<T: Send + 'static>(
     bounded: bool,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    use std::sync::atomic::Ordering;
-    let gate = HASH_GATE.get_or_init(|| HashGate::new(None));
-    if gate.waiting.fetch_add(1, Ordering::AcqRel) >= gate.max_waiting && bounded {
-        gate.waiting.fetch_sub(1, Ordering::AcqRel);
-        return Err(ApiError::new(ErrorCode::Unavailable)
-            .msg("too many sign-ins at once; try again in a second")
-            .retry_after(1));
+    let pool = HASH_POOL.get_or_init(|| HashPool::new(None));
+    let (done, answer) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        let _ = done.send(work());
+    });
+    match pool.jobs.try_send(job) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::TrySendError::Full(job)) if !bounded => {
+            let jobs = pool.jobs.clone();
+            tokio::task::spawn_blocking(move || jobs.send(job))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(|_| ApiError::internal("the Argon2 workers stopped"))?;
+        }
+        Err(std::sync::mpsc::TrySendError::Full(_)) => {
+            return Err(ApiError::new(ErrorCode::Unavailable)
+                .msg("too many sign-ins at once; try again in a second")
+                .retry_after(1));
+        }
+        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+            return Err(ApiError::internal("the Argon2 workers stopped"));
+        }
     }
-    let permit = gate.running.acquire().await;
-    gate.waiting.fetch_sub(1, Ordering::AcqRel);
-    let _permit = permit.map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)
+    answer.await.map_err(|_| ApiError::internal("an Argon2 worker failed"))
 }
 
-/// Hashes with Argon2 (default parameters) off the async threads, at most
-/// `password_hash_workers` at once.
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    hashing(false, move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+/// Argon2 with memory that each hashing thread allocates once and reuses.
+/// A fresh 19 MiB buffer per hash is what the allocator kept after a burst
+/// (its threshold for returning large blocks rises after the first free),
+/// so the working memory stays at one buffer per thread.
+fn argon2_into(
+    argon: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    thread_local! {
+        static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BLOCKS.with(|blocks| {
+        let mut blocks = blocks.borrow_mut();
+        let needed = argon.params().block_count();
+        if blocks.len() < needed {
+            blocks.resize(needed, argon2::Block::default());
+        }
+        argon.hash_password_into_with_memory(password, salt, out, &mut blocks[..needed])
     })
-    .await?
-    .map_err(|e| ApiError::internal(format!("argon2: {e}")))
+}
+
+/// The PHC string of `password` hashed with Argon2's default parameters.
+fn hash_with_reused_memory(password: &[u8]) -> Result<String, password_hash::Error> {
+    let argon = Argon2::default();
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_raw = salt.decode_b64(&mut salt_bytes)?;
+    let len = argon.params().output_len().unwrap_or(argon2::Params::DEFAULT_OUTPUT_LEN);
+    let output = password_hash::Output::init_with(len, |out| {
+        argon2_into(&argon, password, salt_raw, out).map_err(password_hash::Error::from)
+    })?;
+    let hash = PasswordHash {
+        algorithm: argon2::Algorithm::default().ident(),
+        version: Some(argon2::Version::default().into()),
+        params: password_hash::ParamsString::try_from(argon.params())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` matches the PHC string `stored` (its own algorithm,
+/// version and parameters); the comparison is constant-time.
+fn verify_with_reused_memory(password: &[u8], stored: &str) -> Result<bool, password_hash::Error> {
+    let parsed = PasswordHash::new(stored)?;
+    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else { return Ok(false) };
+    let algorithm = argon2::Algorithm::try_from(parsed.algorithm)?;
+    let version = parsed.version.map(argon2::Version::try_from).transpose()?.unwrap_or_default();
+    let params = argon2::Params::try_from(&parsed)?;
+    let argon = Argon2::new(algorithm, version, params);
+    let mut salt_bytes = [0u8; 64];
+    let salt_raw = salt.decode_b64(&mut salt_bytes)?;
+    let computed = password_hash::Output::init_with(expected.len(), |out| {
+        argon2_into(&argon, password, salt_raw, out).map_err(password_hash::Error::from)
+    })?;
+    Ok(computed == expected)
+}
+
+/// Hashes with Argon2 (default parameters) on the hashing threads.
+pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    hashing(false, move || hash_with_reused_memory(password.as_bytes()))
+        .await?
+        .map_err(|e| ApiError::internal(format!("argon2: {e}")))
 }
 
 /// A hash of a password nobody has, checked when the user is unknown so both
@@ -262,8 +347,8 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
     hashing(true, move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let parsed = PasswordHash::new(&hash).map_err(|e| ApiError::internal(format!("stored hash: {e}")))?;
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = verify_with_reused_memory(password.as_bytes(), &hash)
+            .map_err(|e| ApiError::internal(format!("stored hash: {e}")))?;
         Ok(ok && known)
     })
     .await?
