@@ -14,7 +14,9 @@ mod limit;
 mod session;
 
 pub use limit::LoginLimiter;
-pub use session::{IssuedToken, Session, Sessions, TokenError, ValidSession, bearer, token_hash};
+pub use session::{
+    IssuedToken, SESSION_CACHE_TTL, Session, Sessions, TokenError, ValidSession, bearer, token_hash,
+};
 
 mod gate;
 

@@ -116,6 +116,12 @@ pub fn bearer(header: Option<&str>) -> Result<&str, TokenError> {
     }
 }
 
+/// How long a session stays in the cache before it is read from
+/// `keel_session` again, whatever the session's own lifetime: a revocation
+/// that never reached the cache (an outage an instance did not see) lives
+/// at most this long there.
+pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(300);
+
 fn cache_key(hash: &str) -> String {
     format!("{}:{hash}", Session::CACHE_KEY)
 }
@@ -158,8 +164,14 @@ impl<'a> Sessions<'a> {
             created_at: Some(crate::time::DateTime::now()),
         };
         self.db.insert(&session).await?;
-        let _ =
-            self.cache.set_json(&cache_key(&hash), &Entry { account_id, expires_at }, Some(self.ttl)).await;
+        let _ = self
+            .cache
+            .set_json(
+                &cache_key(&hash),
+                &Entry { account_id, expires_at },
+                Some(self.ttl.min(SESSION_CACHE_TTL)),
+            )
+            .await;
         Ok(IssuedToken { token, expires_in: self.ttl.as_secs() })
     }
 
@@ -200,7 +212,7 @@ impl<'a> Sessions<'a> {
         let left = Duration::from_secs(u64::try_from(row.expires_at - now).unwrap_or(1));
         let entry = Entry { account_id: row.account_id, expires_at: row.expires_at };
         if self.cache.is_available() {
-            let _ = self.cache.set_json(&key, &entry, Some(left)).await;
+            let _ = self.cache.set_json(&key, &entry, Some(left.min(SESSION_CACHE_TTL))).await;
         }
         Ok(Ok(ValidSession { account_id: row.account_id, token_hash: hash, expires_at: row.expires_at }))
     }

@@ -81,8 +81,13 @@ async fn a_bearer_token_through_the_test_client_reaches_a_protected_route() {
     let me = client.get("/v1.00.02/account/me").bearer(&token).send().await;
     assert_eq!(expect(&me, 200, 0)["username"], ADMIN.0);
     assert!(me.request_id.is_some());
-    // The account row went through the cache, without its password hash.
+    // The session is cached for at most SESSION_CACHE_TTL, not its own day.
     use keel::Backends;
+    use keel::auth::{SESSION_CACHE_TTL, token_hash};
+    let key = format!("keel_session:{}", token_hash(&token));
+    let ttl = client.state().cache().ttl(&key).await.expect("the cache answers").flatten();
+    assert!(ttl.is_some_and(|t| t > std::time::Duration::ZERO && t <= SESSION_CACHE_TTL), "{ttl:?}");
+    // The account row went through the cache, without its password hash.
     let cached = client.state().cache().get("sys_account:1").await.expect("the cache answers");
     let cached = String::from_utf8(cached.expect("the row is cached")).expect("JSON text");
     assert!(cached.contains("\"username\":\"root\""), "{cached}");
