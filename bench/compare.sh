@@ -12,6 +12,7 @@
 # between runs). Servers are pinned to core 0, wrk and Redis to core 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 REV="${REV:?set REV to the commit to compare against}"
 PAIRS="${PAIRS:-6}"
@@ -72,13 +73,7 @@ start() {
 }
 
 load() {
-    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$1$URL_PATH" |
-        awk '
-            function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-            $1 == "50%" { p50 = ms($2) }
-            $1 == "99%" { p99 = ms($2) }
-            $1 == "Requests/sec:" { rps = $2 }
-            END { printf "%.0f %.2f %.2f\n", rps, p50, p99 }'
+    wrk_run "$1" "$URL_PATH"
 }
 
 printf '%-5s %-4s %10s %8s %8s\n' pair keel 'req/s' 'p50 ms' 'p99 ms'
@@ -94,9 +89,4 @@ for pair in $(seq "$PAIRS"); do
     printf '%-5s %-4s %10s %8s %8s\n' "$pair" new "$n_rps" "$n_p50" "$n_p99"
     ratios+=("$(awk -v n="$n_rps" -v o="$o_rps" 'BEGIN { printf "%.3f", n / o }')")
 done
-printf '%s\n' "${ratios[@]}" | sort -n | awk -v rev="$REV" -v target="$TARGET" '
-    { r[NR] = $1 }
-    END {
-        median = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
-        printf "%s: new/old (%s) throughput median %.3f (spread %.3f–%.3f over %d pairs)\n", target, rev, median, r[1], r[NR], NR
-    }'
+median "$TARGET: new/old ($REV) throughput" %.3f "${ratios[@]}"

@@ -17,6 +17,7 @@
 # its spread (min–max of the per-pair ratios).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 PAIRS="${PAIRS:-3}"
 DURATION="${DURATION:-10s}"
@@ -115,13 +116,7 @@ load() {
     local port=$1 path=$2
     local header=()
     [ -n "${TOKEN:-}" ] && [ "$path" = "$URL_PATH" ] && header=(-H "Authorization: Bearer $TOKEN")
-    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" "http://127.0.0.1:$port$path" |
-        awk '
-            function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-            $1 == "50%" { p50 = ms($2) }
-            $1 == "99%" { p99 = ms($2) }
-            $1 == "Requests/sec:" { rps = $2 }
-            END { printf "%.0f %.2f %.2f\n", rps, p50, p99 }'
+    wrk_run "$port" "$path" "${header[@]}"
 }
 
 if [ "$TARGET" = auth ]; then
@@ -140,12 +135,7 @@ if [ "$TARGET" = auth ]; then
         costs+=("$(awk -v p="$p_rps" -v u="$u_rps" 'BEGIN { printf "%.1f", (1 / p - 1 / u) * 1e6 }')")
     done
     kill -TERM "$server"; wait "$server" || true
-    printf '%s\n' "${costs[@]}" | sort -n | awk '
-        { c[NR] = $1 }
-        END {
-            median = (NR % 2) ? c[(NR + 1) / 2] : (c[NR / 2] + c[NR / 2 + 1]) / 2
-            printf "token check: median %.1f µs per request (spread %.1f–%.1f over %d pairs)\n", median, c[1], c[NR], NR
-        }'
+    median "token check, µs per request" %.1f "${costs[@]}"
     exit 0
 fi
 
@@ -162,10 +152,5 @@ for pair in $(seq "$PAIRS"); do
     printf '%-5s %-5s %10s %8s %8s\n' "$pair" bare "$b_rps" "$b_p50" "$b_p99"
     ratios+=("$(awk -v k="$k_rps" -v b="$b_rps" 'BEGIN { printf "%.3f", k / b }')")
 done
-printf '%s\n' "${ratios[@]}" | sort -n | awk '
-    { r[NR] = $1 }
-    END {
-        median = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
-        printf "keel/bare throughput: median %.3f (spread %.3f–%.3f over %d pairs)\n", median, r[1], r[NR], NR
-    }'
+median "keel/bare throughput" %.3f "${ratios[@]}"
 echo "target $TARGET$([ "$TARGET" != hello ] && echo " on $BENCH_DB"); access lines written by keel (info.log and rolled files): $(cat "$home"/logs/bench/info*.log | grep -c " GET $URL_PATH ")"

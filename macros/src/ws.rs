@@ -72,19 +72,9 @@ pub(crate) fn expand_ws(args: TokenStream, item: TokenStream) -> TokenStream {
         let fallback = match &ident {
             // Only the shape the macro owns: on a plain impl the user wrote
             // the struct already.
-            Some(ident) if item_impl.trait_.is_some() => quote! {
-                #[derive(Clone, Copy, Debug, Default)]
-                pub struct #ident;
-                #item_impl
-                #[automatically_derived]
-                impl ::keel::__private::Api for #ident {
-                    type Kind = ::keel::__private::kind::WsOnly;
-                    const ROUTES: &'static [::keel::__private::RouteDecl] = &[];
-                    fn endpoints() -> ::std::vec::Vec<::keel::__private::Endpoint> {
-                        ::std::vec::Vec::new()
-                    }
-                }
-            },
+            Some(ident) if item_impl.trait_.is_some() => {
+                socket_code(ident, &item_impl, "", quote!(&[]), quote!(::std::vec::Vec::new()))
+            }
             _ => quote!(#item_impl),
         };
         return ctxt.into_tokens_with(fallback);
@@ -96,8 +86,35 @@ pub(crate) fn expand_ws(args: TokenStream, item: TokenStream) -> TokenStream {
     let name = ident.to_string();
     let doc = crate::api::doc_text(&item_impl.attrs);
     let vis_doc = format!("WebSocket `{}` (`#[keel::ws]`).", path.value());
-    let code = quote! {
-        #[doc = #vis_doc]
+    let route = quote! {
+        &[::keel::__private::RouteDecl {
+            verb: ::keel::__private::Verb::Ws,
+            path: #path,
+            version: #version,
+            handler: #name,
+            public: #public,
+            permission: ::core::option::Option::None,
+        }]
+    };
+    let endpoints = quote! {
+        ::std::vec![::keel::__private::ws_endpoint::<#ident>(&<Self as ::keel::__private::Api>::ROUTES[0], #doc)]
+    };
+    let code = socket_code(ident, &item_impl, &vis_doc, route, endpoints);
+    ctxt.into_tokens_with(code)
+}
+
+/// The socket type, the user's impl, and the `Api` impl `uri_router!` reads
+/// (with no routes in the fallback beside errors).
+fn socket_code(
+    ident: &syn::Ident,
+    item_impl: &syn::ItemImpl,
+    doc: &str,
+    routes: TokenStream,
+    endpoints: TokenStream,
+) -> TokenStream {
+    let doc = (!doc.is_empty()).then(|| quote!(#[doc = #doc]));
+    quote! {
+        #doc
         #[derive(Clone, Copy, Debug, Default)]
         pub struct #ident;
 
@@ -106,20 +123,12 @@ pub(crate) fn expand_ws(args: TokenStream, item: TokenStream) -> TokenStream {
         #[automatically_derived]
         impl ::keel::__private::Api for #ident {
             type Kind = ::keel::__private::kind::WsOnly;
-            const ROUTES: &'static [::keel::__private::RouteDecl] = &[::keel::__private::RouteDecl {
-                verb: ::keel::__private::Verb::Ws,
-                path: #path,
-                version: #version,
-                handler: #name,
-                public: #public,
-                permission: ::core::option::Option::None,
-            }];
+            const ROUTES: &'static [::keel::__private::RouteDecl] = #routes;
             fn endpoints() -> ::std::vec::Vec<::keel::__private::Endpoint> {
-                ::std::vec![::keel::__private::ws_endpoint::<#ident>(&<Self as ::keel::__private::Api>::ROUTES[0], #doc)]
+                #endpoints
             }
         }
-    };
-    ctxt.into_tokens_with(code)
+    }
 }
 
 /// `keel::channel!("sys_notice")` → the literal, or a compile error naming

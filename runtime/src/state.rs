@@ -109,12 +109,6 @@ impl Backends for AppState {
     }
 }
 
-impl Backends for Arc<AppState> {
-    fn state(&self) -> &AppState {
-        self
-    }
-}
-
 /// The upgraded (WebSocket) connections of a service. salvo detaches them
 /// from the server, so shutdown tells each to close with 1001 through here.
 #[derive(Debug)]

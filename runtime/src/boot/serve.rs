@@ -5,7 +5,7 @@ use super::cli::ServeFlags;
 use super::listener::{ClosingAcceptor, ListenerSwitch};
 use super::{App, BootError};
 use crate::kind::Kind;
-use crate::state::{AppState, Sockets};
+use crate::state::Sockets;
 use salvo::Server;
 use salvo::conn::{Acceptor, Listener, TcpListener};
 use salvo::server::ServerHandle;
@@ -102,7 +102,7 @@ impl<K: Kind> App<K> {
     /// Connects the database, runs the boot hooks, starts the jobs, binds
     /// `addr` (port 0 picks a free one) and serves in the background.
     pub async fn bind(mut self, addr: &str) -> Result<RunningServer, BootError> {
-        let (state, jobs) = self.start().await?;
+        let (_state, jobs) = self.start().await?;
         let acceptor = TcpListener::new(addr.to_owned())
             .try_bind()
             .await
@@ -119,7 +119,7 @@ impl<K: Kind> App<K> {
         let handle = server.handle();
         let service = self.salvo_service();
         let task = tokio::spawn(async move { server.serve(service).await });
-        Ok(RunningServer { addr, handle, task, jobs, sockets: Arc::clone(&self.sockets), state, listener })
+        Ok(RunningServer { addr, handle, task, jobs, sockets: Arc::clone(&self.sockets), listener })
     }
 }
 
@@ -133,16 +133,10 @@ pub struct RunningServer {
     jobs: Vec<tokio::task::JoinHandle<()>>,
     /// Open WebSockets; closed with 1001 when the server stops.
     sockets: Arc<Sockets>,
-    state: Arc<AppState>,
     listener: ListenerSwitch,
 }
 
 impl RunningServer {
-    /// The state the server's requests share (the one boot built).
-    pub fn state(&self) -> &Arc<AppState> {
-        &self.state
-    }
-
     /// Closes the listener (new connections are refused at once) and lets
     /// in-flight requests finish within `timeout`; no job starts another tick.
     pub fn stop_graceful(&self, timeout: Duration) {

@@ -1,7 +1,8 @@
 //! Redis through one multiplexed, self-reconnecting `ConnectionManager`,
 //! created lazily (a service boots while Redis is down), behind a circuit
-//! breaker, with a record of the keys whose invalidation could not reach
-//! Redis so they are dropped before the cache is read again.
+//! breaker. After an outage it drops every key of its purge patterns (and
+//! the keys whose invalidation could not reach Redis, as they come) before
+//! the cache is read again.
 
 use super::CacheError;
 use super::breaker::Breaker;
@@ -13,16 +14,18 @@ use std::time::Duration;
 
 /// The longest one cache call may take before Redis counts as unreachable.
 const OP_TIMEOUT: Duration = Duration::from_millis(300);
-/// Keys remembered during an outage; past that, recovery drops every key
-/// of the purge patterns instead.
+/// Keys remembered during an outage; past that only the pattern purge is
+/// relied on (memory stays bounded in a long outage).
 const MAX_DIRTY: usize = 10_000;
 /// Keys per `DEL` while purging.
 const PURGE_BATCH: usize = 500;
 
 #[derive(Debug, Default)]
 struct Dirty {
+    /// Invalidations that could not reach Redis.
     keys: HashSet<String>,
-    overflow: bool,
+    /// Drop every key of the purge patterns: set when recovery starts.
+    purge_all: bool,
 }
 
 pub(crate) struct RedisStore {
@@ -30,7 +33,7 @@ pub(crate) struct RedisStore {
     manager: ConnectionManager,
     breaker: Breaker,
     dirty: Mutex<Dirty>,
-    /// `SCAN MATCH` patterns dropped when too many keys went dirty.
+    /// `SCAN MATCH` patterns dropped after an outage: the service's and the framework's keys.
     purge_patterns: Vec<String>,
     recovering: AtomicBool,
 }
@@ -154,7 +157,7 @@ impl RedisStore {
             if dirty.keys.len() < MAX_DIRTY {
                 dirty.keys.insert(key.to_owned());
             } else {
-                dirty.overflow = true;
+                dirty.purge_all = true;
             }
             // Recovery closes the breaker under this lock once the set is
             // empty: closed now means it finished before this key arrived.
@@ -180,7 +183,7 @@ impl RedisStore {
     /// served after it, so an instance that saw the outage reads nothing
     /// from the cache until its service's and the framework's keys are gone.
     async fn recover(self: Arc<Self>) {
-        self.dirty().overflow = true;
+        self.dirty().purge_all = true;
         let mut wait = Duration::from_millis(100);
         let mut conn = self.manager.clone();
         loop {
@@ -195,21 +198,21 @@ impl RedisStore {
             }
             let mut dropped = 0;
             let closed = loop {
-                let (keys, overflow) = {
+                let (keys, purge_all) = {
                     let mut dirty = self.dirty();
-                    if dirty.keys.is_empty() && !dirty.overflow {
+                    if dirty.keys.is_empty() && !dirty.purge_all {
                         let down = self.breaker.close();
                         break Some(down);
                     }
                     let taken = std::mem::take(&mut *dirty);
-                    (taken.keys, taken.overflow)
+                    (taken.keys, taken.purge_all)
                 };
-                match self.purge(&mut conn, &keys, overflow).await {
+                match self.purge(&mut conn, &keys, purge_all).await {
                     Ok(count) => dropped += count,
                     Err(err) => {
                         let mut dirty = self.dirty();
                         dirty.keys.extend(keys);
-                        dirty.overflow |= overflow;
+                        dirty.purge_all |= purge_all;
                         log::warn!(target: crate::logging::FAILED, "cache `{}`: purge failed ({err}); retrying", self.name);
                         break None;
                     }
@@ -232,7 +235,7 @@ impl RedisStore {
         &self,
         conn: &mut ConnectionManager,
         keys: &HashSet<String>,
-        overflow: bool,
+        purge_all: bool,
     ) -> Result<usize, String> {
         let keys: Vec<&String> = keys.iter().collect();
         let mut dropped = 0;
@@ -241,7 +244,7 @@ impl RedisStore {
                 redis::cmd("DEL").arg(batch).query_async(conn).await.map_err(|e| e.to_string())?;
             dropped += count;
         }
-        if overflow {
+        if purge_all {
             for pattern in &self.purge_patterns {
                 let mut cursor: u64 = 0;
                 loop {
