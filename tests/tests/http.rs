@@ -4,6 +4,9 @@ use keel::App;
 use keel_tests::{Reply, probe, send};
 use serde_json::Value;
 use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 async fn boot<K: keel::kind::Kind>(app: App<K>) -> SocketAddr {
     keel_tests::serve(app).await
@@ -117,7 +120,74 @@ async fn json_bodies_answer_201_or_name_the_failing_field() {
     let name = "x".repeat(70 * 1024);
     let huge = format!(r#"{{"items":[{{"name":"{name}","qty":1}}]}}"#);
     let reply = request(addr, "POST", "/v1.00.02/orders", &json_type, Some(&huge)).await;
-    assert_eq!(envelope(&reply, 413, 41300)["msg"], "request body too large");
+    let json = envelope(&reply, 413, 41300);
+    assert!(json["msg"].as_str().unwrap_or_default().contains("server.body_limit"), "{json}");
+}
+
+/// Writes `head` (and nothing more unless `then` is given), reads whatever
+/// the server answers until it closes the connection, within `limit`.
+async fn raw_exchange(addr: SocketAddr, head: &str, then: Option<&[u8]>, limit: Duration) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    stream.write_all(head.as_bytes()).await.ok()?;
+    if let Some(bytes) = then {
+        stream.write_all(bytes).await.ok()?;
+    }
+    let mut raw = Vec::new();
+    // Ok(Err): reset by the server, which also ends the exchange.
+    match tokio::time::timeout(limit, stream.read_to_end(&mut raw)).await {
+        Ok(_) => Some(String::from_utf8_lossy(&raw).into_owned()),
+        Err(_) => None,
+    }
+}
+
+fn envelope_of(raw: &str, status: u16, code: u64) {
+    assert!(raw.starts_with(&format!("HTTP/1.1 {status} ")), "{raw:?}");
+    assert!(!raw.contains("100 Continue"), "{raw:?}");
+    let body = raw.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    let json: Value = serde_json::from_str(body).unwrap_or_else(|err| panic!("{err}: {raw:?}"));
+    assert_eq!(json["code"], code, "{json}");
+}
+
+#[tokio::test]
+async fn hostile_connections_get_an_envelope_and_are_let_go() {
+    let mut config = keel::config::Config::default();
+    config.server.body_timeout = 1;
+    config.server.header_timeout = 1;
+    config.server.idle_timeout = 2;
+    let addr = boot(App::new(probe::uri_router()).config(config)).await;
+    let post = "POST /v1.00.02/orders HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n";
+    let second = Duration::from_secs(1);
+
+    // A declared 100 MB body is refused from its length: no `100 Continue`,
+    // no waiting for the bytes.
+    let head = format!("{post}content-length: 104857600\r\nexpect: 100-continue\r\n\r\n");
+    let raw = raw_exchange(addr, &head, Some(b"{}"), second).await;
+    envelope_of(&raw.unwrap_or_else(|| panic!("no answer to a 100 MB Content-Length within 1s")), 413, 41300);
+
+    // A body that stops arriving gets 408 once server.body_timeout passes.
+    let head = format!("{post}content-length: 40\r\n\r\n");
+    let started = std::time::Instant::now();
+    let raw = raw_exchange(addr, &head, Some(br#"{"items""#), 4 * second).await;
+    envelope_of(&raw.unwrap_or_else(|| panic!("a stalled body was held past 4s")), 408, 40800);
+    assert!(started.elapsed() >= second, "408 before the deadline: {:?}", started.elapsed());
+
+    // Over the URI and header limits, below hyper's own: the envelope.
+    let reply = get(addr, &format!("/v1.00.02/orders?page=1&q={}", "a".repeat(20_000))).await;
+    envelope(&reply, 414, 41400);
+    let fat = "b".repeat(8_000);
+    let headers: Vec<(String, String)> = (0..5).map(|i| (format!("x-fill-{i}"), fat.clone())).collect();
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let reply = request(addr, "GET", "/v1.00.02/orders?page=1", &headers, None).await;
+    envelope(&reply, 431, 43100);
+
+    // Half a request head, or an idle kept-alive connection, is closed.
+    let raw = raw_exchange(addr, "GET /v1.00.02/orders HTTP/1.1\r\nhost", None, 4 * second).await;
+    assert!(raw.is_some(), "a half-sent head was held past 4s");
+    let raw = raw_exchange(addr, "", None, 5 * second).await;
+    assert_eq!(raw.as_deref(), Some(""), "an idle connection was held past 5s");
+
+    // The service still answers.
+    envelope(&get(addr, "/v1.00.02/orders?page=1&size=5").await, 200, 0);
 }
 
 #[tokio::test]

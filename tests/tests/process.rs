@@ -47,7 +47,27 @@ impl Home {
 
     /// Starts the probe and waits for its "listening on" line.
     async fn boot(&self, args: &[&str], env: &[(&str, &str)]) -> (Child, SocketAddr) {
-        let mut child = match self.command(args, env).spawn() {
+        self.boot_command(self.command(args, env)).await
+    }
+
+    /// Starts the probe with a soft open-file limit of `soft`, as a shell's
+    /// `ulimit -Sn` leaves it.
+    async fn boot_with_soft_nofile(&self, soft: u32, env: &[(&str, &str)]) -> (Child, SocketAddr) {
+        let mut command = Command::new("bash");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -Sn {soft} && exec \"$0\""))
+            .arg(PROBE)
+            .env("KEEL_HOME", &self.0)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        self.boot_command(command).await
+    }
+
+    async fn boot_command(&self, mut command: Command) -> (Child, SocketAddr) {
+        let mut child = match command.spawn() {
             Ok(child) => child,
             Err(err) => panic!("spawn {PROBE}: {err}"),
         };
@@ -230,4 +250,54 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
     assert_log_has(&info, &["SIGTERM", "draining"]);
     assert_log_has(&info, &["/v2.00.00/slow", " 200 "]);
     assert_log_has(&info, &["probe stopped"]);
+}
+
+/// The soft and hard open-file limits of process `pid`.
+fn open_file_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap_or_default();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap_or_default().to_owned();
+    let mut numbers = line.split_whitespace().skip(3);
+    (numbers.next().unwrap_or_default().to_owned(), numbers.next().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn boot_raises_the_open_file_limit_and_says_when_connections_reach_the_cap() {
+    let home = Home::new("nofile");
+    let env = [
+        ("KEEL_SERVER__BIND", "127.0.0.1"),
+        ("KEEL_SERVER__PORT", "0"),
+        ("KEEL_SERVER__MAX_CONNECTIONS", "3"),
+    ];
+    let (mut child, addr) = home.boot_with_soft_nofile(256, &env).await;
+    let Some(pid) = child.id() else { panic!("probe exited") };
+    let (soft, hard) = open_file_limits(pid);
+    assert!(!hard.is_empty() && soft == hard, "soft {soft} not raised to hard {hard}");
+    let said = format!("open-file limit: {hard}");
+    keel_tests::eventually(Duration::from_secs(5), "the limit is said in info.log", || async {
+        home.read("logs/probe/info.log").contains(&said)
+    })
+    .await;
+
+    // Three idle connections take every slot: a fourth client waits, and
+    // the log says why (once).
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(stream) => idle.push(stream),
+            Err(err) => panic!("connect: {err}"),
+        }
+    }
+    let waiting = tokio::spawn(async move { send(addr, "GET", "/v2.00.00/item/me", &[], None).await });
+    keel_tests::eventually(Duration::from_secs(5), "the cap is said in failed.log", || async {
+        home.read("logs/probe/failed.log").contains("server.max_connections reached")
+    })
+    .await;
+    assert!(!waiting.is_finished(), "the fourth client was served past the cap");
+    drop(idle);
+    match tokio::time::timeout(Duration::from_secs(5), waiting).await {
+        Ok(Ok(Ok(reply))) => assert!(reply.status < 500, "{}", reply.body),
+        other => panic!("the waiting client was not served once slots freed: {other:?}"),
+    }
+    sigterm(&child);
+    assert_eq!(exit_code(&mut child, Duration::from_secs(5)).await, Some(0));
 }

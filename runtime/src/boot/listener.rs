@@ -1,4 +1,6 @@
-//! The listening socket, closed the moment shutdown starts.
+//! The listening socket, closed the moment shutdown starts; the policy
+//! every accepted connection gets (timeouts, a count against
+//! `server.max_connections`); the open-file limit.
 //!
 //! salvo stops accepting on a graceful stop but keeps the listener open
 //! until every connection has drained: meanwhile the kernel still completes
@@ -7,11 +9,17 @@
 //! [`ListenerSwitch::close`] drop the socket at once — new connections are
 //! refused — while in-flight requests finish.
 
+use crate::config::ServerConfig;
+use salvo::conn::ConnCtrl;
 use salvo::conn::tcp::TcpAcceptor;
 use salvo::conn::{Accepted, Acceptor, Holding, StraightStream};
-use salvo::fuse::ArcFusePolicy;
+use salvo::fuse::{
+    ArcConnObserver, ArcFusePolicy, ConnObserver, FuseAction, FuseConfig, FuseInfo, FusePolicy,
+};
 use std::io::Result as IoResult;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 type Slot = Arc<Mutex<Option<TcpAcceptor>>>;
@@ -65,4 +73,97 @@ impl Acceptor for ClosingAcceptor {
         *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(inner);
         accepted
     }
+}
+
+/// Per-connection timeouts and a count of open connections, so that
+/// reaching `server.max_connections` is said in the log (at most once a
+/// minute) instead of new clients silently waiting in the backlog.
+pub(crate) struct ConnectionPolicy {
+    fuse: FuseConfig,
+    open: Arc<AtomicUsize>,
+    max: usize,
+    /// Seconds since `epoch` of the last "limit reached" line (0: never).
+    last_warned: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+/// How often the "limit reached" line may be written.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
+impl ConnectionPolicy {
+    pub(crate) fn new(server: &ServerConfig) -> ConnectionPolicy {
+        let fuse = FuseConfig::default()
+            .with_http1_header_timeout(Duration::from_secs(server.header_timeout.max(1)))
+            .with_connection_idle_timeout(Duration::from_secs(server.idle_timeout.max(1)));
+        ConnectionPolicy {
+            fuse,
+            open: Arc::new(AtomicUsize::new(0)),
+            max: server.max_connections.max(1),
+            last_warned: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn warn_limit_reached(&self) {
+        let now = self.epoch.elapsed().as_secs() + 1;
+        let last = self.last_warned.load(Ordering::Relaxed);
+        if (last == 0 || now.saturating_sub(last) >= WARN_EVERY.as_secs())
+            && self.last_warned.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            log::warn!(
+                target: crate::logging::FAILED,
+                "{} connections open: server.max_connections reached; new connections wait in the backlog (said at most once a minute)",
+                self.max
+            );
+        }
+    }
+}
+
+#[salvo::async_trait]
+impl FusePolicy for ConnectionPolicy {
+    async fn decide(&self, _info: &FuseInfo) -> FuseAction {
+        FuseAction::Accept(self.fuse)
+    }
+
+    fn observe(&self, _info: &FuseInfo, _ctrl: &ConnCtrl) -> Option<ArcConnObserver> {
+        let open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
+        if open >= self.max {
+            self.warn_limit_reached();
+        }
+        Some(Arc::new(OpenConnection(Arc::clone(&self.open))))
+    }
+}
+
+/// Lives as long as its connection; counts it out when dropped.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl ConnObserver for OpenConnection {}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Raises the soft open-file limit to the hard one: every connection, log
+/// file and pooled database or cache connection is a descriptor, and the
+/// usual soft limit of 1 024 is below what `server.max_connections` allows.
+/// Returns the limit in force (`None`: unlimited), to say at boot.
+#[cfg(unix)]
+pub(crate) fn raise_open_file_limit() -> std::io::Result<Option<u64>> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let below_hard = match (limit.current, limit.maximum) {
+        (Some(current), Some(maximum)) => current < maximum,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if !below_hard {
+        return Ok(limit.current);
+    }
+    // An unlimited hard limit still has the kernel's `nr_open` ceiling
+    // (1 048 576 by default) for the soft one.
+    let target = limit.maximum.unwrap_or(1 << 20);
+    setrlimit(Resource::Nofile, rustix::process::Rlimit { current: Some(target), maximum: limit.maximum })?;
+    Ok(Some(target))
 }

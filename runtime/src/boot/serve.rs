@@ -2,7 +2,7 @@
 //! drain; a service without routes runs its jobs headless.
 
 use super::cli::ServeFlags;
-use super::listener::{ClosingAcceptor, ListenerSwitch};
+use super::listener::{ClosingAcceptor, ConnectionPolicy, ListenerSwitch};
 use super::{App, BootError};
 use crate::kind::Kind;
 use crate::state::Sockets;
@@ -38,6 +38,7 @@ impl<K: Kind> App<K> {
         if self.router.endpoints().is_empty() {
             return self.run_headless(shutdown, log_guard).await;
         }
+        self.say_open_file_limit();
         let running = match self.bind(&format!("{bind}:{port}")).await {
             Ok(running) => running,
             Err(err) => {
@@ -57,6 +58,26 @@ impl<K: Kind> App<K> {
         // Writes every queued line before the process exits.
         drop(log_guard);
         ExitCode::SUCCESS
+    }
+
+    /// Raises the open-file limit and says in info.log what it is; warns
+    /// when `server.max_connections` would not fit under it.
+    fn say_open_file_limit(&self) {
+        #[cfg(unix)]
+        match super::listener::raise_open_file_limit() {
+            Ok(Some(limit)) => {
+                log::info!(target: crate::logging::INFO, "open-file limit: {limit}");
+                let wanted = self.config.server.max_connections as u64 + 64;
+                if limit < wanted {
+                    log::warn!(
+                        target: crate::logging::FAILED,
+                        "open-file limit {limit} is below server.max_connections + 64 ({wanted}): raise LimitNOFILE or lower server.max_connections"
+                    );
+                }
+            }
+            Ok(None) => log::info!(target: crate::logging::INFO, "open-file limit: unlimited"),
+            Err(err) => log::warn!(target: crate::logging::FAILED, "cannot raise the open-file limit: {err}"),
+        }
     }
 
     /// A service with no external interface (a `service_*` binary, no
@@ -115,7 +136,9 @@ impl<K: Kind> App<K> {
         let addr =
             local.into_std().ok_or_else(|| BootError(format!("{addr} is not an IP socket address")))?;
         let (acceptor, listener) = ClosingAcceptor::new(acceptor);
-        let server = Server::new(acceptor).max_connections(self.config.server.max_connections.max(1));
+        let server = Server::new(acceptor)
+            .fuse_policy(ConnectionPolicy::new(&self.config.server))
+            .max_connections(self.config.server.max_connections.max(1));
         let handle = server.handle();
         let service = self.salvo_service();
         let task = tokio::spawn(async move { server.serve(service).await });

@@ -101,8 +101,22 @@ pub struct ServerConfig {
     pub port: Option<u16>,
     /// Seconds in-flight requests get to finish after SIGTERM / Ctrl-C.
     pub shutdown_timeout: u64,
-    /// Largest request body accepted, in bytes (413 beyond).
+    /// Largest request body accepted, in bytes (413 beyond, refused from
+    /// its `Content-Length` before a byte of it is read).
     pub body_limit: usize,
+    /// Seconds a request body may take to arrive in full (408 beyond).
+    pub body_timeout: u64,
+    /// Longest URI accepted, in bytes (414 beyond).
+    pub uri_limit: usize,
+    /// Largest header block accepted, names and values, in bytes (431 beyond).
+    pub header_limit: usize,
+    /// Seconds a client may take to send a request's headers; past it the
+    /// connection is closed.
+    pub header_timeout: u64,
+    /// Seconds a connection may stay silent (a kept-alive connection between
+    /// requests) before it is closed. Open WebSockets are exempt: they have
+    /// `ws_idle_timeout`.
+    pub idle_timeout: u64,
     /// Seconds between pings on an open WebSocket.
     pub ws_ping_interval: u64,
     /// Seconds a WebSocket client may stay silent (no message, no pong)
@@ -121,6 +135,11 @@ impl Default for ServerConfig {
             port: None,
             shutdown_timeout: 30,
             body_limit: 64 * 1024,
+            body_timeout: 10,
+            uri_limit: 8 * 1024,
+            header_limit: 32 * 1024,
+            header_timeout: 10,
+            idle_timeout: 75,
             ws_ping_interval: 20,
             ws_idle_timeout: 60,
             max_connections: 768,

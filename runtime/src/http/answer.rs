@@ -29,10 +29,16 @@ pub enum ErrorCode {
     NotFound = 40400,
     /// `40500`: method not allowed.
     MethodNotAllowed = 40500,
+    /// `40800`: the request body did not arrive within `server.body_timeout`.
+    RequestTimeout = 40800,
     /// `40900`: conflict (unique key taken).
     Conflict = 40900,
     /// `41300`: body too large.
     PayloadTooLarge = 41300,
+    /// `41400`: the URI is longer than `server.uri_limit`.
+    UriTooLong = 41400,
+    /// `43100`: the header block is larger than `server.header_limit`.
+    HeadersTooLarge = 43100,
     /// `42900`: too many requests.
     TooManyRequests = 42900,
     /// `50000`: internal error; details only in the logs.
@@ -51,8 +57,11 @@ impl ErrorCode {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
+            ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -69,8 +78,11 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not found",
             ErrorCode::MethodNotAllowed => "method not allowed",
+            ErrorCode::RequestTimeout => "the request body did not arrive in time",
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "request body too large",
+            ErrorCode::UriTooLong => "URI too long",
+            ErrorCode::HeadersTooLarge => "request headers too large",
             ErrorCode::TooManyRequests => "too many requests",
             ErrorCode::Internal => "internal error",
             ErrorCode::Unavailable => "service unavailable",
@@ -84,8 +96,11 @@ impl ErrorCode {
             403 => ErrorCode::Forbidden,
             404 => ErrorCode::NotFound,
             405 => ErrorCode::MethodNotAllowed,
+            408 => ErrorCode::RequestTimeout,
             409 => ErrorCode::Conflict,
             413 => ErrorCode::PayloadTooLarge,
+            414 => ErrorCode::UriTooLong,
+            431 => ErrorCode::HeadersTooLarge,
             429 => ErrorCode::TooManyRequests,
             503 => ErrorCode::Unavailable,
             400..=499 => ErrorCode::BadRequest,

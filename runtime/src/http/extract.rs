@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A type a route can take as an argument.
 ///
@@ -101,7 +102,7 @@ impl FromRequest for Ctx {
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Json<T> {
-    async fn from_request(req: &mut Request, _depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
+    async fn from_request(req: &mut Request, depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
         if let Some(mime) = req.content_type()
             && mime.subtype() != "json"
             && mime.suffix().is_none_or(|s| s != "json")
@@ -110,10 +111,19 @@ impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Json<T> {
                 "the body must be JSON: send `Content-Type: application/json`, not `{mime}`"
             )));
         }
-        let bytes = req.payload().await.map_err(|err| match err {
-            ParseError::PayloadTooLarge => ApiError::new(ErrorCode::PayloadTooLarge),
-            _ => ApiError::bad_request("the request body could not be read"),
-        })?;
+        // A whole-body deadline, not a gap between chunks: a client trickling
+        // one byte at a time cannot hold the connection either.
+        let seconds = depot.get_typed::<Arc<AppState>>().map_or(10, |s| s.config().server.body_timeout);
+        let read = tokio::time::timeout(Duration::from_secs(seconds), req.payload()).await;
+        let bytes = read
+            .map_err(|_| {
+                ApiError::new(ErrorCode::RequestTimeout)
+                    .msg(format!("the request body did not arrive within {seconds}s (server.body_timeout)"))
+            })?
+            .map_err(|err| match err {
+                ParseError::PayloadTooLarge => ApiError::new(ErrorCode::PayloadTooLarge),
+                _ => ApiError::bad_request("the request body could not be read"),
+            })?;
         crate::http::control_chars::check_json(bytes)?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;

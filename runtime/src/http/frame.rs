@@ -6,7 +6,7 @@ use crate::http::answer::{ApiError, ErrorCode, write_error};
 use crate::logging::request_id::{REQUEST_ID_HEADER, RequestId};
 use crate::state::{AppState, Backends};
 use futures_util::FutureExt;
-use salvo::http::header::HeaderValue;
+use salvo::http::header::{CONNECTION, HeaderValue};
 use salvo::http::{HeaderName, ResBody};
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, async_trait};
 use std::panic::AssertUnwindSafe;
@@ -15,8 +15,8 @@ use std::time::Instant;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
-/// keel's frame around every request, matched or not: request id, body
-/// limit, the state in the depot, panics caught, every error status in the
+/// keel's frame around every request, matched or not: request id, limits
+/// on the request head and body, the state in the depot, panics caught, every error status in the
 /// envelope, one access line.
 pub(crate) struct Frame {
     state: Arc<AppState>,
@@ -37,11 +37,18 @@ impl Handler for Frame {
         if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
             res.headers_mut().insert(X_REQUEST_ID.clone(), value);
         }
-        req.set_secure_max_size(self.state.config().server.body_limit);
+        let server = &self.state.config().server;
+        req.set_secure_max_size(server.body_limit);
         depot.insert_typed(request_id);
         depot.insert_typed(self.state.clone());
 
-        let outcome = AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind().await;
+        let outcome = match crate::http::limits::refuse_head(req, server) {
+            Some(refusal) => {
+                write_error(refusal, depot, res);
+                Ok(true)
+            }
+            None => AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind().await,
+        };
         if let Err(panic) = outcome {
             let what = panic
                 .downcast_ref::<&str>()
@@ -59,6 +66,9 @@ impl Handler for Frame {
         {
             res.replace_body(ResBody::None);
             write_error(ApiError::new(ErrorCode::from_status(status)), depot, res);
+        }
+        if crate::http::limits::closes_connection(status.as_u16()) {
+            res.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         }
         crate::logging::access(
             RequestId::of(depot),

@@ -10,6 +10,7 @@ mod errors;
 pub(crate) mod extract;
 pub(crate) mod frame;
 pub(crate) mod health;
+mod limits;
 pub mod openapi;
 pub(crate) mod principal;
 pub(crate) mod router;

@@ -248,6 +248,7 @@ static ACCESS_SINK: OnceLock<Arc<Pending>> = OnceLock::new();
 /// dispatch and goes straight to the buffer; without an installed keel
 /// logger (tests, embedding) it goes through `log` like any other line.
 pub(crate) fn access(request_id: &str, method: &str, path: &str, status: u16, elapsed: Duration) {
+    let path = capped(path);
     let micros = elapsed.as_micros();
     let (ms, frac) = (micros / 1000, micros % 1000);
     match ACCESS_SINK.get() {
@@ -259,6 +260,23 @@ pub(crate) fn access(request_id: &str, method: &str, path: &str, status: u16, el
         }),
         None => log::info!(target: ACCESS, "{request_id} {method} {path} {status} {ms}.{frac:03}ms"),
     }
+}
+
+/// Longest path written in an access line: a hostile 60 KB URL costs the
+/// log a few hundred bytes, not 60 KB a line.
+const ACCESS_PATH_CAP: usize = 256;
+
+/// `path`, cut at [`ACCESS_PATH_CAP`] bytes (on a character boundary) with
+/// its full length noted.
+fn capped(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.len() <= ACCESS_PATH_CAP {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let mut end = ACCESS_PATH_CAP;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…({} bytes)", &path[..end], path.len()))
 }
 
 thread_local! {
@@ -284,4 +302,16 @@ fn write_timestamp(line: &mut String) {
         line.push_str(text);
     });
     let _ = write!(line, ".{:03}Z", since_epoch.subsec_millis());
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_paths_are_cut_on_a_character_boundary_with_their_length() {
+        assert_eq!(super::capped("/v1/x"), "/v1/x");
+        let long = format!("/{}", "é".repeat(300));
+        let cut = super::capped(&long);
+        assert!(cut.len() < 300, "{cut}");
+        assert!(cut.ends_with(&format!("…({} bytes)", long.len())), "{cut}");
+    }
 }
