@@ -3,6 +3,7 @@
 //! the framework's edges (extractors, panics, routing order).
 
 pub mod failed_log;
+pub mod freeze_proxy;
 pub mod ms;
 pub mod probe;
 pub mod redis_server;

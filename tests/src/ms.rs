@@ -38,6 +38,7 @@ pub fn upgrading(url: &str) -> keel::config::BackendEntry {
         pool_size: None,
         connect_timeout: None,
         auto_upgrade: Some(true),
+        query_timeout_ms: None,
     })
 }
 

@@ -133,6 +133,7 @@ async fn boot(home: &Path, cache: Option<&str>) -> SocketAddr {
             pool_size: None,
             connect_timeout: None,
             auto_upgrade: Some(true),
+            query_timeout_ms: None,
         }),
     );
     if let Some(url) = cache {

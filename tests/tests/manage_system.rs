@@ -4,6 +4,7 @@
 //! SQLite file or its own database, dropped afterwards.
 
 use keel::config::{BackendEntry, BackendTable, Config};
+use keel_tests::freeze_proxy::{FreezeProxy, upstream_of};
 use keel_tests::ms::{MIGRATIONS, call, remember, sign_in, upgrading, with_keeper};
 use keel_tests::{Reply, ScratchDb};
 use serde_json::Value;
@@ -251,7 +252,75 @@ async fn on_server(variable: &str, tag: &str) {
     let addr = boot(&home, Some(&scratch.url)).await;
     exercise(addr).await;
     lost_connections_answer_503_then_recover(addr, &scratch).await;
+    a_hung_database_fails_fast_then_recovers(&scratch, tag).await;
     scratch.drop().await;
+}
+
+/// A database that hangs (takes connections and statements, answers
+/// nothing) costs one statement deadline; then requests answer 503 at once
+/// and `/health` within its 400 ms, until the database answers again — and
+/// what is read afterwards is in step with what was written.
+async fn a_hung_database_fails_fast_then_recovers(scratch: &ScratchDb, tag: &str) {
+    use std::time::{Duration, Instant};
+    let proxy = FreezeProxy::start(upstream_of(&scratch.url)).await;
+    let home = temp_home(&format!("{tag}-hung"));
+    let mut config = Config::default();
+    let entry = BackendTable {
+        url: proxy.url_for(&scratch.url),
+        pool_size: Some(4),
+        connect_timeout: None,
+        auto_upgrade: Some(true),
+        query_timeout_ms: Some(300),
+    };
+    config.database.insert("default".to_owned(), BackendEntry::Table(entry));
+    let addr = keel_tests::serve(app().home(home.path()).config(with_keeper(config))).await;
+    sign_in(addr).await;
+    let list = "/v1.00.02/account?size=1";
+    expect(&call(addr, "GET", list, None).await, 200, 0);
+
+    proxy.freeze();
+    let started = Instant::now();
+    expect(&call(addr, "GET", list, None).await, 503, 50300);
+    let first = started.elapsed();
+    assert!(first < Duration::from_secs(2), "the first statement waited {first:?}, not the 300 ms deadline");
+    // A ping confirms the database is hung (another deadline), then the
+    // breaker opens.
+    keel_tests::eventually(Duration::from_secs(3), "the breaker opens", || async {
+        let started = Instant::now();
+        call(addr, "GET", list, None).await.status == 503 && started.elapsed() < Duration::from_millis(100)
+    })
+    .await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let started = Instant::now();
+        expect(&call(addr, "GET", list, None).await, 503, 50300);
+        slowest = slowest.max(started.elapsed());
+    }
+    assert!(slowest <= Duration::from_millis(100), "with the breaker open a request took {slowest:?}");
+    let started = Instant::now();
+    let health = call(addr, "GET", "/health", None).await;
+    let took = started.elapsed();
+    assert_eq!(health.status, 503, "{}", health.body);
+    assert_eq!(health.json()["data"]["checks"]["database"]["status"], "down", "{}", health.body);
+    assert!(took < Duration::from_millis(500), "/health took {took:?}");
+
+    proxy.thaw();
+    keel_tests::eventually(Duration::from_secs(15), "the database answers again", || async {
+        call(addr, "GET", list, None).await.status == 200
+    })
+    .await;
+    // Statements cut by the deadline finished in the background: no
+    // connection hands a stale answer to the next query.
+    for i in 0..8 {
+        let name = format!("hung{i}");
+        let body = format!(r#"{{"username":"{name}","password":"secret-{i}-pw"}}"#);
+        let id = expect(&call(addr, "POST", "/v1.00.02/account", Some(&body)).await, 201, 0)["data"]["id"]
+            .as_i64()
+            .unwrap_or_default();
+        let read = expect(&call(addr, "GET", &format!("/v1.00.02/account/{id}"), None).await, 200, 0);
+        assert_eq!(read["data"]["username"], name.as_str(), "{read}");
+    }
+    expect(&call(addr, "GET", "/health", None).await, 200, 0);
 }
 
 /// The server drops every connection of the service (as a restart would):
@@ -329,6 +398,7 @@ async fn an_unreachable_database_stops_boot_with_one_line_and_no_password() {
         pool_size: Some(1),
         connect_timeout: Some(1),
         auto_upgrade: None,
+        query_timeout_ms: None,
     };
     config.database.insert("default".to_owned(), BackendEntry::Table(entry));
     let started = std::time::Instant::now();

@@ -9,7 +9,6 @@ use crate::data::db::{Db, DbError, Filter};
 use crate::data::table::Table;
 use crate::http::answer::{ApiError, ErrorCode};
 use crate::state::Backends;
-use rbs::Value;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -202,11 +201,7 @@ impl<'a> Sessions<'a> {
             .next();
         let Some(row) = row else { return Ok(Err(TokenError::Unknown)) };
         if row.expires_at <= now {
-            self.db
-                .rbatis()
-                .exec("DELETE FROM keel_session WHERE token_hash = ?", vec![Value::from(hash.as_str())])
-                .await
-                .map_err(DbError::from)?;
+            self.db.delete_where::<Session>(&Filter::new().eq("token_hash", hash.as_str())).await?;
             return Ok(Err(TokenError::Expired));
         }
         let left = Duration::from_secs(u64::try_from(row.expires_at - now).unwrap_or(1));
@@ -219,10 +214,7 @@ impl<'a> Sessions<'a> {
 
     /// Revokes one session (logout): database and cache.
     pub async fn revoke(&self, token_hash: &str) -> Result<(), DbError> {
-        self.db
-            .rbatis()
-            .exec("DELETE FROM keel_session WHERE token_hash = ?", vec![Value::from(token_hash)])
-            .await?;
+        self.db.delete_where::<Session>(&Filter::new().eq("token_hash", token_hash)).await?;
         // An unreachable cache remembers the key and drops it on recovery.
         let _ = self.cache.delete(&cache_key(token_hash)).await;
         Ok(())
@@ -231,10 +223,7 @@ impl<'a> Sessions<'a> {
     /// Revokes every session of an account (disabled, new password).
     pub async fn revoke_account(&self, account_id: i64) -> Result<usize, DbError> {
         let rows = self.db.select::<Session>(&Filter::new().eq("account_id", account_id)).await?;
-        self.db
-            .rbatis()
-            .exec("DELETE FROM keel_session WHERE account_id = ?", vec![Value::from(account_id)])
-            .await?;
+        self.db.delete_where::<Session>(&Filter::new().eq("account_id", account_id)).await?;
         for row in &rows {
             let _ = self.cache.delete(&cache_key(&row.token_hash)).await;
         }

@@ -25,6 +25,9 @@ pub struct BackendTable {
     pub connect_timeout: Option<u64>,
     /// Apply pending migrations at boot.
     pub auto_upgrade: Option<bool>,
+    /// Milliseconds one statement may take (pool checkout included) before
+    /// it answers 503 and the database counts as not answering (3 000).
+    pub query_timeout_ms: Option<u64>,
 }
 
 /// By hand rather than `#[serde(untagged)]`: untagged loses the reason
@@ -37,7 +40,7 @@ impl<'de> Deserialize<'de> for BackendEntry {
             type Value = BackendEntry;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(
-                    "a connection URL (`default = \"mysql://…\"`) or a table of url, pool_size, connect_timeout, auto_upgrade; a database's settings go below its name, e.g. `database.default.auto_upgrade` (KEEL_DATABASE__DEFAULT__AUTO_UPGRADE)",
+                    "a connection URL (`default = \"mysql://…\"`) or a table of url, pool_size, connect_timeout, auto_upgrade, query_timeout_ms; a database's settings go below its name, e.g. `database.default.auto_upgrade` (KEEL_DATABASE__DEFAULT__AUTO_UPGRADE)",
                 )
             }
             fn visit_str<E: serde::de::Error>(self, url: &str) -> Result<BackendEntry, E> {

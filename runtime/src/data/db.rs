@@ -14,6 +14,10 @@ use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+pub use crate::data::filter::Filter;
+use crate::data::guard::{DEFAULT_QUERY_TIMEOUT, Statement, StatementGuard};
+use std::sync::Arc;
+
 /// Which SQL dialect a database speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -129,6 +133,8 @@ pub struct Db {
     /// Rows read through it and invalidated on write (the `default` database).
     pub(crate) cache: Option<crate::cache::Cache>,
     pub(crate) flights: std::sync::Arc<crate::data::read_through::Flights>,
+    /// The statement deadline and the breaker, shared by clones.
+    guard: Arc<StatementGuard>,
 }
 
 /// Default pool size when the configuration names none.
@@ -142,10 +148,11 @@ impl Db {
     /// path is taken from `home`, and its folder is created.
     pub async fn connect(name: &str, entry: &BackendEntry, home: &Path) -> Result<Db, DbError> {
         let url = entry.url();
-        let (pool_size, timeout) = match entry {
-            BackendEntry::Table(t) => (t.pool_size.map(u64::from), t.connect_timeout),
-            BackendEntry::Url(_) => (None, None),
+        let (pool_size, timeout, query_timeout) = match entry {
+            BackendEntry::Table(t) => (t.pool_size.map(u64::from), t.connect_timeout, t.query_timeout_ms),
+            BackendEntry::Url(_) => (None, None, None),
         };
+        let deadline = query_timeout.map_or(DEFAULT_QUERY_TIMEOUT, |ms| Duration::from_millis(ms.max(1)));
         let rb = RBatis::new();
         let (dialect, init) = if let Some(path) = url.strip_prefix("sqlite://") {
             let path =
@@ -190,11 +197,12 @@ impl Db {
             pool.set_max_open_conns(pool_size.unwrap_or(default_pool)).await;
             pool.set_timeout(Some(Duration::from_secs(5))).await;
         }
-        let db = Db { name: name.to_owned(), dialect, rb, cache: None, flights: Default::default() };
+        let guard = StatementGuard::new(deadline);
+        let db = Db { name: name.to_owned(), dialect, rb, cache: None, flights: Default::default(), guard };
         let deadline = Instant::now() + Duration::from_secs(timeout.unwrap_or(10));
         let mut wait = Duration::from_millis(100);
         loop {
-            match db.ping().await {
+            match db.ping_unguarded().await {
                 Ok(()) => return Ok(db),
                 Err(err) if Instant::now() + wait < deadline => {
                     log::warn!(target: crate::logging::FAILED, "database `{name}` not reachable yet ({err}); retrying in {wait:?}");
@@ -221,15 +229,135 @@ impl Db {
         self.dialect
     }
 
-    /// The rbatis handle, for queries keel has no helper for.
+    /// The rbatis handle, for what keel has no helper for (DDL, a
+    /// connection of one's own). Statements sent through it are not under
+    /// the statement deadline and breaker: prefer [`Db::exec`] and
+    /// [`Db::query`].
     pub fn rbatis(&self) -> &RBatis {
         &self.rb
     }
 
-    /// One round trip.
+    /// One round trip, under the deadline and breaker.
     pub async fn ping(&self) -> Result<(), DbError> {
-        self.rb.exec("SELECT 1", vec![]).await?;
-        Ok(())
+        self.exec("SELECT 1", vec![]).await.map(drop)
+    }
+
+    /// One round trip under the deadline, whatever the breaker says (boot
+    /// and the probe).
+    async fn ping_unguarded(&self) -> Result<(), DbError> {
+        let rb = self.rb.clone();
+        match tokio::time::timeout(
+            self.guard.deadline,
+            Statement::new(async move { rb.exec("SELECT 1", vec![]).await }),
+        )
+        .await
+        {
+            Ok(result) => result.map(drop).map_err(DbError::from),
+            Err(_) => Err(self.not_answering()),
+        }
+    }
+
+    /// A hand-written statement that returns no rows (`?` placeholders,
+    /// values bound), under the deadline and breaker; returns the rows
+    /// changed.
+    pub async fn exec(&self, sql: &str, args: Vec<Value>) -> Result<u64, DbError> {
+        Ok(self.exec_result(sql, args).await?.rows_affected)
+    }
+
+    /// A hand-written query (`?` placeholders, values bound) decoded into
+    /// `T` (usually `Vec<Row>`), under the deadline and breaker.
+    pub async fn query<T: DeserializeOwned + Send + 'static>(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+    ) -> Result<T, DbError> {
+        let (rb, sql) = (self.rb.clone(), sql.to_owned());
+        self.guarded(async move { rb.exec_decode::<T>(&sql, args).await }).await
+    }
+
+    async fn exec_result(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+    ) -> Result<rbatis::rbdc::db::ExecResult, DbError> {
+        let (rb, sql) = (self.rb.clone(), sql.to_owned());
+        self.guarded(async move { rb.exec(&sql, args).await }).await
+    }
+
+    /// Runs one statement: at once `Unavailable` while the breaker is open;
+    /// past the deadline `Unavailable`, the breaker opened, and the
+    /// statement left to finish in the background (see `data::guard`).
+    async fn guarded<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        F: std::future::Future<Output = Result<T, rbatis::Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        if !self.guard.is_closed() {
+            return Err(DbError::Unavailable(format!(
+                "database `{}` is not answering; failing fast until it does",
+                self.name
+            )));
+        }
+        match tokio::time::timeout(self.guard.deadline, Statement::new(work)).await {
+            Ok(result) => result.map_err(DbError::from),
+            Err(_) => {
+                self.check_hung();
+                Err(self.not_answering())
+            }
+        }
+    }
+
+    /// After a missed deadline: pings (once at a time) and opens the
+    /// breaker only if the ping misses the deadline too.
+    fn check_hung(&self) {
+        if !self.guard.start_check() {
+            return;
+        }
+        let db = self.clone();
+        tokio::spawn(async move {
+            if db.ping_unguarded().await.is_err() {
+                db.trip();
+            }
+            db.guard.checked();
+        });
+    }
+
+    fn not_answering(&self) -> DbError {
+        DbError::Unavailable(format!(
+            "database `{}` did not answer within {:?} (query_timeout_ms)",
+            self.name, self.guard.deadline
+        ))
+    }
+
+    /// Opens the breaker; the call that opened it starts the probe, which
+    /// closes it once the database answers again.
+    fn trip(&self) {
+        if !self.guard.trip() {
+            return;
+        }
+        log::error!(
+            target: crate::logging::FAILED,
+            "database `{}` did not answer within {:?}: requests fail fast (503) until it answers",
+            self.name,
+            self.guard.deadline
+        );
+        let db = self.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            for wait in StatementGuard::probe_waits() {
+                tokio::time::sleep(wait).await;
+                if db.ping_unguarded().await.is_ok() {
+                    db.guard.close();
+                    log::error!(
+                        target: crate::logging::FAILED,
+                        "database `{}` answers again after {:.1}s",
+                        db.name,
+                        started.elapsed().as_secs_f64()
+                    );
+                    return;
+                }
+            }
+        });
     }
 
     /// Inserts `row`; returns its primary key: `RETURNING` on PostgreSQL
@@ -240,10 +368,10 @@ impl Db {
         let marks = vec!["?"; columns.len()].join(", ");
         let sql = format!("INSERT INTO {} ({}) VALUES ({marks})", T::TABLE, columns.join(", "));
         let id = if self.dialect == Dialect::MySql {
-            value_i64(&self.rb.exec(&sql, args).await?.last_insert_id)
+            value_i64(&self.exec_result(&sql, args).await?.last_insert_id)
         } else {
             let sql = format!("{sql} RETURNING {}", T::PRIMARY_KEY);
-            let rows: Vec<Value> = self.rb.exec_decode(&sql, args).await?;
+            let rows: Vec<Value> = self.query(&sql, args).await?;
             rows.first().and_then(first_i64)
         };
         let id = id.ok_or_else(|| DbError::Other(format!("insert into {} returned no id", T::TABLE)))?;
@@ -253,10 +381,13 @@ impl Db {
     }
 
     /// The row with primary key `id`.
-    pub async fn get<T: Table + DeserializeOwned>(&self, id: i64) -> Result<Option<T>, DbError> {
+    pub async fn get<T: Table + DeserializeOwned + Send + 'static>(
+        &self,
+        id: i64,
+    ) -> Result<Option<T>, DbError> {
         let sql = format!("SELECT * FROM {} WHERE {} = ?", T::TABLE, T::PRIMARY_KEY);
         // exec_decode::<Option<T>> fails in rbatis 4.9.8 (measured: docs/benchmarks.md).
-        let mut rows: Vec<T> = self.rb.exec_decode(&sql, vec![Value::I64(id)]).await?;
+        let mut rows: Vec<T> = self.query(&sql, vec![Value::I64(id)]).await?;
         Ok(if rows.is_empty() { None } else { Some(rows.swap_remove(0)) })
     }
 
@@ -267,7 +398,7 @@ impl Db {
         let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
         let sql = format!("UPDATE {} SET {} WHERE {} = ?", T::TABLE, sets.join(", "), T::PRIMARY_KEY);
         args.push(Value::I64(id));
-        let changed = self.rb.exec(&sql, args).await?.rows_affected;
+        let changed = self.exec(&sql, args).await?;
         self.invalidate::<T>(id).await;
         Ok(changed)
     }
@@ -275,94 +406,53 @@ impl Db {
     /// Deletes row `id`; returns the rows removed.
     pub async fn delete<T: Table>(&self, id: i64) -> Result<u64, DbError> {
         let sql = format!("DELETE FROM {} WHERE {} = ?", T::TABLE, T::PRIMARY_KEY);
-        let removed = self.rb.exec(&sql, vec![Value::I64(id)]).await?.rows_affected;
+        let removed = self.exec(&sql, vec![Value::I64(id)]).await?;
         self.invalidate::<T>(id).await;
         Ok(removed)
     }
 
+    /// Deletes the rows matching `filter`; returns how many. Not for tables
+    /// read through the cache: their cached rows would outlive the delete.
+    pub async fn delete_where<T: Table>(&self, filter: &Filter) -> Result<u64, DbError> {
+        let sql = format!("DELETE FROM {}{}", T::TABLE, filter.where_sql());
+        self.exec(&sql, filter.args.clone()).await
+    }
+
+    /// How many rows match `filter`.
+    pub async fn count<T: Table>(&self, filter: &Filter) -> Result<u64, DbError> {
+        let sql = format!("SELECT COUNT(*) AS total FROM {}{}", T::TABLE, filter.where_sql());
+        let counted: Vec<Value> = self.query(&sql, filter.args.clone()).await?;
+        Ok(counted.first().and_then(first_i64).unwrap_or(0).max(0).unsigned_abs())
+    }
+
     /// Rows matching `filter`, newest primary key first.
-    pub async fn select<T: Table + DeserializeOwned>(&self, filter: &Filter) -> Result<Vec<T>, DbError> {
+    pub async fn select<T: Table + DeserializeOwned + Send + 'static>(
+        &self,
+        filter: &Filter,
+    ) -> Result<Vec<T>, DbError> {
         let sql =
             format!("SELECT * FROM {}{} ORDER BY {} DESC", T::TABLE, filter.where_sql(), T::PRIMARY_KEY);
-        Ok(self.rb.exec_decode(&sql, filter.args.clone()).await?)
+        self.query(&sql, filter.args.clone()).await
     }
 
     /// One page of rows matching `filter` and the total count — what
     /// `answer_page` needs.
-    pub async fn page<T: Table + DeserializeOwned>(
+    pub async fn page<T: Table + DeserializeOwned + Send + 'static>(
         &self,
         filter: &Filter,
         page: u64,
         size: u64,
     ) -> Result<(Vec<T>, u64), DbError> {
+        let total = self.count::<T>(filter).await?;
         let where_sql = filter.where_sql();
-        let count_sql = format!("SELECT COUNT(*) AS total FROM {}{where_sql}", T::TABLE);
-        let counted: Vec<Value> = self.rb.exec_decode(&count_sql, filter.args.clone()).await?;
-        let total = counted.first().and_then(first_i64).unwrap_or(0).max(0).unsigned_abs();
         let offset = page.saturating_sub(1).saturating_mul(size);
         let sql = format!(
             "SELECT * FROM {}{where_sql} ORDER BY {} DESC LIMIT {size} OFFSET {offset}",
             T::TABLE,
             T::PRIMARY_KEY
         );
-        let rows = self.rb.exec_decode(&sql, filter.args.clone()).await?;
+        let rows = self.query(&sql, filter.args.clone()).await?;
         Ok((rows, total))
-    }
-}
-
-/// Conditions ANDed into a `WHERE`; every value is a bound parameter.
-#[derive(Clone, Debug, Default)]
-pub struct Filter {
-    clauses: Vec<String>,
-    args: Vec<Value>,
-}
-
-impl Filter {
-    /// No conditions.
-    pub fn new() -> Filter {
-        Filter::default()
-    }
-
-    /// `column = value`.
-    pub fn eq(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
-        self.clauses.push(format!("{column} = ?"));
-        self.args.push(value.into());
-        self
-    }
-
-    /// `column >= value`.
-    pub fn ge(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
-        self.clauses.push(format!("{column} >= ?"));
-        self.args.push(value.into());
-        self
-    }
-
-    /// `column <= value`.
-    pub fn le(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
-        self.clauses.push(format!("{column} <= ?"));
-        self.args.push(value.into());
-        self
-    }
-
-    /// Case-insensitive substring match, with `%` and `_` in `needle` taken
-    /// literally (escaped with `!`, which needs no quoting in any dialect).
-    pub fn contains_ci(mut self, column: &'static str, needle: &str) -> Filter {
-        let mut pattern = String::with_capacity(needle.len() + 2);
-        pattern.push('%');
-        for c in needle.to_lowercase().chars() {
-            if matches!(c, '%' | '_' | '!') {
-                pattern.push('!');
-            }
-            pattern.push(c);
-        }
-        pattern.push('%');
-        self.clauses.push(format!("LOWER({column}) LIKE ? ESCAPE '!'"));
-        self.args.push(Value::String(pattern));
-        self
-    }
-
-    fn where_sql(&self) -> String {
-        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }
 }
 
@@ -459,13 +549,6 @@ mod tests {
             };
             assert_eq!(got, class, "{message}");
         }
-    }
-
-    #[test]
-    fn like_patterns_take_percent_and_underscore_literally() {
-        let filter = Filter::new().contains_ci("username", "A_b%c!");
-        assert_eq!(filter.where_sql(), " WHERE LOWER(username) LIKE ? ESCAPE '!'");
-        assert_eq!(filter.args, vec![Value::String("%a!_b!%c!!%".to_owned())]);
     }
 
     #[test]

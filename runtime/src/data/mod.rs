@@ -5,6 +5,8 @@
 
 pub(crate) mod base_enum;
 pub mod db;
+mod filter;
+mod guard;
 pub mod migrate;
 pub mod read_through;
 pub(crate) mod table;

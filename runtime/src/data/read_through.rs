@@ -93,7 +93,7 @@ impl Db {
     /// cached and come back as their default, on a hit and a miss alike.
     pub async fn get_cached<T>(&self, id: i64) -> Result<Option<T>, DbError>
     where
-        T: Table + Serialize + DeserializeOwned,
+        T: Table + Serialize + DeserializeOwned + Send + 'static,
     {
         let Some(cache) = self.cache.as_ref().filter(|c| c.is_available()) else {
             return self.get(id).await;
@@ -131,9 +131,10 @@ impl Db {
             .map_err(|e| DbError::Other(format!("{}: row does not decode: {e}", T::TABLE)))
     }
 
-    /// Drops row `id` from the cache after a write. An unreachable cache
-    /// remembers the key and drops it when it is back.
-    pub(crate) async fn invalidate<T: Table>(&self, id: i64) {
+    /// Drops row `id` from the cache after a write — call it after a
+    /// hand-written statement ([`Db::exec`]) that changed the row. An
+    /// unreachable cache remembers the key and drops it when it is back.
+    pub async fn invalidate<T: Table>(&self, id: i64) {
         if let Some(cache) = &self.cache {
             let _ = cache.delete(&T::row_key(id)).await;
         }

@@ -3,6 +3,7 @@
 //! `http_manage_sys script <name>`.
 
 use crate::db_model::main::{Account, AccountStatus};
+use crate::db_model::others::Login as LoginRecord;
 use crate::rc_model::AccountStats;
 use keel::BaseEnum;
 use keel::cache::CacheModel;
@@ -36,12 +37,8 @@ pub async fn purge_login_records(ctx: JobCtx) -> Result<(), BoxError> {
     let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(days);
     // Times are RFC 3339 UTC text, which sorts in time order.
     let cutoff = keel::time::rfc3339(cutoff);
-    let removed = ctx
-        .db()?
-        .rbatis()
-        .exec("DELETE FROM sys_records_login WHERE created_at < ?", vec![rbs::Value::from(cutoff.as_str())])
-        .await?
-        .rows_affected;
+    let removed =
+        ctx.db()?.delete_where::<LoginRecord>(&Filter::new().lt("created_at", cutoff.as_str())).await?;
     ctx.log.info(format_args!("purged {removed} login record(s) older than {days} days ({cutoff})"));
     Ok(())
 }
@@ -50,8 +47,7 @@ pub async fn purge_login_records(ctx: JobCtx) -> Result<(), BoxError> {
 pub async fn refresh_account_stats(ctx: JobCtx) -> Result<(), BoxError> {
     let db = ctx.db()?;
     let count = |status: AccountStatus| async move {
-        let filter = Filter::new().eq("status", status.value());
-        db.page::<Account>(&filter, 1, 1).await.map(|(_, total)| total)
+        db.count::<Account>(&Filter::new().eq("status", status.value())).await
     };
     let stats = AccountStats {
         active: count(AccountStatus::Active).await?,
@@ -63,12 +59,19 @@ pub async fn refresh_account_stats(ctx: JobCtx) -> Result<(), BoxError> {
 
 /// One-off: accounts created without a display name show their username.
 pub async fn script_fill_display_names(ctx: JobCtx) -> Result<(), BoxError> {
-    let changed = ctx
-        .db()?
-        .rbatis()
-        .exec("UPDATE sys_account SET display_name = username WHERE display_name IS NULL", vec![])
-        .await?
-        .rows_affected;
+    let db = ctx.db()?;
+    // Row by row, each cached copy dropped after its write; the condition
+    // is repeated so that a name set meanwhile is kept.
+    let sql = format!(
+        "UPDATE {} SET display_name = username WHERE id = ? AND display_name IS NULL",
+        <Account as keel::Table>::TABLE
+    );
+    let mut changed = 0;
+    for account in db.select::<Account>(&Filter::new().is_null("display_name")).await? {
+        let Some(id) = account.id else { continue };
+        changed += db.exec(&sql, vec![id.into()]).await?;
+        db.invalidate::<Account>(id).await;
+    }
     ctx.log.info(format_args!("filled {changed} display name(s)"));
     Ok(())
 }
