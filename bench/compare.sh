@@ -7,6 +7,7 @@
 #
 #   REV=598edfc bench/compare.sh                 # JSON answer, 6 pairs, wrk -t1 -c64 -d5s
 #   REV=598edfc TARGET=cached bench/compare.sh   # one row through Redis (private redis-server)
+#   REV=598edfc TARGET=row bench/compare.sh      # one row by primary key from SQLite
 #
 # The old build lives in target/bench-old/<rev> (its own target dir, kept
 # between runs). Servers are pinned to core 0, wrk and Redis to core 1.
@@ -43,12 +44,13 @@ trap 'rm -rf "$homes"; kill $(jobs -p) 2>/dev/null || true' EXIT
 cache=()
 case "$TARGET" in
     hello) URL_PATH=/v1.00.00/hello ;;
+    row) URL_PATH=/v1.00.00/account/500 ;;
     cached)
         URL_PATH=/v1.00.00/account/500/cached
         taskset -c 1 redis-server --bind 127.0.0.1 --port $REDIS_PORT --save "" --appendonly no >/dev/null &
         for _ in $(seq 50); do redis-cli -p $REDIS_PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
         cache=(KEEL_CACHE__DEFAULT="redis://127.0.0.1:$REDIS_PORT/0") ;;
-    *) echo "TARGET is hello or cached" >&2; exit 2 ;;
+    *) echo "TARGET is hello, row or cached" >&2; exit 2 ;;
 esac
 
 # Each build gets its own home with its tables from its own migrations.

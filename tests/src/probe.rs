@@ -64,7 +64,7 @@ impl OrderStateHandler {
 #[keel::api(path = "/orders", version = "1.00.02", public)]
 impl OrderHandler {
     /// Create an order: answers 201.
-    async fn post(body: Json<NewOrder>) -> ApiResult<NewOrder> {
+    async fn post(body: Json<NewOrder>) -> ApiResult<NewOrder, 201> {
         Ok(answer_json(body.0).created())
     }
 
@@ -95,7 +95,7 @@ impl ItemMeHandler {
 
 /// Queue work: answers 202.
 #[keel::api(method = "post", path = "/work", public)]
-pub async fn queue_work(ctx: Ctx) -> ApiResult<()> {
+pub async fn queue_work(ctx: Ctx) -> ApiResult<(), 202> {
     ctx.log.info("work queued");
     ctx.log.to("audit", "work accepted for the audit trail");
     Ok(answer_json(()).accepted())

@@ -5,6 +5,11 @@
 use crate::cache::Cache;
 use crate::config::AuthConfig;
 use crate::http::answer::{ApiError, ErrorCode};
+use crate::http::extract::FromRequest;
+use crate::state::{AppState, Backends};
+use salvo::oapi::{Components, Operation};
+use salvo::{Depot, Request};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The limits of one service, from `[auth]`.
@@ -55,5 +60,47 @@ impl<'a> LoginLimiter<'a> {
     /// Forgets the failures of `username` after a successful login.
     pub async fn succeeded(&self, username: &str) {
         let _ = self.cache.delete(&account_key(username)).await;
+    }
+}
+
+/// The login limits as a route argument: the route counts attempts with
+/// [`LoginLimits::limiter`], and its OpenAPI operation lists 429.
+///
+/// ```ignore
+/// #[keel::api(method = "post", path = "/login", public)]
+/// pub async fn login(ctx: Ctx, client: ClientInfo, limits: LoginLimits, body: Json<Credentials>) -> ApiResult<LoginView> {
+///     limits.limiter().attempt(&client.ip, &body.0.username).await?;
+///     # todo!()
+/// }
+/// ```
+#[derive(Clone)]
+pub struct LoginLimits {
+    state: Arc<AppState>,
+}
+
+impl LoginLimits {
+    /// The limits of this service, counted in its default cache.
+    pub fn limiter(&self) -> LoginLimiter<'_> {
+        LoginLimiter::new(self.state.cache(), &self.state.config().auth)
+    }
+}
+
+impl std::fmt::Debug for LoginLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginLimits").finish_non_exhaustive()
+    }
+}
+
+impl FromRequest for LoginLimits {
+    async fn from_request(_req: &mut Request, depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
+        let state = depot.get_typed::<Arc<AppState>>().map_err(|_| {
+            ApiError::internal("LoginLimits used outside a keel App (no AppState in the depot)")
+        })?;
+        Ok(LoginLimits { state: Arc::clone(state) })
+    }
+
+    fn register(_components: &mut Components, operation: &mut Operation, _name: &str) {
+        let code = ErrorCode::TooManyRequests;
+        operation.responses.insert("429", crate::http::answer::error_response(code));
     }
 }

@@ -13,7 +13,7 @@
 mod limit;
 mod session;
 
-pub use limit::LoginLimiter;
+pub use limit::{LoginLimiter, LoginLimits};
 pub use session::{
     IssuedToken, SESSION_CACHE_TTL, Session, Sessions, TokenError, ValidSession, bearer, token_hash,
 };

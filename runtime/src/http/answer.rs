@@ -220,32 +220,45 @@ impl std::error::Error for ApiError {
     }
 }
 
-/// What a route returns: an answer or an error envelope.
-pub type ApiResult<T> = Result<Answer<T>, ApiError>;
+/// What a route returns: an answer or an error envelope. The success
+/// status is part of the type — `ApiResult<T>` answers 200,
+/// `ApiResult<T, 201>` 201 (`answer_json(x).created()`), `ApiResult<T, 202>`
+/// 202 (`.accepted()`) — so the OpenAPI document lists the status the
+/// handler really answers, and a handler cannot answer another one.
+///
+/// ```
+/// use keel::{answer_json, ApiResult};
+/// fn create() -> ApiResult<&'static str, 201> {
+///     Ok(answer_json("made").created())
+/// }
+/// assert_eq!(create().unwrap().status().as_u16(), 201);
+/// ```
+pub type ApiResult<T, const STATUS: u16 = 200> = Result<Answer<T, STATUS>, ApiError>;
 
-/// A success answer: `data` and the status (200 unless said otherwise).
+/// A success answer: `data`, and its status in the type (200 unless made
+/// with [`Answer::created`] or [`Answer::accepted`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answer<T> {
-    status: StatusCode,
+pub struct Answer<T, const STATUS: u16 = 200> {
     data: T,
 }
 
 impl<T> Answer<T> {
-    /// Answer with status 201 Created.
-    pub fn created(mut self) -> Self {
-        self.status = StatusCode::CREATED;
-        self
+    /// Answer with status 201 Created (the route returns `ApiResult<T, 201>`).
+    pub fn created(self) -> Answer<T, 201> {
+        Answer { data: self.data }
     }
 
-    /// Answer with status 202 Accepted (work queued).
-    pub fn accepted(mut self) -> Self {
-        self.status = StatusCode::ACCEPTED;
-        self
+    /// Answer with status 202 Accepted, work queued (the route returns
+    /// `ApiResult<T, 202>`).
+    pub fn accepted(self) -> Answer<T, 202> {
+        Answer { data: self.data }
     }
+}
 
+impl<T, const STATUS: u16> Answer<T, STATUS> {
     /// The answer's status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        StatusCode::from_u16(STATUS).unwrap_or(StatusCode::OK)
     }
 
     /// The answer's data.
@@ -264,7 +277,7 @@ impl<T> Answer<T> {
 /// assert_eq!(hello().unwrap().data(), &"hello");
 /// ```
 pub fn answer_json<T>(data: T) -> Answer<T> {
-    Answer { status: StatusCode::OK, data }
+    Answer { data }
 }
 
 /// One page of rows: `{"list","total","page","size"}` (seed: `answer_page`).
@@ -359,12 +372,19 @@ pub trait IntoAnswer {
     fn register(components: &mut Components, operation: &mut Operation);
 }
 
-impl<T: Serialize + ToSchema> IntoAnswer for ApiResult<T> {
+impl<T: Serialize + ToSchema, const STATUS: u16> IntoAnswer for ApiResult<T, STATUS> {
     fn write_answer(self, depot: &Depot, res: &mut Response) {
         match self {
             Ok(answer) => {
                 let ok = ErrorCode::Ok;
-                write_envelope(res, answer.status, ok, ok.default_msg(), &answer.data, RequestId::of(depot));
+                write_envelope(
+                    res,
+                    answer.status(),
+                    ok,
+                    ok.default_msg(),
+                    &answer.data,
+                    RequestId::of(depot),
+                );
             }
             Err(error) => write_error(error, depot, res),
         }
@@ -372,11 +392,22 @@ impl<T: Serialize + ToSchema> IntoAnswer for ApiResult<T> {
 
     fn register(components: &mut Components, operation: &mut Operation) {
         let data = T::to_schema(components);
-        let ok = oapi::Response::new("ok")
+        let ok = oapi::Response::new(success_description(STATUS))
             .add_content("application/json", oapi::Content::new(envelope_schema(data, 0)));
-        operation.responses.insert("200", ok);
-        operation.responses.insert("400", error_response(components, ErrorCode::Validation));
-        operation.responses.insert("500", error_response(components, ErrorCode::Internal));
+        operation.responses.insert(STATUS.to_string(), ok);
+        operation.responses.insert("400", bad_request_response(components));
+        operation.responses.insert("500", error_response(ErrorCode::Internal));
+        // A database or cache that is down or not answering, or a queue
+        // that is full (password hashing), answers 503 on any route.
+        operation.responses.insert("503", error_response(ErrorCode::Unavailable));
+    }
+}
+
+fn success_description(status: u16) -> &'static str {
+    match status {
+        201 => "created",
+        202 => "accepted: the work is queued",
+        _ => "ok",
     }
 }
 
@@ -394,15 +425,23 @@ pub(crate) fn envelope_schema(data: RefOr<oapi::schema::Schema>, code_example: u
         .required("request_id")
 }
 
-pub(crate) fn error_response(components: &mut Components, code: ErrorCode) -> oapi::Response {
-    let data = if code == ErrorCode::Validation {
-        RefOr::from(
-            oapi::Object::new()
-                .property("errors", oapi::Array::new().items(FieldError::to_schema(components))),
-        )
-    } else {
-        RefOr::from(oapi::Object::with_type(oapi::BasicType::Null))
-    };
+/// An error answer: the envelope with `data: null`.
+pub(crate) fn error_response(code: ErrorCode) -> oapi::Response {
+    let data = RefOr::from(oapi::Object::with_type(oapi::BasicType::Null));
     oapi::Response::new(code.default_msg())
         .add_content("application/json", oapi::Content::new(envelope_schema(data, code as u32)))
+}
+
+/// 400: `40000` with `data: null` (malformed JSON, a body that is not
+/// JSON) or `40001` with the fields that failed in `data.errors`.
+fn bad_request_response(components: &mut Components) -> oapi::Response {
+    let errors = oapi::Object::new()
+        .property("errors", oapi::Array::new().items(FieldError::to_schema(components)))
+        .required("errors");
+    let data = oapi::schema::OneOf::new().item(oapi::Object::with_type(oapi::BasicType::Null)).item(errors);
+    oapi::Response::new("bad request (40000) or validation failed (40001, `data.errors` names the fields)")
+        .add_content(
+            "application/json",
+            oapi::Content::new(envelope_schema(RefOr::from(oapi::Schema::OneOf(data)), 40001)),
+        )
 }

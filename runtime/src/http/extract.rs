@@ -23,7 +23,7 @@ use std::time::Duration;
 /// to find its `{param}`, the others to name the field in errors.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a route argument",
-    note = "route arguments are `Ctx`, `Json<T>`, `Query<T>` or `PathParam<T>`"
+    note = "route arguments are `Ctx`, `Json<T>`, `Query<T>`, `PathParam<T>`, `ClientInfo` or `LoginLimits`"
 )]
 pub trait FromRequest: Sized + Send {
     /// Reads the argument from the request.
@@ -137,6 +137,10 @@ impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Json<T> {
             .add_content("application/json", T::to_schema(components))
             .required(oapi::Required::True);
         operation.request_body = Some(body);
+        // A body can be too large, or too slow to arrive.
+        for code in [ErrorCode::RequestTimeout, ErrorCode::PayloadTooLarge] {
+            operation.responses.insert(code.status().as_str(), crate::http::answer::error_response(code));
+        }
     }
 }
 
@@ -232,6 +236,9 @@ impl<T: FromStr + Send + 'static + ToSchema> FromRequest for PathParam<T> {
             .required(oapi::Required::True)
             .schema(T::to_schema(components));
         operation.parameters.insert(parameter);
+        // The path names a row, which may not exist.
+        let not_found = crate::http::answer::error_response(ErrorCode::NotFound);
+        operation.responses.insert("404", not_found);
     }
 }
 

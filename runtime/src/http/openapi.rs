@@ -57,9 +57,17 @@ pub fn document<K: crate::kind::Kind>(router: &UriRouter<K>) -> OpenApi {
             Some(format!("{}_{}", decl.handler, decl.verb.as_str().to_ascii_lowercase()));
         if !decl.public {
             operation.securities = Some(vec![SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new())]);
-            operation.responses.insert("401", error_response(&mut components, ErrorCode::Unauthorized));
+            operation.responses.insert("401", error_response(ErrorCode::Unauthorized));
             // 403: a disabled account, or one without the route's permission.
-            operation.responses.insert("403", error_response(&mut components, ErrorCode::Forbidden));
+            operation.responses.insert("403", error_response(ErrorCode::Forbidden));
+        }
+        // A write can take a unique key that is taken, or be refused to
+        // keep an invariant (the last admin).
+        if matches!(
+            decl.verb,
+            crate::Verb::Post | crate::Verb::Put | crate::Verb::Patch | crate::Verb::Delete
+        ) {
+            operation.responses.insert("409", error_response(ErrorCode::Conflict));
         }
         // Who may call it: `public`, `signed-in` or the permission's name.
         operation.extensions.insert("x-keel-permission".to_owned(), decl.access().to_string().into());

@@ -66,6 +66,43 @@ fn openapi_prints_a_valid_document_with_legal_component_names() {
     }
 }
 
+/// Each operation lists exactly the statuses its route can answer: the
+/// success status from the handler's return type, 400/500/503 everywhere,
+/// 401/403 when protected, 404 with a path parameter, 408/413 with a body,
+/// 409 on writes, 429 where login limits count.
+#[test]
+fn openapi_lists_the_statuses_each_route_answers() {
+    let doc: serde_json::Value = serde_json::from_str(&run(&["openapi"])).unwrap_or_default();
+    let table: &[(&str, &str, &[&str])] = &[
+        ("/v1.00.02/test", "get", &["200", "400", "500", "503"]),
+        ("/v1.00.02/login", "post", &["200", "400", "408", "409", "413", "429", "500", "503"]),
+        ("/v1.00.02/logout", "post", &["200", "400", "401", "403", "409", "500", "503"]),
+        ("/v1.00.02/account", "post", &["201", "400", "401", "403", "408", "409", "413", "500", "503"]),
+        ("/v1.00.02/account", "get", &["200", "400", "401", "403", "500", "503"]),
+        ("/v1.00.02/account/{id}", "get", &["200", "400", "401", "403", "404", "500", "503"]),
+        (
+            "/v1.00.02/account/{id}",
+            "put",
+            &["200", "400", "401", "403", "404", "408", "409", "413", "500", "503"],
+        ),
+        ("/v1.00.02/account/me", "put", &["200", "400", "401", "403", "408", "409", "413", "500", "503"]),
+        ("/v1.00.02/role", "post", &["201", "400", "401", "403", "408", "409", "413", "500", "503"]),
+        ("/v1.00.02/notice", "post", &["202", "400", "401", "403", "408", "409", "413", "500", "503"]),
+    ];
+    for (path, method, statuses) in table {
+        let responses = doc["paths"][path][method]["responses"].as_object();
+        let mut listed: Vec<&str> =
+            responses.map(|r| r.keys().map(String::as_str).collect()).unwrap_or_default();
+        listed.sort_unstable();
+        assert_eq!(&listed, statuses, "{method} {path}");
+    }
+    // 400 covers both shapes: 40000 with `data: null`, 40001 with errors.
+    let bad = &doc["paths"]["/v1.00.02/login"]["post"]["responses"]["400"]["content"]["application/json"];
+    let shapes = &bad["schema"]["properties"]["data"]["oneOf"];
+    assert_eq!(shapes[0]["type"], "null", "{bad}");
+    assert!(shapes[1]["properties"]["errors"].is_object(), "{bad}");
+}
+
 /// Runs `http_manage_sys db …` in `home`; returns (success, stdout, stderr).
 fn db(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_http_manage_sys"));

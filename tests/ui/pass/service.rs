@@ -12,7 +12,7 @@ pub struct NewAccount {
 #[keel::api(path = "/account", version = "1.00.02")]
 impl AccountHandler {
     /// Create.
-    async fn post(ctx: Ctx, body: Json<NewAccount>) -> ApiResult<NewAccount> {
+    async fn post(ctx: Ctx, body: Json<NewAccount>) -> ApiResult<NewAccount, 201> {
         ctx.log.info("creating");
         Ok(answer_json(body.0).created())
     }

@@ -172,7 +172,7 @@ impl AccountHandler {
     /// Create an account (POST creates). A taken username answers 409;
     /// a role needs `role.write`.
     #[permission("account.write")]
-    async fn post(ctx: Ctx, Json(new): Json<NewAccount>) -> ApiResult<AccountView> {
+    async fn post(ctx: Ctx, Json(new): Json<NewAccount>) -> ApiResult<AccountView, 201> {
         if let Some(role_id) = new.role_id {
             check_role_grant(&ctx, &Guard::new(&ctx)?, role_id).await?;
         }

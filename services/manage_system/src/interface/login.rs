@@ -3,7 +3,7 @@
 use crate::db_model::main::{Account, AccountStatus};
 use crate::db_model::others::Login;
 use crate::interface::account::{AccountView, canonical_username};
-use keel::auth::{LoginLimiter, Sessions};
+use keel::auth::{LoginLimits, Sessions};
 use keel::db::Filter;
 use keel::prelude::*;
 use keel::time::DateTime;
@@ -33,7 +33,12 @@ pub struct LoginView {
 /// 401; a disabled account gets 403; too many attempts (per account and
 /// per client IP) get 429 with `Retry-After`.
 #[keel::api(method = "post", path = "/login", version = "1.00.02", public)]
-pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> ApiResult<LoginView> {
+pub async fn login(
+    ctx: Ctx,
+    client: ClientInfo,
+    limits: LoginLimits,
+    body: Json<Credentials>,
+) -> ApiResult<LoginView> {
     let Credentials { username, password } = body.0;
     // Refused before anything is counted or looked up: no spacing or case
     // variant of a name gets its own failure budget.
@@ -43,7 +48,7 @@ pub async fn login(ctx: Ctx, client: ClientInfo, body: Json<Credentials>) -> Api
         db.select::<Account>(&Filter::new().eq("username", username.as_str())).await?.into_iter().next();
     // Failures count against the account matched (else the name tried).
     let limit_key = found.as_ref().and_then(|a| a.id).map_or_else(|| username.clone(), |id| format!("#{id}"));
-    let limiter = LoginLimiter::new(ctx.cache(), &ctx.config().auth);
+    let limiter = limits.limiter();
     limiter.attempt(&client.ip, &limit_key).await?;
     // An unknown user costs one hash too, so timing does not tell them apart.
     let hash = found.as_ref().map(|a| a.password_hash.clone());

@@ -20,7 +20,7 @@ pub struct NewNotice {
 /// Post a notice to every connected guidance client: 202, delivered
 /// asynchronously.
 #[keel::api(method = "post", path = "/notice", version = "1.00.02", permission = "notice.send")]
-pub async fn notice(ctx: Ctx, Json(new): Json<NewNotice>) -> ApiResult<()> {
+pub async fn notice(ctx: Ctx, Json(new): Json<NewNotice>) -> ApiResult<(), 202> {
     let NewNotice { topic, title, body } = new;
     let mut errors = Vec::new();
     if topic.as_ref().is_some_and(|t| t.is_empty() || t.chars().count() > 64) {

@@ -114,7 +114,7 @@ impl RoleHandler {
     /// Create a role; 201. A taken name answers 409, an undeclared
     /// permission 400; nobody grants a permission they do not hold.
     #[permission("role.write")]
-    async fn post(ctx: Ctx, Json(new): Json<NewRole>) -> ApiResult<RoleView> {
+    async fn post(ctx: Ctx, Json(new): Json<NewRole>) -> ApiResult<RoleView, 201> {
         let mut errors = Vec::new();
         check_name(&new.name, &mut errors);
         let permissions = check_permissions(&new.permissions, &mut errors);
