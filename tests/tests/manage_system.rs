@@ -489,3 +489,44 @@ async fn every_named_database_is_connected_and_reported_by_health() {
     );
     assert!(home.join("data/main.db").exists() && home.join("data/archive.db").exists());
 }
+
+/// Tables made before keel declared `utf8mb4` (here: converted back to
+/// the database's `latin1`) are converted in place at the next upgrade —
+/// boot with `auto_upgrade` — with every row as it was; then emoji fit.
+#[tokio::test]
+async fn legacy_latin1_tables_are_converted_at_upgrade_without_losing_rows() {
+    let Ok(base) = std::env::var("TEST_MYSQL_URL") else {
+        eprintln!("skipped: TEST_MYSQL_URL is not set");
+        return;
+    };
+    let scratch = ScratchDb::create(&base, "legacy").await;
+    let home = temp_home("legacy");
+    let addr = boot(&home, Some(&scratch.url)).await;
+    let body = r#"{"username":"zoe","password":"secret-1","display_name":"Zoë Ünal"}"#;
+    let id = expect(&call(addr, "POST", "/v1.00.02/account", Some(body)).await, 201, 0)["data"]["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let legacy = format!("ALTER TABLE {}.sys_account CONVERT TO CHARACTER SET latin1", scratch.name);
+    if let Err(err) = scratch.admin.rbatis().exec(&legacy, vec![]).await {
+        panic!("{legacy}: {err}");
+    }
+    let collation = || async {
+        let sql = "SELECT TABLE_COLLATION AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'sys_account'";
+        let rows: Vec<Value> =
+            scratch.admin.query(sql, vec![rbs::Value::from(scratch.name.as_str())]).await.unwrap_or_default();
+        rows.first().and_then(|r| r["c"].as_str()).unwrap_or_default().to_owned()
+    };
+    assert!(collation().await.starts_with("latin1"), "{}", collation().await);
+
+    // The next boot (auto_upgrade, nothing pending) converts it.
+    let again = temp_home("legacy-again");
+    let addr = boot(&again, Some(&scratch.url)).await;
+    assert_eq!(collation().await, "utf8mb4_bin");
+    let path = format!("/v1.00.02/account/{id}");
+    assert_eq!(expect(&call(addr, "GET", &path, None).await, 200, 0)["data"]["display_name"], "Zoë Ünal");
+    let wide = "测试 🙂 Zoë";
+    let change = serde_json::json!({"display_name": wide}).to_string();
+    expect(&call(addr, "PUT", &path, Some(&change)).await, 200, 0);
+    assert_eq!(expect(&call(addr, "GET", &path, None).await, 200, 0)["data"]["display_name"], wide);
+    scratch.drop().await;
+}

@@ -185,6 +185,21 @@ impl<K: Kind> App<K> {
                 .upgrade(&|line| log::info!(target: crate::logging::INFO, "database `default`: {line}"))
                 .await
                 .map_err(|err| BootError(err.to_string()))?;
+        } else if auto_upgrade {
+            migrator
+                .convert_legacy_charset(
+                    &|line| log::info!(target: crate::logging::INFO, "database `default`: {line}"),
+                )
+                .await
+                .map_err(|err| BootError(err.to_string()))?;
+        } else if let Ok(tables) = migrator.legacy_charset_tables().await
+            && !tables.is_empty()
+        {
+            log::warn!(
+                target: crate::logging::FAILED,
+                "database `default`: tables {} are not utf8mb4 (emoji and CJK do not fit, names compare loosely): run `{bin} db upgrade` to convert them",
+                tables.join(", ")
+            );
         }
         if let Ok(steps) = crate::data::migrate::diff::diff(&set.last_snapshot(), models)
             && !steps.is_empty()

@@ -219,6 +219,7 @@ impl Migrator<'_> {
                 report(&format!("applied {} ({} statements)", migration.label(), statements.len()));
                 done.push(migration.label());
             }
+            self.convert_legacy_charset(report).await?;
             Ok((conn, done))
         })
         .await

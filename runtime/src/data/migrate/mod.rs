@@ -26,6 +26,7 @@
 //! ```
 
 pub mod apply;
+mod charset;
 pub(crate) mod command;
 pub mod diff;
 pub mod file;
