@@ -251,9 +251,24 @@ async fn health_openapi_and_docs_are_served() {
     let doc = get(addr, "/openapi.json").await;
     assert_eq!(doc.status, 200);
     assert!(doc.json()["paths"]["/v1.00.02/test"]["get"].is_object(), "{}", doc.body);
+    // The docs page and every asset it references come from the service
+    // itself: it renders with the network unplugged.
     let docs = get(addr, "/docs").await;
     assert_eq!(docs.status, 200);
-    assert!(docs.body.contains("/openapi.json"), "{}", docs.body);
+    assert_eq!(docs.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(!docs.body.contains("http://") && !docs.body.contains("https://"), "{}", docs.body);
+    let assets: Vec<&str> = docs.body.split(['"', '\'']).filter(|part| part.starts_with("/docs/")).collect();
+    assert_eq!(assets.len(), 3, "{}", docs.body);
+    let mut fetched = String::new();
+    for asset in assets {
+        let reply = get(addr, asset).await;
+        assert_eq!(reply.status, 200, "{asset}");
+        assert!(reply.body.len() > 100, "{asset}: {} bytes", reply.body.len());
+        fetched.push_str(&reply.body);
+    }
+    // The initializer reads the service's own document.
+    assert!(fetched.contains("url: \"/openapi.json\""), "no initializer among the assets");
+    assert!(fetched.contains("SwaggerUIBundle"), "no Swagger UI bundle among the assets");
 }
 
 #[tokio::test]
@@ -315,4 +330,58 @@ async fn base_enums_travel_as_values_and_bad_ones_name_the_allowed_values() {
     assert_eq!(envelope(&get(addr, "/v2.00.00/orders/state?state=1").await, 200, 0)["data"], "open");
     let json = envelope(&get(addr, "/v2.00.00/orders/state?state=open").await, 400, 40001);
     assert_eq!(field_of(&json), "state");
+}
+
+#[tokio::test]
+async fn cors_answers_preflights_before_sign_in_and_lets_allowed_origins_read_answers() {
+    const ADMIN: &str = "https://admin.example";
+    let mut config = keel::config::Config::default();
+    config.cors.allow_origins = vec![ADMIN.to_owned()];
+    let addr = boot(App::new(probe::uri_router()).config(config)).await;
+    let preflight = |origin: &'static str, method: &'static str, path: &'static str| async move {
+        let headers = [
+            ("origin", origin),
+            ("access-control-request-method", method),
+            ("access-control-request-headers", "authorization, content-type"),
+        ];
+        request(addr, "OPTIONS", path, &headers, None).await
+    };
+
+    // A preflight is answered before routing and sign-in: even for a
+    // protected route, without a token.
+    for path in ["/v1.00.02/orders", "/v2.00.00/secret"] {
+        let reply = preflight(ADMIN, "POST", path).await;
+        assert_eq!(reply.status, 204, "{path}: {}", reply.body);
+        assert_eq!(reply.header("access-control-allow-origin"), Some(ADMIN));
+        assert!(reply.header("access-control-allow-methods").is_some_and(|m| m.contains("POST")));
+        assert!(reply.header("access-control-allow-headers").is_some_and(|h| h.contains("authorization")));
+        assert_eq!(reply.header("access-control-max-age"), Some("600"));
+        assert!(reply.header("vary").is_some_and(|v| v.contains("Origin")));
+    }
+    // Another origin, or a method not allowed: 403 in the envelope.
+    let json = envelope(&preflight("https://evil.example", "POST", "/v1.00.02/orders").await, 403, 40300);
+    assert!(json["msg"].as_str().unwrap_or_default().contains("cors.allow_origins"), "{json}");
+    envelope(&preflight(ADMIN, "TRACE", "/v1.00.02/orders").await, 403, 40300);
+
+    // Answers to the allowed origin carry the headers its script needs,
+    // errors included (a 401 the page must be able to read).
+    let reply = request(addr, "GET", "/v1.00.02/orders?page=1", &[("origin", ADMIN)], None).await;
+    envelope(&reply, 200, 0);
+    assert_eq!(reply.header("access-control-allow-origin"), Some(ADMIN));
+    assert!(reply.header("access-control-expose-headers").is_some_and(|h| h.contains("x-request-id")));
+    let reply = request(addr, "GET", "/v2.00.00/secret", &[("origin", ADMIN)], None).await;
+    envelope(&reply, 401, 40100);
+    assert_eq!(reply.header("access-control-allow-origin"), Some(ADMIN));
+    let reply =
+        request(addr, "GET", "/v1.00.02/orders?page=1", &[("origin", "https://evil.example")], None).await;
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+    let reply = get(addr, "/v1.00.02/orders?page=1").await;
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+
+    // Off by default: a preflight is just an OPTIONS, which no route has.
+    let off = boot(App::new(probe::uri_router())).await;
+    let headers = [("origin", ADMIN), ("access-control-request-method", "POST")];
+    let reply = request(off, "OPTIONS", "/v1.00.02/orders", &headers, None).await;
+    envelope(&reply, 405, 40500);
+    assert_eq!(reply.header("access-control-allow-origin"), None);
 }

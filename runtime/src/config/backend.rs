@@ -1,6 +1,5 @@
 //! A `[database.<name>]` or `[cache.<name>]` entry: a URL, or a table.
 
-use super::lenient_string;
 use serde::Deserialize;
 
 /// A database or cache: a URL, or a table with the URL and pool settings.
@@ -17,7 +16,6 @@ pub enum BackendEntry {
 #[serde(deny_unknown_fields)]
 pub struct BackendTable {
     /// Connection URL; its scheme picks the driver.
-    #[serde(deserialize_with = "lenient_string")]
     pub url: String,
     /// Pooled connections.
     pub pool_size: Option<u32>,
@@ -44,9 +42,15 @@ impl<'de> Deserialize<'de> for BackendEntry {
                 )
             }
             fn visit_str<E: serde::de::Error>(self, url: &str) -> Result<BackendEntry, E> {
-                Ok(BackendEntry::Url(url.to_owned()))
+                self.visit_string(url.to_owned())
             }
             fn visit_string<E: serde::de::Error>(self, url: String) -> Result<BackendEntry, E> {
+                // `KEEL_DATABASE__AUTO_UPGRADE=true` arrives as the text
+                // "true": not a URL, and most likely a setting one level
+                // too high.
+                if !url.contains("://") {
+                    return Err(E::invalid_value(serde::de::Unexpected::Str(&url), &self));
+                }
                 Ok(BackendEntry::Url(url))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<BackendEntry, A::Error> {

@@ -13,7 +13,7 @@ use crate::service::ServiceInfo;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Prefix of configuration variables.
 pub const ENV_PREFIX: &str = "KEEL_";
@@ -36,6 +36,8 @@ pub struct Config {
     pub cache: BTreeMap<String, BackendEntry>,
     /// `[auth]`: sessions and login limits.
     pub auth: AuthConfig,
+    /// `[cors]`: which browser origins may call the service (off by default).
+    pub cors: CorsConfig,
     /// `[jobs]`: a job's schedule by name (a cron expression with seconds,
     /// or `off`), over the one in the code.
     pub jobs: BTreeMap<String, String>,
@@ -54,7 +56,9 @@ impl Config {
     pub fn setting<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, String> {
         match self.settings.get(key) {
             None => Ok(None),
-            Some(value) => value.clone().try_into().map(Some).map_err(|e| format!("settings.{key}: {e}")),
+            Some(value) => {
+                T::deserialize(TextValue(value.clone())).map(Some).map_err(|e| format!("settings.{key}: {e}"))
+            }
         }
     }
 }
@@ -90,12 +94,46 @@ impl Default for AuthConfig {
     }
 }
 
+/// `[cors]`: cross-origin requests from browsers. Off while
+/// `allow_origins` is empty; preflights are answered before routing and
+/// sign-in, so a protected route can be called from an allowed origin.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins allowed (`https://admin.example.com`), or `["*"]` for any.
+    pub allow_origins: Vec<String>,
+    /// Methods a cross-origin request may use.
+    pub allow_methods: Vec<String>,
+    /// Request headers it may send.
+    pub allow_headers: Vec<String>,
+    /// Response headers its script may read.
+    pub expose_headers: Vec<String>,
+    /// Whether it may send cookies or HTTP authentication (needs explicit
+    /// origins, not `*`).
+    pub allow_credentials: bool,
+    /// Seconds a browser may cache a preflight's answer.
+    pub max_age: u64,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        let list = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+        CorsConfig {
+            allow_origins: Vec::new(),
+            allow_methods: list(&["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+            allow_headers: list(&["authorization", "content-type", "x-request-id"]),
+            expose_headers: list(&["x-request-id", "retry-after"]),
+            allow_credentials: false,
+            max_age: 600,
+        }
+    }
+}
+
 /// `[server]`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address to bind.
-    #[serde(deserialize_with = "lenient_string")]
     pub bind: String,
     /// Port; the service identity's port when unset.
     pub port: Option<u16>,
@@ -159,11 +197,21 @@ pub struct LogConfig {
     pub keep: u32,
     /// Extra named files besides info and failed (`ctx.log.to("audit")`).
     pub files: Vec<String>,
+    /// A level per target over `level`: `info`, `failed`, `access` (the
+    /// request lines), a file of `files`, or a library's module path
+    /// (`salvo_core`).
+    pub levels: BTreeMap<String, LogLevel>,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: LogLevel::Info, max_size_mib: 50, keep: 10, files: Vec::new() }
+        LogConfig {
+            level: LogLevel::Info,
+            max_size_mib: 50,
+            keep: 10,
+            files: Vec::new(),
+            levels: BTreeMap::new(),
+        }
     }
 }
 
@@ -246,8 +294,10 @@ impl Config {
 
     /// [`load`](Self::load), with the top-level sections the service owns
     /// (`App::section`) kept aside for it instead of refused as unknown.
-    /// Their values from the environment stay text, exactly as written
-    /// (`KEEL_ADMIN__PASSWORD=000123` is `"000123"`).
+    /// Values from the environment are read by the type of their key: a
+    /// string stays exactly as written (`KEEL_ADMIN__PASSWORD=000123` is
+    /// `"000123"`), numbers and booleans are parsed, lists and tables are
+    /// inline TOML or JSON.
     pub fn load_with_sections(
         service: &ServiceInfo,
         sources: &ConfigSources,
@@ -288,7 +338,7 @@ impl Config {
     pub fn section<T: serde::de::DeserializeOwned + Default>(&self, name: &str) -> Result<T, ConfigError> {
         match self.sections.get(name) {
             None => Ok(T::default()),
-            Some(value) => serde_path_to_error::deserialize(value.clone()).map_err(|err| {
+            Some(value) => serde_path_to_error::deserialize(TextValue(value.clone())).map_err(|err| {
                 let path = err.path().to_string();
                 let msg = err.into_inner().to_string();
                 let msg = msg.lines().next().unwrap_or_default().trim().to_owned();
@@ -313,201 +363,12 @@ impl Config {
     }
 }
 
-/// The merged TOML tree and, for each leaf, where its value came from.
-#[derive(Default)]
-struct Layers {
-    root: toml::Table,
-    origins: BTreeMap<String, String>,
-    /// Top-level sections the service owns.
-    sections: Vec<String>,
-}
-
-impl Layers {
-    fn add_file(&mut self, file: &Path) -> Result<(), ConfigError> {
-        let origin = file.display().to_string();
-        let text =
-            std::fs::read_to_string(file).map_err(|e| ConfigError(format!("cannot read {origin}: {e}")))?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
-            let at = line.map(|l| format!(" line {l}")).unwrap_or_default();
-            ConfigError(format!("{origin}{at} is not valid TOML: {}", e.message()))
-        })?;
-        merge(&mut self.root, table, "", &origin, &mut self.origins);
-        Ok(())
-    }
-
-    fn add_env(&mut self, name: &str, path: &str, raw: &str) -> Result<(), ConfigError> {
-        let origin = format!("environment variable {name}");
-        let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
-        if keys.iter().any(String::is_empty) {
-            return Err(ConfigError(format!(
-                "{origin} is not a key: sections are joined by `__`, e.g. KEEL_SERVER__PORT"
-            )));
-        }
-        let mut table = &mut self.root;
-        for key in &keys[..keys.len() - 1] {
-            let slot = table.entry(key.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            // `KEEL_DATABASE__DEFAULT=url` then `…__DEFAULT__POOL_SIZE=16`:
-            // the URL form becomes the table form.
-            if let toml::Value::String(url) = slot {
-                let mut as_table = toml::Table::new();
-                as_table.insert("url".to_owned(), toml::Value::String(std::mem::take(url)));
-                *slot = toml::Value::Table(as_table);
-            }
-            table = match slot {
-                toml::Value::Table(t) => t,
-                _ => {
-                    return Err(ConfigError(format!(
-                        "{origin}: `{key}` is a value, not a section (in key `{}`)",
-                        keys.join(".")
-                    )));
-                }
-            };
-        }
-        let last = keys[keys.len() - 1].clone();
-        let value =
-            if self.sections.contains(&keys[0]) { toml::Value::String(raw.to_owned()) } else { scalar(raw) };
-        match table.get_mut(&last) {
-            // `KEEL_DATABASE__DEFAULT=url` over a `[database.default]` table sets its url.
-            Some(toml::Value::Table(existing)) if matches!(value, toml::Value::String(_)) => {
-                existing.insert("url".to_owned(), value);
-                self.origins.insert(format!("{}.url", keys.join(".")), origin);
-            }
-            _ => {
-                table.insert(last, value);
-                self.origins.insert(keys.join("."), origin);
-            }
-        }
-        Ok(())
-    }
-
-    fn into_config(mut self) -> Result<Config, ConfigError> {
-        let origins = self.origins;
-        let mut sections = BTreeMap::new();
-        for name in &self.sections {
-            if let Some(value) = self.root.remove(name) {
-                sections.insert(name.clone(), value);
-            }
-        }
-        let mut config: Config =
-            serde_path_to_error::deserialize(toml::Value::Table(self.root)).map_err(|err| {
-                let path = err.path().to_string();
-                let msg = err.into_inner().to_string();
-                // The TOML deserializer appends "in `section`"; the key says it.
-                let msg = msg.lines().next().unwrap_or_default().trim();
-                let key = match msg.strip_prefix("unknown field `").and_then(|m| m.split_once('`')) {
-                    Some((field, _)) if path == "." => field.to_owned(),
-                    Some((field, _)) if !path.ends_with(&format!(".{field}")) && path != field => {
-                        format!("{path}.{field}")
-                    }
-                    _ => path,
-                };
-                let source = origin_of(&origins, &key);
-                ConfigError(format!("key `{key}` ({source}): {msg}"))
-            })?;
-        for (section, entries) in [("database", &config.database), ("cache", &config.cache)] {
-            if !entries.is_empty() && !entries.contains_key("default") {
-                let named = entries.keys().next().map(String::as_str).unwrap_or_default();
-                let source = origin_of(&origins, &format!("{section}.{named}"));
-                return Err(ConfigError(format!(
-                    "key `{section}` ({source}): a configured {section} set must name a `default` one (e.g. `{section}.default`), found only `{named}`"
-                )));
-            }
-        }
-        config.sections = sections;
-        Ok(config)
-    }
-}
-
-/// The origin of `key` or of the nearest key below or above it.
-fn origin_of(origins: &BTreeMap<String, String>, key: &str) -> String {
-    if let Some(origin) = origins.get(key) {
-        return origin.clone();
-    }
-    if let Some((_, origin)) = origins.iter().find(|(k, _)| k.starts_with(&format!("{key}."))) {
-        return origin.clone();
-    }
-    let mut parent = key;
-    while let Some((p, _)) = parent.rsplit_once('.') {
-        if let Some(origin) = origins.get(p) {
-            return origin.clone();
-        }
-        parent = p;
-    }
-    "default".to_owned()
-}
-
-fn merge(
-    into: &mut toml::Table,
-    from: toml::Table,
-    prefix: &str,
-    origin: &str,
-    origins: &mut BTreeMap<String, String>,
-) {
-    for (key, value) in from {
-        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-        match (into.get_mut(&key), value) {
-            (Some(toml::Value::Table(existing)), toml::Value::Table(table)) => {
-                merge(existing, table, &path, origin, origins);
-            }
-            (_, value) => {
-                record(&value, &path, origin, origins);
-                into.insert(key, value);
-            }
-        }
-    }
-}
-
-fn record(value: &toml::Value, path: &str, origin: &str, origins: &mut BTreeMap<String, String>) {
-    match value {
-        toml::Value::Table(table) => {
-            for (key, value) in table {
-                record(value, &format!("{path}.{key}"), origin, origins);
-            }
-        }
-        _ => {
-            origins.insert(path.to_owned(), origin.to_owned());
-        }
-    }
-}
-
-/// An environment value as TOML: integers, floats and booleans keep their
-/// type, the rest is a string (`lenient_string` takes any of them back).
-fn scalar(raw: &str) -> toml::Value {
-    if let Ok(i) = raw.parse::<i64>() {
-        toml::Value::Integer(i)
-    } else if let Ok(b) = raw.parse::<bool>() {
-        toml::Value::Boolean(b)
-    } else if let Ok(f) = raw.parse::<f64>()
-        && raw.contains('.')
-        && !raw.contains(':')
-    {
-        toml::Value::Float(f)
-    } else {
-        toml::Value::String(raw.to_owned())
-    }
-}
-
-/// A string field that also takes numbers and booleans (a password `12345`
-/// from the environment arrives as an integer).
-pub(super) fn lenient_string<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Scalar {
-        S(String),
-        I(i64),
-        F(f64),
-        B(bool),
-    }
-    Ok(match Scalar::deserialize(de)? {
-        Scalar::S(s) => s,
-        Scalar::I(i) => i.to_string(),
-        Scalar::F(f) => f.to_string(),
-        Scalar::B(b) => b.to_string(),
-    })
-}
-
 mod backend;
+mod layers;
+mod text_value;
+
+use layers::Layers;
+use text_value::TextValue;
 
 pub use backend::{BackendEntry, BackendTable};
 

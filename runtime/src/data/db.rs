@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub use crate::data::filter::Filter;
-use crate::data::guard::{DEFAULT_QUERY_TIMEOUT, Statement, StatementGuard};
+use crate::data::guard::{DEFAULT_QUERY_TIMEOUT, StatementGuard};
 use std::sync::Arc;
 
 /// Which SQL dialect a database speaks.
@@ -127,14 +127,14 @@ fn keep_open(rb: &RBatis) {
 /// One named database.
 #[derive(Clone, Debug)]
 pub struct Db {
-    name: String,
+    pub(super) name: String,
     dialect: Dialect,
-    rb: RBatis,
+    pub(super) rb: RBatis,
     /// Rows read through it and invalidated on write (the `default` database).
     pub(crate) cache: Option<crate::cache::Cache>,
     pub(crate) flights: std::sync::Arc<crate::data::read_through::Flights>,
     /// The statement deadline and the breaker, shared by clones.
-    guard: Arc<StatementGuard>,
+    pub(super) guard: Arc<StatementGuard>,
 }
 
 /// Default pool size when the configuration names none.
@@ -242,21 +242,6 @@ impl Db {
         self.exec("SELECT 1", vec![]).await.map(drop)
     }
 
-    /// One round trip under the deadline, whatever the breaker says (boot
-    /// and the probe).
-    async fn ping_unguarded(&self) -> Result<(), DbError> {
-        let rb = self.rb.clone();
-        match tokio::time::timeout(
-            self.guard.deadline,
-            Statement::new(async move { rb.exec("SELECT 1", vec![]).await }),
-        )
-        .await
-        {
-            Ok(result) => result.map(drop).map_err(DbError::from),
-            Err(_) => Err(self.not_answering()),
-        }
-    }
-
     /// A hand-written statement that returns no rows (`?` placeholders,
     /// values bound), under the deadline and breaker; returns the rows
     /// changed.
@@ -282,82 +267,6 @@ impl Db {
     ) -> Result<rbatis::rbdc::db::ExecResult, DbError> {
         let (rb, sql) = (self.rb.clone(), sql.to_owned());
         self.guarded(async move { rb.exec(&sql, args).await }).await
-    }
-
-    /// Runs one statement: at once `Unavailable` while the breaker is open;
-    /// past the deadline `Unavailable`, the breaker opened, and the
-    /// statement left to finish in the background (see `data::guard`).
-    async fn guarded<T, F>(&self, work: F) -> Result<T, DbError>
-    where
-        F: std::future::Future<Output = Result<T, rbatis::Error>> + Send + 'static,
-        T: Send + 'static,
-    {
-        if !self.guard.is_closed() {
-            return Err(DbError::Unavailable(format!(
-                "database `{}` is not answering; failing fast until it does",
-                self.name
-            )));
-        }
-        match tokio::time::timeout(self.guard.deadline, Statement::new(work)).await {
-            Ok(result) => result.map_err(DbError::from),
-            Err(_) => {
-                self.check_hung();
-                Err(self.not_answering())
-            }
-        }
-    }
-
-    /// After a missed deadline: pings (once at a time) and opens the
-    /// breaker only if the ping misses the deadline too.
-    fn check_hung(&self) {
-        if !self.guard.start_check() {
-            return;
-        }
-        let db = self.clone();
-        tokio::spawn(async move {
-            if db.ping_unguarded().await.is_err() {
-                db.trip();
-            }
-            db.guard.checked();
-        });
-    }
-
-    fn not_answering(&self) -> DbError {
-        DbError::Unavailable(format!(
-            "database `{}` did not answer within {:?} (query_timeout_ms)",
-            self.name, self.guard.deadline
-        ))
-    }
-
-    /// Opens the breaker; the call that opened it starts the probe, which
-    /// closes it once the database answers again.
-    fn trip(&self) {
-        if !self.guard.trip() {
-            return;
-        }
-        log::error!(
-            target: crate::logging::FAILED,
-            "database `{}` did not answer within {:?}: requests fail fast (503) until it answers",
-            self.name,
-            self.guard.deadline
-        );
-        let db = self.clone();
-        tokio::spawn(async move {
-            let started = Instant::now();
-            for wait in StatementGuard::probe_waits() {
-                tokio::time::sleep(wait).await;
-                if db.ping_unguarded().await.is_ok() {
-                    db.guard.close();
-                    log::error!(
-                        target: crate::logging::FAILED,
-                        "database `{}` answers again after {:.1}s",
-                        db.name,
-                        started.elapsed().as_secs_f64()
-                    );
-                    return;
-                }
-            }
-        });
     }
 
     /// Inserts `row`; returns its primary key: `RETURNING` on PostgreSQL

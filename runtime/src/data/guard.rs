@@ -16,12 +16,13 @@
 //! the pool in step with the server instead of holding an answer the next
 //! query would read as its own.
 
+use crate::data::db::{Db, DbError};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Default deadline of one statement (pool checkout included).
 pub(crate) const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -120,6 +121,100 @@ where
                 let _ = work.await;
             });
         }
+    }
+}
+
+/// Statements under the guard.
+impl Db {
+    /// One round trip under the deadline, whatever the breaker says (boot
+    /// and the probe).
+    pub(super) async fn ping_unguarded(&self) -> Result<(), DbError> {
+        let rb = self.rb.clone();
+        match tokio::time::timeout(
+            self.guard.deadline,
+            Statement::new(async move { rb.exec("SELECT 1", vec![]).await }),
+        )
+        .await
+        {
+            Ok(result) => result.map(drop).map_err(DbError::from),
+            Err(_) => Err(self.not_answering()),
+        }
+    }
+
+    /// Runs one statement: at once `Unavailable` while the breaker is open;
+    /// past the deadline `Unavailable`, the breaker opened, and the
+    /// statement left to finish in the background (see `data::guard`).
+    pub(super) async fn guarded<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        F: std::future::Future<Output = Result<T, rbatis::Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        if !self.guard.is_closed() {
+            return Err(DbError::Unavailable(format!(
+                "database `{}` is not answering; failing fast until it does",
+                self.name
+            )));
+        }
+        match tokio::time::timeout(self.guard.deadline, Statement::new(work)).await {
+            Ok(result) => result.map_err(DbError::from),
+            Err(_) => {
+                self.check_hung();
+                Err(self.not_answering())
+            }
+        }
+    }
+
+    /// After a missed deadline: pings (once at a time) and opens the
+    /// breaker only if the ping misses the deadline too.
+    fn check_hung(&self) {
+        if !self.guard.start_check() {
+            return;
+        }
+        let db = self.clone();
+        tokio::spawn(async move {
+            if db.ping_unguarded().await.is_err() {
+                db.trip();
+            }
+            db.guard.checked();
+        });
+    }
+
+    fn not_answering(&self) -> DbError {
+        DbError::Unavailable(format!(
+            "database `{}` did not answer within {:?} (query_timeout_ms)",
+            self.name, self.guard.deadline
+        ))
+    }
+
+    /// Opens the breaker; the call that opened it starts the probe, which
+    /// closes it once the database answers again.
+    fn trip(&self) {
+        if !self.guard.trip() {
+            return;
+        }
+        log::error!(
+            target: crate::logging::FAILED,
+            "database `{}` did not answer within {:?}: requests fail fast (503) until it answers",
+            self.name,
+            self.guard.deadline
+        );
+        let db = self.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            for wait in StatementGuard::probe_waits() {
+                tokio::time::sleep(wait).await;
+                if db.ping_unguarded().await.is_ok() {
+                    db.guard.close();
+                    log::error!(
+                        target: crate::logging::FAILED,
+                        "database `{}` answers again after {:.1}s",
+                        db.name,
+                        started.elapsed().as_secs_f64()
+                    );
+                    return;
+                }
+            }
+        });
     }
 }
 

@@ -3,6 +3,7 @@
 //! no route matches, and 404/405 need an envelope and an access line too.
 
 use crate::http::answer::{ApiError, ErrorCode, write_error};
+use crate::http::cors::CorsPolicy;
 use crate::logging::request_id::{REQUEST_ID_HEADER, RequestId};
 use crate::state::{AppState, Backends};
 use futures_util::FutureExt;
@@ -20,11 +21,14 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 /// envelope, one access line.
 pub(crate) struct Frame {
     state: Arc<AppState>,
+    /// `[cors]`, when on.
+    cors: Option<CorsPolicy>,
 }
 
 impl Frame {
     pub(crate) fn new(state: Arc<AppState>) -> Frame {
-        Frame { state }
+        let cors = CorsPolicy::from_config(&state.config().cors);
+        Frame { state, cors }
     }
 }
 
@@ -42,12 +46,16 @@ impl Handler for Frame {
         depot.insert_typed(request_id);
         depot.insert_typed(self.state.clone());
 
-        let outcome = match crate::http::limits::refuse_head(req, server) {
-            Some(refusal) => {
+        let preflight = self.cors.as_ref().and_then(|cors| cors.preflight(req, res));
+        let is_preflight = preflight.is_some();
+        let outcome = match (crate::http::limits::refuse_head(req, server), preflight) {
+            (Some(refusal), _) | (None, Some(Err(refusal))) => {
                 write_error(refusal, depot, res);
                 Ok(true)
             }
-            None => AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind().await,
+            // A preflight answered (204): nothing to route.
+            (None, Some(Ok(()))) => Ok(true),
+            (None, None) => AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind().await,
         };
         if let Err(panic) = outcome {
             let what = panic
@@ -66,6 +74,11 @@ impl Handler for Frame {
         {
             res.replace_body(ResBody::None);
             write_error(ApiError::new(ErrorCode::from_status(status)), depot, res);
+        }
+        if let Some(cors) = &self.cors
+            && !is_preflight
+        {
+            cors.decorate(req, res);
         }
         if crate::http::limits::closes_connection(status.as_u16()) {
             res.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));

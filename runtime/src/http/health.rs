@@ -8,7 +8,6 @@ use crate::logging::request_id::RequestId;
 use futures_util::future::BoxFuture;
 use salvo::http::StatusCode;
 use salvo::http::header::{CONTENT_TYPE, HeaderValue};
-use salvo::oapi::scalar::Scalar;
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, Router, async_trait};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -73,13 +72,12 @@ pub(crate) fn routes<K: crate::kind::Kind>(router: &UriRouter<K>, checks: Vec<He
         log::error!(target: crate::logging::FAILED, "openapi document failed to render: {err}");
         "{}".to_owned()
     });
-    let docs = Scalar::new("/openapi.json").title(format!("{} {}", service.name, service.version));
     let health = Health { checks: Arc::new(checks) }.arc();
     let openapi = OpenApiJson(Arc::from(document)).arc();
     Router::new()
         .push(Router::with_path("health").get(health.clone()).head(health))
         .push(Router::with_path("openapi.json").get(openapi.clone()).head(openapi))
-        .push(docs.into_router("docs"))
+        .push(crate::http::docs::routes(&format!("{} {}", service.name, service.version)))
 }
 
 #[derive(Serialize)]

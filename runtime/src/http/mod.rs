@@ -5,7 +5,9 @@
 
 pub(crate) mod answer;
 mod control_chars;
+mod cors;
 pub(crate) mod declare;
+mod docs;
 mod errors;
 pub(crate) mod extract;
 pub(crate) mod frame;

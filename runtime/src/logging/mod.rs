@@ -28,6 +28,7 @@ use log4rs::config::{Appender, Config, Logger, Root};
 use log4rs::encode::pattern::PatternEncoder;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -99,14 +100,18 @@ pub fn init(home: &Path, service: &str, config: &LogConfig) -> Result<LogGuard, 
     let queue = |file: usize, min: log::LevelFilter| {
         Box::new(BufferAppender { file, min, pending: pending.clone() }) as Box<dyn Append>
     };
+    // `log.level`, or `log.levels.<target>` for one target: `info`,
+    // `failed`, `access`, a named file, or a library's module path.
+    let level_of = |target: &str| config.levels.get(target).copied().unwrap_or(config.level).filter();
+    ACCESS_ON.store(level_of("access") >= log::LevelFilter::Info, Ordering::Relaxed);
     let mut builder = Config::builder()
         .appender(Appender::builder().build("info", queue(0, log::LevelFilter::Trace)))
         .appender(Appender::builder().build("failed", queue(1, log::LevelFilter::Trace)))
         // Framework errors (salvo, hyper, tokio tasks) land in failed.log too.
         .appender(Appender::builder().build("errors", queue(1, log::LevelFilter::Error)))
-        .logger(Logger::builder().appender("info").additive(false).build(INFO, log::LevelFilter::Trace))
-        .logger(Logger::builder().appender("info").additive(false).build(ACCESS, log::LevelFilter::Trace))
-        .logger(Logger::builder().appender("failed").additive(false).build(FAILED, log::LevelFilter::Trace))
+        .logger(Logger::builder().appender("info").additive(false).build(INFO, level_of("info")))
+        .logger(Logger::builder().appender("info").additive(false).build(ACCESS, level_of("access")))
+        .logger(Logger::builder().appender("failed").additive(false).build(FAILED, level_of("failed")))
         // hyper logs every connection reset at debug; nobody reads those.
         .logger(Logger::builder().build("hyper", log::LevelFilter::Warn))
         .logger(Logger::builder().build("hyper_util", log::LevelFilter::Warn));
@@ -118,8 +123,14 @@ pub fn init(home: &Path, service: &str, config: &LogConfig) -> Result<LogGuard, 
                 Logger::builder()
                     .appender(appender)
                     .additive(false)
-                    .build(format!("{FILE_TARGET_PREFIX}{name}"), log::LevelFilter::Trace),
+                    .build(format!("{FILE_TARGET_PREFIX}{name}"), level_of(name)),
             );
+    }
+    for (target, level) in &config.levels {
+        let keel_target = [INFO, FAILED, ACCESS].contains(&target.as_str()) || config.files.contains(target);
+        if !keel_target {
+            builder = builder.logger(Logger::builder().build(target.clone(), level.filter()));
+        }
     }
     let log4rs_config = builder
         .build(Root::builder().appender("info").appender("errors").build(config.level.filter()))
@@ -238,6 +249,10 @@ impl Append for BufferAppender {
     fn flush(&self) {}
 }
 
+/// Whether access lines are written (`log.levels.access`, else
+/// `log.level`, at `info` or below); read on every request.
+static ACCESS_ON: AtomicBool = AtomicBool::new(true);
+
 /// The buffers of the installed logger, for the access line's fast path.
 static ACCESS_SINK: OnceLock<Arc<Pending>> = OnceLock::new();
 
@@ -248,6 +263,9 @@ static ACCESS_SINK: OnceLock<Arc<Pending>> = OnceLock::new();
 /// dispatch and goes straight to the buffer; without an installed keel
 /// logger (tests, embedding) it goes through `log` like any other line.
 pub(crate) fn access(request_id: &str, method: &str, path: &str, status: u16, elapsed: Duration) {
+    if !ACCESS_ON.load(Ordering::Relaxed) {
+        return;
+    }
     let path = capped(path);
     let micros = elapsed.as_micros();
     let (ms, frac) = (micros / 1000, micros % 1000);

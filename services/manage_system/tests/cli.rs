@@ -308,3 +308,79 @@ fn the_service_binary_runs_jobs_and_stops_on_sigterm() {
     assert!(info.contains("SIGTERM: manage_system stopped"), "{info}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// Every key of `default.toml`, set through a `KEEL_…` variable instead,
+/// reads back unchanged — strings byte-for-byte, numbers and lists by the
+/// key's type — and what a type guess would alter stays as written.
+#[test]
+fn every_key_of_default_toml_reads_back_unchanged_from_the_environment() {
+    use keel::config::{Config, ConfigSources};
+    fn leaves(value: &toml::Value, name: &str, out: &mut Vec<(String, String)>) {
+        match value {
+            toml::Value::Table(table) => {
+                for (key, value) in table {
+                    let sep = if name == "KEEL" { "_" } else { "__" };
+                    leaves(value, &format!("{name}{sep}{}", key.to_ascii_uppercase()), out);
+                }
+            }
+            toml::Value::String(text) => out.push((name.to_owned(), text.clone())),
+            other => out.push((name.to_owned(), serde_json::to_string(other).unwrap_or_default())),
+        }
+    }
+    let info = <manage_system::SysConf as keel::Service>::INFO;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text =
+        std::fs::read_to_string(root.join("services/manage_system/config/default.toml")).unwrap_or_default();
+    let table: toml::Table = text.parse().unwrap_or_else(|err| panic!("default.toml: {err}"));
+    let mut env = Vec::new();
+    leaves(&toml::Value::Table(table), "KEEL", &mut env);
+    assert!(env.len() >= 20, "{env:?}");
+    let load = |home: &std::path::Path, env: Vec<(String, String)>| {
+        let sources = ConfigSources { home: home.to_path_buf(), profile: None, env };
+        Config::load_with_sections(&info, &sources, &["admin"]).unwrap_or_else(|err| panic!("{err}"))
+    };
+    let empty = std::env::temp_dir().join(format!("keel-env-only-{}", std::process::id()));
+    let from_file = load(&root, Vec::new());
+    assert_eq!(load(&empty, env.clone()), from_file, "{env:?}");
+
+    let set =
+        |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let config = load(
+        &empty,
+        set(&[
+            ("KEEL_ADMIN__PASSWORD", "000012345678"),
+            ("KEEL_SETTINGS__LABEL", "1.50"),
+            ("KEEL_AUTH__TRUSTED_PROXIES", r#"["10.0.0.1", "10.0.0.2"]"#),
+            ("KEEL_LOG__FILES", r#"["audit"]"#),
+            ("KEEL_LOG__LEVELS__ACCESS", "off"),
+        ]),
+    );
+    let admin: manage_system::config::AdminSettings = config.section("admin").unwrap_or_default();
+    assert_eq!(admin.password.as_deref(), Some("000012345678"));
+    assert_eq!(config.setting::<String>("label"), Ok(Some("1.50".to_owned())));
+    assert_eq!(config.setting::<f64>("label"), Ok(Some(1.5)));
+    assert_eq!(config.auth.trusted_proxies, ["10.0.0.1", "10.0.0.2"]);
+    assert_eq!(config.log.files, ["audit"]);
+    assert_eq!(config.log.levels.get("access"), Some(&keel::config::LogLevel::Off));
+
+    // A bad number, or a key a cache entry would ignore, stops boot naming the key and the variable.
+    let refused = |pairs: &[(&str, &str)]| {
+        let sources = ConfigSources { home: empty.clone(), profile: None, env: set(pairs) };
+        Config::load_with_sections(&info, &sources, &["admin"]).map(|_| ()).map_err(|e| e.to_string())
+    };
+    let err = refused(&[("KEEL_SERVER__PORT", "80O1")]).err().unwrap_or_default();
+    assert!(
+        err.contains("`server.port`") && err.contains("KEEL_SERVER__PORT") && err.contains("80O1"),
+        "{err}"
+    );
+    let err = refused(&[
+        ("KEEL_CACHE__DEFAULT__URL", "redis://127.0.0.1/"),
+        ("KEEL_CACHE__DEFAULT__POOL_SIZE", "8"),
+    ])
+    .err()
+    .unwrap_or_default();
+    assert!(
+        err.contains("`cache.default.pool_size`") && err.contains("KEEL_CACHE__DEFAULT__POOL_SIZE"),
+        "{err}"
+    );
+}
