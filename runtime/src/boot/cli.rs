@@ -12,21 +12,30 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(about = "A keel service", long_about = None)]
 pub(crate) struct Cli {
+    /// `serve`'s flags, for the default command (`http_manage_sys --port 9000`).
     #[command(flatten)]
-    pub(crate) serve: ServeFlags,
+    pub(crate) listen: ListenFlags,
+    #[command(flatten)]
+    pub(crate) home: HomeFlags,
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
 }
 
-/// Flags of `serve`; accepted before or after the subcommand.
-#[derive(Debug, clap::Args)]
-pub(crate) struct ServeFlags {
+/// Where to listen: `serve` only.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub(crate) struct ListenFlags {
     /// Port to listen on (wins over configuration).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub(crate) port: Option<u16>,
     /// Address to bind (wins over configuration), e.g. 127.0.0.1.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub(crate) bind: Option<String>,
+}
+
+/// Where the project is and which profile: every command that reads the
+/// configuration; accepted before or after the subcommand.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub(crate) struct HomeFlags {
     /// Project root holding logs/, data/, migrations/ and services/<name>/config/
     /// (default: KEEL_HOME, else the working directory).
     #[arg(long, global = true)]
@@ -36,11 +45,22 @@ pub(crate) struct ServeFlags {
     pub(crate) profile: Option<String>,
 }
 
-#[derive(Debug, Default, Subcommand)]
+/// What `serve` runs with.
+#[derive(Debug)]
+pub(crate) struct ServeFlags {
+    pub(crate) port: Option<u16>,
+    pub(crate) bind: Option<String>,
+    pub(crate) home: Option<std::path::PathBuf>,
+    pub(crate) profile: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Serve HTTP (the default).
-    #[default]
-    Serve,
+    Serve {
+        #[command(flatten)]
+        listen: Option<ListenFlags>,
+    },
     /// Print the route table: verb, URL, handler, access.
     Routes,
     /// Print the OpenAPI document.
@@ -134,10 +154,26 @@ impl<K: Kind> App<K> {
     /// the same command line without that compile-time check.
     pub async fn run_cli(self) -> ExitCode {
         let cli = Cli::parse_for(self.service_info());
-        match cli.command.unwrap_or_default() {
-            Command::Serve => self.serve(cli.serve).await,
-            Command::Db { database, command } => self.db_command(cli.serve, database, command).await,
-            Command::Script { name, list } => self.script_command(cli.serve, name, list).await,
+        let command = cli.command.unwrap_or(Command::Serve { listen: None });
+        let before = cli.listen;
+        if (before.port.is_some() || before.bind.is_some()) && !matches!(command, Command::Serve { .. }) {
+            eprintln!("{}: --port and --bind apply to `serve` only", self.service_info().name);
+            return ExitCode::from(2);
+        }
+        let home = cli.home;
+        match command {
+            Command::Serve { listen } => {
+                let after = listen.unwrap_or_default();
+                let flags = ServeFlags {
+                    port: after.port.or(before.port),
+                    bind: after.bind.or(before.bind),
+                    home: home.home,
+                    profile: home.profile,
+                };
+                self.serve(flags).await
+            }
+            Command::Db { database, command } => self.db_command(home, database, command).await,
+            Command::Script { name, list } => self.script_command(home, name, list).await,
             Command::Routes => {
                 print!("{}", routes_table(&self.router));
                 ExitCode::SUCCESS
@@ -156,7 +192,7 @@ impl<K: Kind> App<K> {
     }
 
     /// `db …`: migrations of one database.
-    async fn db_command(mut self, flags: ServeFlags, database: String, command: DbCommand) -> ExitCode {
+    async fn db_command(mut self, flags: HomeFlags, database: String, command: DbCommand) -> ExitCode {
         let info = self.service_info();
         if let Err(code) = self.configure(flags.home, flags.profile) {
             return code;
@@ -191,7 +227,7 @@ impl<K: Kind> App<K> {
     }
 
     /// `script <name>` / `script --list`.
-    async fn script_command(mut self, flags: ServeFlags, name: Option<String>, list: bool) -> ExitCode {
+    async fn script_command(mut self, flags: HomeFlags, name: Option<String>, list: bool) -> ExitCode {
         let info = self.service_info();
         if list || name.is_none() {
             for script in &self.scripts {

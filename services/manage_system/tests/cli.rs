@@ -384,3 +384,28 @@ fn every_key_of_default_toml_reads_back_unchanged_from_the_environment() {
         "{err}"
     );
 }
+
+/// `--port` and `--bind` belong to `serve` (given before it or after it);
+/// the other commands neither advertise nor accept them.
+#[test]
+fn listen_flags_belong_to_serve_only() {
+    let help = |args: &[&str]| run(&[args, &["--help"]].concat());
+    assert!(help(&[]).contains("--port") && help(&["serve"]).contains("--bind"));
+    for command in [&["routes"][..], &["openapi"], &["script"], &["db"], &["db", "upgrade"]] {
+        let text = help(command);
+        assert!(!text.contains("--port") && !text.contains("--bind"), "{command:?}:\n{text}");
+        assert!(text.contains("--home"), "{command:?}:\n{text}");
+    }
+    for args in
+        [&["routes", "--port", "1"][..], &["--port", "1", "routes"], &["--bind", "127.0.0.1", "db", "heads"]]
+    {
+        let output = Command::new(env!("CARGO_BIN_EXE_http_manage_sys"))
+            .args(args)
+            .env("KEEL_HOME", std::env::temp_dir().join("keel-cli-no-home"))
+            .output();
+        let Ok(output) = output else { panic!("http_manage_sys {args:?}") };
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--port") || stderr.contains("--bind"), "{args:?}: {stderr}");
+    }
+}
