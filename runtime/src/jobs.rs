@@ -119,11 +119,10 @@ pub(crate) async fn run_schedule(job: JobDecl, schedule: cron::Schedule, state: 
             Ok(false) => {
                 log::debug!(target: crate::logging::INFO, "job `{}` tick {tick} taken by another instance", job.name)
             }
-            Err(err) => log::warn!(
-                target: crate::logging::FAILED,
-                "job `{}` skipped tick {tick}: no lock ({err})",
-                job.name
-            ),
+            Err(err) => {
+                crate::metrics::metrics().job_run(job.name, crate::metrics::JobOutcome::Skipped);
+                log::warn!(target: crate::logging::FAILED, "job `{}` skipped tick {tick}: no lock ({err})", job.name)
+            }
         }
     }
 }
@@ -134,6 +133,12 @@ async fn run_once(job: &JobDecl, state: &Arc<AppState>, tick: i64) {
     let started = std::time::Instant::now();
     let outcome = AssertUnwindSafe((job.run)(ctx)).catch_unwind().await;
     let ms = started.elapsed().as_millis();
+    let counted = match &outcome {
+        Ok(Ok(())) => crate::metrics::JobOutcome::Ok,
+        Ok(Err(_)) => crate::metrics::JobOutcome::Failed,
+        Err(_) => crate::metrics::JobOutcome::Panicked,
+    };
+    crate::metrics::metrics().job_run(job.name, counted);
     match outcome {
         Ok(Ok(())) => {
             log::info!(target: crate::logging::INFO, "job `{}` ran (tick {tick}) in {ms} ms", job.name)

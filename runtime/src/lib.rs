@@ -53,6 +53,7 @@ mod http;
 pub mod jobs;
 pub mod kind;
 pub mod logging;
+mod metrics;
 mod service;
 mod state;
 pub mod time;

@@ -43,6 +43,18 @@ impl AppState {
     pub(crate) fn sockets(&self) -> &Arc<Sockets> {
         &self.sockets
     }
+
+    /// Every named database, by name.
+    pub(crate) fn databases(&self) -> &BTreeMap<String, Db> {
+        &self.databases
+    }
+
+    /// Every cache, by name (`default` included, in-process or not).
+    pub(crate) fn caches(&self) -> impl Iterator<Item = (&str, &Cache)> {
+        let configured = self.caches.iter().map(|(name, cache)| (name.as_str(), cache));
+        let fallback = (!self.caches.contains_key("default")).then_some(("default", &self.default_cache));
+        configured.chain(fallback)
+    }
 }
 
 /// What handlers ([`Ctx`](crate::Ctx)), jobs and scripts

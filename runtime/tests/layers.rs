@@ -16,6 +16,7 @@ const LAYERS: &[&str] = &[
     "service",
     "config",
     "logging",
+    "metrics",
     "cache",
     "data",
     "state",

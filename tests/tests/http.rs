@@ -377,6 +377,8 @@ async fn cors_answers_preflights_before_sign_in_and_lets_allowed_origins_read_an
     assert_eq!(reply.header("access-control-allow-origin"), None);
     let reply = get(addr, "/v1.00.02/orders?page=1").await;
     assert_eq!(reply.header("access-control-allow-origin"), None);
+    // Cached without an origin, the answer still says it varies by origin.
+    assert!(reply.header("vary").is_some_and(|v| v.contains("Origin")), "{:?}", reply.headers);
 
     // Off by default: a preflight is just an OPTIONS, which no route has.
     let off = boot(App::new(probe::uri_router())).await;
@@ -384,4 +386,63 @@ async fn cors_answers_preflights_before_sign_in_and_lets_allowed_origins_read_an
     let reply = request(off, "OPTIONS", "/v1.00.02/orders", &headers, None).await;
     envelope(&reply, 405, 40500);
     assert_eq!(reply.header("access-control-allow-origin"), None);
+}
+
+/// The value of the first sample line starting with `prefix`.
+fn sample(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|line| line.starts_with(prefix))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no sample `{prefix}` in:\n{text}"))
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_read_backends_when_scraped() {
+    let home = keel_tests::temp_home("metrics");
+    let app = manage_system::uri_router::app().home(home.path()).migrations(keel_tests::ms::MIGRATIONS);
+    let addr = boot(app).await;
+    let counter = r#"keel_http_requests_total{route="/v1.00.02/test",method="GET",status="200"}"#;
+    let scrape = || async {
+        let reply = get(addr, "/metrics").await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/openmetrics-text")));
+        reply.body
+    };
+    for _ in 0..3 {
+        envelope(&get(addr, "/v1.00.02/test").await, 200, 0);
+    }
+    let before = sample(&scrape().await, counter);
+    for _ in 0..3 {
+        envelope(&get(addr, "/v1.00.02/test").await, 200, 0);
+    }
+    let text = scrape().await;
+    assert!(sample(&text, counter) >= before + 3.0, "{text}");
+    // A path no route has is one label, not one per path.
+    get(addr, "/no/such/path/12345").await;
+    let text = scrape().await;
+    assert!(text.contains(r#"route="unmatched",method="GET",status="404""#), "{text}");
+    assert!(!text.contains("12345"), "{text}");
+    for line in [
+        r#"keel_http_request_duration_seconds_bucket{le="#,
+        r#"keel_db_answering{database="default"} 1"#,
+        r#"keel_db_pool_connections{database="default",state="open"}"#,
+        r#"keel_cache_available{cache="default"} 1"#,
+        r#"keel_migration_version{database="default"}"#,
+        "keel_ws_connections ",
+        r#"keel_build_info{service="manage_system",version="1.00.02""#,
+    ] {
+        assert!(text.contains(line), "no `{line}` in:\n{text}");
+    }
+
+    // Another address than metrics.allow_from: 403 in the envelope.
+    let mut config = keel::config::Config::default();
+    config.metrics.allow_from = vec!["10.9.9.9".to_owned()];
+    let guarded = boot(App::new(probe::uri_router()).config(config)).await;
+    envelope(&get(guarded, "/metrics").await, 403, 40300);
+    // Off: no route (and no counting; the switch is the process's).
+    let mut config = keel::config::Config::default();
+    config.metrics.enabled = false;
+    let off = boot(App::new(probe::uri_router()).config(config)).await;
+    envelope(&get(off, "/metrics").await, 404, 40400);
 }

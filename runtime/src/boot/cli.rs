@@ -287,8 +287,12 @@ pub fn routes_table<K: crate::kind::Kind>(router: &UriRouter<K>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{:<6}  {:<url_width$}  {:<handler_width$}  ACCESS", "VERB", "URL", "HANDLER");
     // The operational routes every service serves, beside its own.
-    let operational =
-        [("GET", "/health", "health"), ("GET", "/openapi.json", "openapi"), ("GET", "/docs", "docs")];
+    let operational = [
+        ("GET", "/health", "health"),
+        ("GET", "/openapi.json", "openapi"),
+        ("GET", "/docs", "docs"),
+        ("GET", "/metrics", "metrics"),
+    ];
     for (verb, url, handler) in operational {
         let _ = writeln!(out, "{verb:<6}  {url:<url_width$}  {handler:<handler_width$}  public");
     }

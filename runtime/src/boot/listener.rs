@@ -10,6 +10,7 @@
 //! refused — while in-flight requests finish.
 
 use crate::config::ServerConfig;
+use crate::state::Sockets;
 use salvo::conn::ConnCtrl;
 use salvo::conn::tcp::TcpAcceptor;
 use salvo::conn::{Accepted, Acceptor, Holding, StraightStream};
@@ -85,13 +86,16 @@ pub(crate) struct ConnectionPolicy {
     /// Seconds since `epoch` of the last "limit reached" line (0: never).
     last_warned: Arc<AtomicU64>,
     epoch: Instant,
+    /// Open WebSockets: salvo stops counting a connection once it is
+    /// upgraded, so they are left out here too.
+    sockets: Arc<Sockets>,
 }
 
 /// How often the "limit reached" line may be written.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 
 impl ConnectionPolicy {
-    pub(crate) fn new(server: &ServerConfig) -> ConnectionPolicy {
+    pub(crate) fn new(server: &ServerConfig, sockets: Arc<Sockets>) -> ConnectionPolicy {
         let fuse = FuseConfig::default()
             .with_http1_header_timeout(Duration::from_secs(server.header_timeout.max(1)))
             .with_connection_idle_timeout(Duration::from_secs(server.idle_timeout.max(1)));
@@ -101,6 +105,7 @@ impl ConnectionPolicy {
             max: server.max_connections.max(1),
             last_warned: Arc::new(AtomicU64::new(0)),
             epoch: Instant::now(),
+            sockets,
         }
     }
 
@@ -127,7 +132,7 @@ impl FusePolicy for ConnectionPolicy {
 
     fn observe(&self, _info: &FuseInfo, _ctrl: &ConnCtrl) -> Option<ArcConnObserver> {
         let open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
-        if open >= self.max {
+        if open.saturating_sub(self.sockets.open()) >= self.max {
             self.warn_limit_reached();
         }
         Some(Arc::new(OpenConnection(Arc::clone(&self.open))))

@@ -248,8 +248,13 @@ impl<K: Kind> App<K> {
         for hoop in &self.hoops {
             routes = routes.hoop(hoop.clone());
         }
-        let root =
-            Router::new().push(routes).push(crate::http::health::routes(&self.router, self.health.clone()));
+        let metrics = crate::metrics::metrics();
+        metrics.set_enabled(self.config.metrics.enabled);
+        let service = self.router.service();
+        metrics.build_info(service.name, service.version);
+        let operational =
+            crate::http::health::routes(&self.router, self.health.clone(), &self.config.metrics);
+        let root = Router::new().push(routes).push(operational);
         salvo::Service::new(root).hoop(Frame::new(self.state()))
     }
 

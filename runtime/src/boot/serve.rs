@@ -137,7 +137,7 @@ impl<K: Kind> App<K> {
             local.into_std().ok_or_else(|| BootError(format!("{addr} is not an IP socket address")))?;
         let (acceptor, listener) = ClosingAcceptor::new(acceptor);
         let server = Server::new(acceptor)
-            .fuse_policy(ConnectionPolicy::new(&self.config.server))
+            .fuse_policy(ConnectionPolicy::new(&self.config.server, Arc::clone(&self.sockets)))
             .max_connections(self.config.server.max_connections.max(1));
         let handle = server.handle();
         let service = self.salvo_service();

@@ -126,7 +126,7 @@ impl<K: Kind> App<K> {
             let probe = db.clone();
             self.health.push(HealthCheck::new(check, move || {
                 let db = probe.clone();
-                async move { Ok(db.ping().await?) }
+                async move { Ok(db.ready(std::time::Duration::from_millis(300)).await?) }
             }));
             // Rows of the default database read through the default cache.
             let db = match (name.as_str(), self.caches.get("default")) {
@@ -201,6 +201,8 @@ impl<K: Kind> App<K> {
                 tables.join(", ")
             );
         }
+        crate::metrics::metrics()
+            .migration_version("default", i64::try_from(set.migrations.len()).unwrap_or(i64::MAX));
         if let Ok(steps) = crate::data::migrate::diff::diff(&set.last_snapshot(), models)
             && !steps.is_empty()
         {

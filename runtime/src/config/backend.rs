@@ -48,6 +48,18 @@ impl<'de> Deserialize<'de> for BackendEntry {
                 // `KEEL_DATABASE__AUTO_UPGRADE=true` arrives as the text
                 // "true": not a URL, and most likely a setting one level
                 // too high.
+                // An inline table from the environment:
+                // `KEEL_DATABASE__DEFAULT='{ url = "mysql://…", pool_size = 4 }'`.
+                if url.trim_start().starts_with('{') {
+                    let Some(toml::Value::Table(table)) = super::text_value::parse_inline(&url) else {
+                        return Err(E::custom("an inline table that does not parse as TOML or JSON"));
+                    };
+                    return BackendTable::deserialize(super::text_value::TextValue(toml::Value::Table(
+                        table,
+                    )))
+                    .map(BackendEntry::Table)
+                    .map_err(E::custom);
+                }
                 if !url.contains("://") {
                     return Err(E::invalid_value(serde::de::Unexpected::Str(&url), &self));
                 }

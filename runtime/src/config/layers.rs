@@ -63,8 +63,14 @@ impl Layers {
         // (`text_value`), so nothing is guessed or altered here.
         let value = toml::Value::String(raw.to_owned());
         match table.get_mut(&last) {
-            // `KEEL_DATABASE__DEFAULT=url` over a `[database.default]` table sets its url.
-            Some(toml::Value::Table(existing)) if matches!(value, toml::Value::String(_)) => {
+            // `KEEL_DATABASE__DEFAULT=url` over a `[database.default]` table sets
+            // its url; any other text over a table replaces it (inline TOML/JSON).
+            Some(toml::Value::Table(existing))
+                if keys.len() == 2
+                    && matches!(keys[0].as_str(), "database" | "cache")
+                    && raw.contains("://")
+                    && !raw.trim_start().starts_with('{') =>
+            {
                 existing.insert("url".to_owned(), value);
                 self.origins.insert(format!("{}.url", keys.join(".")), origin);
             }
@@ -134,6 +140,30 @@ impl Layers {
             return Err(ConfigError(format!(
                 "key `cors.allow_credentials` ({source}): browsers refuse credentials with `allow_origins = [\"*\"]`; list the origins"
             )));
+        }
+        let star = |list: &[String]| list.iter().any(|item| item.trim() == "*");
+        for (key, list) in [
+            ("cors.allow_methods", &cors.allow_methods),
+            ("cors.allow_headers", &cors.allow_headers),
+            ("cors.expose_headers", &cors.expose_headers),
+        ] {
+            if star(list) && (key == "cors.allow_methods" || cors.allow_credentials) {
+                let source = origin_of(&origins, key);
+                return Err(ConfigError(format!(
+                    "key `{key}` ({source}): list the names; `*` is not accepted here"
+                )));
+            }
+        }
+        for (name, entry) in &config.database {
+            if let BackendEntry::Table(table) = entry
+                && table.query_timeout_ms == Some(0)
+            {
+                let key = format!("database.{name}.query_timeout_ms");
+                let source = origin_of(&origins, &key);
+                return Err(ConfigError(format!(
+                    "key `{key}` ({source}): 0 would cut every statement; give milliseconds, e.g. 3000"
+                )));
+            }
         }
         for method in &cors.allow_methods {
             if salvo::http::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).is_err() {

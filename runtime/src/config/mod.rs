@@ -38,6 +38,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// `[cors]`: which browser origins may call the service (off by default).
     pub cors: CorsConfig,
+    /// `[metrics]`: `GET /metrics` for Prometheus.
+    pub metrics: MetricsConfig,
     /// `[jobs]`: a job's schedule by name (a cron expression with seconds,
     /// or `off`), over the one in the code.
     pub jobs: BTreeMap<String, String>,
@@ -91,6 +93,23 @@ impl Default for AuthConfig {
             login_ip_window: 60,
             trusted_proxies: Vec::new(),
         }
+    }
+}
+
+/// `[metrics]`: Prometheus metrics at `GET /metrics`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Count requests and serve `/metrics` (off: `/metrics` is 404 and
+    /// requests cost nothing more).
+    pub enabled: bool,
+    /// Client addresses that may read `/metrics` (exact IPs); others get 403.
+    pub allow_from: Vec<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { enabled: true, allow_from: vec!["127.0.0.1".to_owned(), "::1".to_owned()] }
     }
 }
 

@@ -155,3 +155,54 @@ fn bad_values_are_refused_naming_key_and_source() {
     let err = home.load(Some("staging"), &[]).expect_err("missing profile").to_string();
     assert!(err.contains("staging.toml"), "{err}");
 }
+
+#[test]
+fn tables_and_lists_from_the_environment_replace_what_the_files_say() {
+    let home = Home::new("inline");
+    home.file("default.toml", "[log.levels]\ninfo = \"warn\"\n[database.default]\nurl = \"sqlite://a.db\"\n");
+    let config = home
+        .load(
+            None,
+            &[
+                ("KEEL_LOG__LEVELS", r#"{ access = "off" }"#),
+                ("KEEL_DATABASE__DEFAULT", r#"{ url = "mysql://root:@127.0.0.1:3306/test", pool_size = 4 }"#),
+                ("KEEL_CACHE__DEFAULT", "redis://127.0.0.1:6379/"),
+            ],
+        )
+        .expect("inline tables");
+    assert_eq!(config.log.levels, [("access".to_owned(), LogLevel::Off)].into());
+    match &config.database["default"] {
+        BackendEntry::Table(table) => {
+            assert_eq!((table.url.as_str(), table.pool_size), ("mysql://root:@127.0.0.1:3306/test", Some(4)));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A URL over the file's table still sets only its url.
+    let config = home.load(None, &[("KEEL_DATABASE__DEFAULT", "sqlite://b.db")]).expect("url over table");
+    assert_eq!(config.database["default"].url(), "sqlite://b.db");
+}
+
+#[test]
+fn wildcards_zero_deadlines_and_secrets_are_handled_at_boot() {
+    let home = Home::new("refusals");
+    let err =
+        home.load(None, &[("KEEL_CORS__ALLOW_METHODS", r#"["*"]"#)]).expect_err("* methods").to_string();
+    assert!(err.contains("`cors.allow_methods`") && err.contains("KEEL_CORS__ALLOW_METHODS"), "{err}");
+    let err = home
+        .load(
+            None,
+            &[
+                ("KEEL_DATABASE__DEFAULT__URL", "sqlite://x.db"),
+                ("KEEL_DATABASE__DEFAULT__QUERY_TIMEOUT_MS", "0"),
+            ],
+        )
+        .expect_err("zero deadline")
+        .to_string();
+    assert!(err.contains("`database.default.query_timeout_ms`"), "{err}");
+    // A URL one level too high is refused without printing its password.
+    let err = home
+        .load(None, &[("KEEL_DATABASE", "mysql://root:hunter2@db/test")])
+        .expect_err("too high")
+        .to_string();
+    assert!(err.contains("`database`") && !err.contains("hunter2"), "{err}");
+}

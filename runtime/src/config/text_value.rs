@@ -42,7 +42,7 @@ impl<'de> IntoDeserializer<'de, ValueError> for TextValue {
 }
 
 /// Text as an inline TOML value (`[…]`, `{ … }`), else as JSON.
-fn parse_inline(text: &str) -> Option<toml::Value> {
+pub(crate) fn parse_inline(text: &str) -> Option<toml::Value> {
     if let Ok(mut table) = format!("value = {text}").parse::<toml::Table>() {
         return table.remove("value");
     }
@@ -118,8 +118,10 @@ impl<'de> Deserializer<'de> for TextValue {
         match self.0 {
             toml::Value::String(text) => match parse_inline(&text) {
                 Some(value @ toml::Value::Array(_)) => TextValue(value).deserialize_any(visitor),
+                // The text is not quoted back: it may be a URL with a password
+                // set one level too high.
                 _ => Err(de::Error::invalid_value(
-                    Unexpected::Str(&text),
+                    Unexpected::Other("text"),
                     &"a list, written as inline TOML or JSON: [\"a\", \"b\"]",
                 )),
             },
@@ -132,7 +134,7 @@ impl<'de> Deserializer<'de> for TextValue {
             toml::Value::String(text) => match parse_inline(&text) {
                 Some(value @ toml::Value::Table(_)) => TextValue(value).deserialize_any(visitor),
                 _ => Err(de::Error::invalid_value(
-                    Unexpected::Str(&text),
+                    Unexpected::Other("text"),
                     &"a table, written as inline TOML or JSON: { key = \"value\" }",
                 )),
             },

@@ -28,6 +28,11 @@ use std::time::{Duration, Instant};
 pub(crate) const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest wait between two probes of a database that is not answering.
 const MAX_PROBE_WAIT: Duration = Duration::from_secs(2);
+/// How long a statement cut by its deadline may go on in the background.
+/// A host that died after taking a statement never answers (the drivers set
+/// no read timeout): past this the statement is dropped, so its pooled
+/// connection cannot stay held forever and starve the pool.
+const BACKGROUND_CEILING: Duration = Duration::from_secs(60);
 
 /// The breaker and deadline of one named database, shared by its clones.
 #[derive(Debug)]
@@ -118,7 +123,7 @@ where
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             runtime.spawn(async move {
-                let _ = work.await;
+                let _ = tokio::time::timeout(BACKGROUND_CEILING, work).await;
             });
         }
     }
@@ -126,6 +131,42 @@ where
 
 /// Statements under the guard.
 impl Db {
+    /// The pool's connections for `/metrics`: open, in use, idle, and
+    /// requests waiting for one.
+    pub(crate) async fn pool_state(&self) -> [(&'static str, i64); 4] {
+        let mut counts = [("open", 0), ("in_use", 0), ("idle", 0), ("waiting", 0)];
+        if let Ok(pool) = self.rb.get_pool() {
+            let state = pool.state().await;
+            for (slot, key) in counts.iter_mut().zip(["connections", "in_use", "idle", "waits"]) {
+                slot.1 = state[key]
+                    .as_i64()
+                    .or_else(|| state[key].as_u64().and_then(|u| i64::try_from(u).ok()))
+                    .unwrap_or(0);
+            }
+        }
+        counts
+    }
+
+    /// Whether the database counts as answering: `false` while its breaker
+    /// is open (a statement and a ping both missed `query_timeout_ms`).
+    pub fn answering(&self) -> bool {
+        self.guard.is_closed()
+    }
+
+    /// The readiness check of `/health`: down while the breaker is open or
+    /// when a ping fails; a ping still waiting after `within` (a busy pool)
+    /// counts as up — the breaker, not a health probe under load, decides
+    /// that a database is hung, so a load balancer does not drop every
+    /// instance exactly when they are busiest.
+    pub async fn ready(&self, within: Duration) -> Result<(), DbError> {
+        if !self.answering() {
+            return Err(self.not_answering());
+        }
+        match tokio::time::timeout(within, self.ping()).await {
+            Ok(result) => result,
+            Err(_) => Ok(()),
+        }
+    }
     /// One round trip under the deadline, whatever the breaker says (boot
     /// and the probe).
     pub(super) async fn ping_unguarded(&self) -> Result<(), DbError> {

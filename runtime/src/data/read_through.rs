@@ -95,17 +95,23 @@ impl Db {
     where
         T: Table + Serialize + DeserializeOwned + Send + 'static,
     {
+        use crate::metrics::{RowRead, metrics};
         let Some(cache) = self.cache.as_ref().filter(|c| c.is_available()) else {
+            metrics().row_read(RowRead::Bypass);
             return self.get(id).await;
         };
         let key = T::row_key(id);
         if let Ok(Some(bytes)) = cache.get(&key).await {
             match serde_json::from_slice::<Option<T>>(&bytes) {
-                Ok(row) => return Ok(row),
+                Ok(row) => {
+                    metrics().row_read(RowRead::Hit);
+                    return Ok(row);
+                }
                 // Written by an older shape of the row: load it afresh.
                 Err(_) => drop(cache.delete(&key).await),
             }
         }
+        metrics().row_read(RowRead::Miss);
         let bytes = self
             .flights
             .load(&key, || async {

@@ -31,6 +31,21 @@ pub(crate) struct CorsPolicy {
     credentials: bool,
 }
 
+/// An origin as browsers serialize it: scheme and host lower-case, no
+/// default port, no trailing slash (`HTTPS://Admin.example.com:443/` →
+/// `https://admin.example.com`).
+fn normalized_origin(origin: &str) -> String {
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+        if origin.starts_with(scheme)
+            && let Some(bare) = origin.strip_suffix(port)
+        {
+            return bare.to_owned();
+        }
+    }
+    origin
+}
+
 fn joined(items: &[String]) -> HeaderValue {
     HeaderValue::from_str(&items.join(", ")).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -44,7 +59,7 @@ impl CorsPolicy {
         let methods: Vec<String> = config.allow_methods.iter().map(|m| m.to_ascii_uppercase()).collect();
         Some(CorsPolicy {
             any_origin: config.allow_origins.iter().any(|o| o == "*"),
-            origins: config.allow_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect(),
+            origins: config.allow_origins.iter().map(|o| normalized_origin(o)).collect(),
             methods: methods.iter().filter_map(|m| Method::from_bytes(m.as_bytes()).ok()).collect(),
             allow_methods: joined(&methods),
             allow_headers: joined(&config.allow_headers),
@@ -55,7 +70,11 @@ impl CorsPolicy {
     }
 
     fn allows(&self, origin: &HeaderValue) -> bool {
-        self.any_origin || origin.to_str().is_ok_and(|o| self.origins.iter().any(|allowed| allowed == o))
+        self.any_origin
+            || origin.to_str().is_ok_and(|o| {
+                let o = normalized_origin(o);
+                self.origins.contains(&o)
+            })
     }
 
     /// The `Access-Control-Allow-Origin` value for an allowed `origin`:
@@ -105,12 +124,11 @@ impl CorsPolicy {
 
     /// Adds the headers an allowed origin's script needs to read `res`.
     pub(crate) fn decorate(&self, req: &Request, res: &mut Response) {
+        // The answer depends on the origin, with or without one: a shared
+        // cache must not hand an answer made for no origin to a browser.
+        res.headers_mut().append(VARY, HeaderValue::from_static("Origin"));
         let Some(origin) = req.headers().get(ORIGIN) else { return };
         let headers = res.headers_mut();
-        if !self.any_origin || self.credentials {
-            // The answer depends on the origin: caches must key on it.
-            headers.append(VARY, HeaderValue::from_static("Origin"));
-        }
         if !self.allows(origin) || headers.contains_key(ACCESS_CONTROL_ALLOW_ORIGIN) {
             return;
         }
@@ -119,5 +137,15 @@ impl CorsPolicy {
         if self.credentials {
             headers.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origins_compare_as_browsers_send_them() {
+        assert_eq!(super::normalized_origin("HTTPS://Admin.Example.com:443/"), "https://admin.example.com");
+        assert_eq!(super::normalized_origin("http://a.example:80"), "http://a.example");
+        assert_eq!(super::normalized_origin("http://a.example:8080"), "http://a.example:8080");
     }
 }

@@ -41,6 +41,11 @@ impl Handler for Frame {
         if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
             res.headers_mut().insert(X_REQUEST_ID.clone(), value);
         }
+        let metrics = crate::metrics::metrics();
+        let counted = metrics.enabled();
+        if counted {
+            metrics.request_started();
+        }
         let server = &self.state.config().server;
         req.set_secure_max_size(server.body_limit);
         depot.insert_typed(request_id);
@@ -82,6 +87,15 @@ impl Handler for Frame {
         }
         if crate::http::limits::closes_connection(status.as_u16()) {
             res.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        if counted {
+            let status = res.status_code.map_or(0, |s| s.as_u16());
+            metrics.request_done(
+                req.matched_path(),
+                req.method().as_str(),
+                status,
+                started.elapsed().as_secs_f64(),
+            );
         }
         crate::logging::access(
             RequestId::of(depot),

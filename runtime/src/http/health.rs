@@ -65,7 +65,11 @@ impl std::fmt::Debug for HealthCheck {
     }
 }
 
-pub(crate) fn routes<K: crate::kind::Kind>(router: &UriRouter<K>, checks: Vec<HealthCheck>) -> Router {
+pub(crate) fn routes<K: crate::kind::Kind>(
+    router: &UriRouter<K>,
+    checks: Vec<HealthCheck>,
+    metrics: &crate::config::MetricsConfig,
+) -> Router {
     let service = router.service();
     // Built once: the document only changes with the code.
     let document = crate::http::openapi::document(router).to_json().unwrap_or_else(|err| {
@@ -78,6 +82,7 @@ pub(crate) fn routes<K: crate::kind::Kind>(router: &UriRouter<K>, checks: Vec<He
         .push(Router::with_path("health").get(health.clone()).head(health))
         .push(Router::with_path("openapi.json").get(openapi.clone()).head(openapi))
         .push(crate::http::docs::routes(&format!("{} {}", service.name, service.version)))
+        .push(crate::http::metrics_route::routes(metrics))
 }
 
 #[derive(Serialize)]

@@ -13,6 +13,7 @@ pub(crate) mod extract;
 pub(crate) mod frame;
 pub(crate) mod health;
 mod limits;
+mod metrics_route;
 pub mod openapi;
 pub(crate) mod principal;
 pub(crate) mod router;

@@ -1,0 +1,298 @@
+//! Prometheus metrics (prometheus-client, OpenMetrics text), served at
+//! `GET /metrics` when `[metrics] enabled` (the default) to the addresses in
+//! `metrics.allow_from` (loopback by default).
+//!
+//! One registry per process — a scrape target is a process — so the data
+//! and cache layers count without a handle passed down to them. Counters
+//! move as things happen; the state of pools, breakers and sockets is read
+//! when scraped.
+//!
+//! | metric | labels |
+//! |---|---|
+//! | `keel_http_requests_total` | `route` (the template, `unmatched` for none), `method`, `status` |
+//! | `keel_http_request_duration_seconds` (histogram) | `route`, `method` |
+//! | `keel_http_requests_in_flight` | |
+//! | `keel_cache_row_reads_total` | `result`: `hit`, `miss`, `bypass` (cache unreachable) |
+//! | `keel_cache_available` | `cache` |
+//! | `keel_db_answering` | `database` (0 while its breaker is open) |
+//! | `keel_db_pool_connections` | `database`, `state`: `open`, `in_use`, `idle`, `waiting` |
+//! | `keel_ws_connections` | |
+//! | `keel_job_runs_total` | `job`, `outcome`: `ok`, `failed`, `panicked`, `skipped` |
+//! | `keel_migration_version` | `database` |
+//! | `keel_build_info` | `service`, `version`, `keel` |
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{OnceLock, PoisonError, RwLock};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: &'static str,
+    method: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+    method: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DatabaseLabels {
+    database: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    cache: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    database: String,
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    job: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    service: String,
+    version: String,
+    keel: &'static str,
+}
+
+/// A job run's outcome, as `keel_job_runs_total` labels it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum JobOutcome {
+    Ok,
+    Failed,
+    Panicked,
+    Skipped,
+}
+
+/// A read through the row cache, as `keel_cache_row_reads_total` labels it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum RowRead {
+    Hit,
+    Miss,
+    Bypass,
+}
+
+/// The process's metrics.
+pub(crate) struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    duration: Family<RouteLabels, Histogram>,
+    in_flight: Gauge,
+    row_reads: Family<ResultLabels, Counter>,
+    cache_available: Family<CacheLabels, Gauge>,
+    db_answering: Family<DatabaseLabels, Gauge>,
+    db_pool: Family<PoolLabels, Gauge>,
+    ws_connections: Gauge,
+    jobs: Family<JobLabels, Counter>,
+    migration: Family<DatabaseLabels, Gauge>,
+    build: Family<BuildLabels, Gauge>,
+    /// Route templates, interned: labels are `&'static str`, so counting a
+    /// request hashes a few words and allocates nothing.
+    routes: RwLock<HashMap<String, &'static str>>,
+    /// Off (`metrics.enabled = false`): requests are not counted at all.
+    enabled: AtomicBool,
+}
+
+fn duration_histogram() -> Histogram {
+    // 0.25 ms … ~4 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let duration =
+            Family::<RouteLabels, Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let in_flight = Gauge::default();
+        let row_reads = Family::<ResultLabels, Counter>::default();
+        let cache_available = Family::<CacheLabels, Gauge>::default();
+        let db_answering = Family::<DatabaseLabels, Gauge>::default();
+        let db_pool = Family::<PoolLabels, Gauge>::default();
+        let ws_connections = Gauge::default();
+        let jobs = Family::<JobLabels, Counter>::default();
+        let migration = Family::<DatabaseLabels, Gauge>::default();
+        let build = Family::<BuildLabels, Gauge>::default();
+        registry.register("keel_http_requests", "Requests answered", requests.clone());
+        registry.register("keel_http_request_duration_seconds", "Time to answer a request", duration.clone());
+        registry.register("keel_http_requests_in_flight", "Requests being answered", in_flight.clone());
+        registry.register("keel_cache_row_reads", "Row reads through the cache", row_reads.clone());
+        registry.register(
+            "keel_cache_available",
+            "1 while the cache answers, 0 while its breaker is open",
+            cache_available.clone(),
+        );
+        registry.register(
+            "keel_db_answering",
+            "1 while the database answers, 0 while its breaker is open",
+            db_answering.clone(),
+        );
+        registry.register("keel_db_pool_connections", "Pooled connections by state", db_pool.clone());
+        registry.register("keel_ws_connections", "Open WebSockets", ws_connections.clone());
+        registry.register("keel_job_runs", "Scheduled job ticks by outcome", jobs.clone());
+        registry.register("keel_migration_version", "Last migration applied", migration.clone());
+        registry.register("keel_build_info", "The service and keel versions", build.clone());
+        Metrics {
+            registry,
+            requests,
+            duration,
+            in_flight,
+            row_reads,
+            cache_available,
+            db_answering,
+            db_pool,
+            ws_connections,
+            jobs,
+            migration,
+            build,
+            routes: RwLock::new(HashMap::new()),
+            enabled: AtomicBool::new(true),
+        }
+    }
+
+    /// Turns request counting on or off (`metrics.enabled`).
+    pub(crate) fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Whether requests are counted.
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    fn route(&self, template: &str) -> &'static str {
+        if template.is_empty() {
+            return "unmatched";
+        }
+        if let Some(route) = self.routes.read().unwrap_or_else(PoisonError::into_inner).get(template) {
+            return route;
+        }
+        let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        // Templates come from the route table, so the set is bounded; a
+        // path a client made up is `unmatched`, never a label.
+        let interned: &'static str =
+            Box::leak(format!("/{}", template.trim_start_matches('/')).into_boxed_str());
+        routes.insert(template.to_owned(), interned);
+        interned
+    }
+
+    /// A request started.
+    pub(crate) fn request_started(&self) {
+        self.in_flight.inc();
+    }
+
+    /// A request was answered: `template` is the matched route (empty for
+    /// none).
+    pub(crate) fn request_done(&self, template: &str, method: &str, status: u16, seconds: f64) {
+        let route = self.route(template);
+        let method = static_method(method);
+        self.requests.get_or_create(&RequestLabels { route, method, status }).inc();
+        self.duration.get_or_create(&RouteLabels { route, method }).observe(seconds);
+        self.in_flight.dec();
+    }
+
+    pub(crate) fn row_read(&self, read: RowRead) {
+        let result = match read {
+            RowRead::Hit => "hit",
+            RowRead::Miss => "miss",
+            RowRead::Bypass => "bypass",
+        };
+        self.row_reads.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    pub(crate) fn job_run(&self, job: &str, outcome: JobOutcome) {
+        let outcome = match outcome {
+            JobOutcome::Ok => "ok",
+            JobOutcome::Failed => "failed",
+            JobOutcome::Panicked => "panicked",
+            JobOutcome::Skipped => "skipped",
+        };
+        self.jobs.get_or_create(&JobLabels { job: job.to_owned(), outcome }).inc();
+    }
+
+    pub(crate) fn migration_version(&self, database: &str, version: i64) {
+        self.migration.get_or_create(&DatabaseLabels { database: database.to_owned() }).set(version);
+    }
+
+    pub(crate) fn build_info(&self, service: &str, version: &str) {
+        let labels = BuildLabels {
+            service: service.to_owned(),
+            version: version.to_owned(),
+            keel: env!("CARGO_PKG_VERSION"),
+        };
+        self.build.get_or_create(&labels).set(1);
+    }
+
+    /// Scrape-time state of one cache.
+    pub(crate) fn cache_state(&self, cache: &str, available: bool) {
+        self.cache_available
+            .get_or_create(&CacheLabels { cache: cache.to_owned() })
+            .set(i64::from(available));
+    }
+
+    /// Scrape-time state of one database: its breaker, and its pool's
+    /// `(open, in_use, idle, waiting)` connections.
+    pub(crate) fn database_state(&self, database: &str, answering: bool, pool: [(&'static str, i64); 4]) {
+        self.db_answering
+            .get_or_create(&DatabaseLabels { database: database.to_owned() })
+            .set(i64::from(answering));
+        for (state, count) in pool {
+            self.db_pool.get_or_create(&PoolLabels { database: database.to_owned(), state }).set(count);
+        }
+    }
+
+    pub(crate) fn ws_connections(&self, open: usize) {
+        self.ws_connections.set(i64::try_from(open).unwrap_or(i64::MAX));
+    }
+
+    /// The registry in the OpenMetrics text format.
+    pub(crate) fn encode(&self) -> String {
+        let mut text = String::new();
+        if let Err(err) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            log::error!(target: crate::logging::FAILED, "metrics did not encode: {err}");
+        }
+        text
+    }
+}
+
+fn static_method(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The process's metrics.
+pub(crate) fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(Metrics::new)
+}
