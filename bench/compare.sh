@@ -8,6 +8,8 @@
 #   REV=598edfc bench/compare.sh                 # JSON answer, 6 pairs, wrk -t1 -c64 -d5s
 #   REV=598edfc TARGET=cached bench/compare.sh   # one row through Redis (private redis-server)
 #   REV=598edfc TARGET=row bench/compare.sh      # one row by primary key from SQLite
+#   REV=self OLD_ENV=KEEL_METRICS__ENABLED=false bench/compare.sh
+#                                                # one build against itself, "old" run with OLD_ENV
 #
 # The old build lives in target/bench-old/<rev> (its own target dir, kept
 # between runs). Servers are pinned to core 0, wrk and Redis to core 1.
@@ -28,8 +30,11 @@ for tool in wrk redis-server; do
     command -v $tool >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk redis-server >/dev/null; }
 done
 
-old_dir="target/bench-old/$(git rev-parse --short "$REV")"
-if [ ! -x "$old_dir/http_bench" ]; then
+OLD_ENV="${OLD_ENV:-}"
+old_dir="target/bench-old/$(git rev-parse --short "$REV" 2>/dev/null || echo self)"
+if [ "$REV" = self ]; then
+    old_dir=target/release
+elif [ ! -x "$old_dir/http_bench" ]; then
     src="$(mktemp -d)"
     git worktree add -q --detach "$src" "$REV"
     (cd "$src" && CARGO_TARGET_DIR="$PWD/../keel-bench-old-target" cargo build --release -q -p keel-bench --bin http_bench)
@@ -63,8 +68,10 @@ done
 start() {
     local which=$1 port=$2 bin="$old_dir/http_bench"
     [ "$which" = new ] && bin=target/release/http_bench
+    local extra=()
+    [ "$which" = old ] && [ -n "$OLD_ENV" ] && extra=("$OLD_ENV")
     env KEEL_HOME="$homes/$which" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT=$port \
-        KEEL_DATABASE__DEFAULT="sqlite://data/bench.db" "${cache[@]}" taskset -c 0 "$bin" >/dev/null &
+        KEEL_DATABASE__DEFAULT="sqlite://data/bench.db" "${cache[@]}" "${extra[@]}" taskset -c 0 "$bin" >/dev/null &
     server=$!
     for _ in $(seq 100); do
         curl -sf "http://127.0.0.1:$port$URL_PATH" >/dev/null && return 0
