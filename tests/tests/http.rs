@@ -292,7 +292,9 @@ fn the_openapi_document_names_generic_envelopes_legally() {
         other => panic!("document: {other:?}"),
     };
     let get = &json["paths"]["/v1.00.02/orders"]["get"];
-    let data = &get["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["data"];
+    let envelope = &get["responses"]["200"]["content"]["application/json"]["schema"]["allOf"];
+    assert_eq!(envelope[0]["$ref"], "#/components/schemas/Envelope", "{envelope}");
+    let data = &envelope[1]["properties"]["data"];
     assert_eq!(data["$ref"], "#/components/schemas/Page_Item");
     let params: Vec<&str> =
         get["parameters"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();

@@ -64,7 +64,9 @@ impl<'a> LoginLimiter<'a> {
 }
 
 /// The login limits as a route argument: the route counts attempts with
-/// [`LoginLimits::limiter`], and its OpenAPI operation lists 429.
+/// [`LoginLimits::limiter`]. It marks a sign-in route, so its OpenAPI
+/// operation lists 401 (wrong credentials), 403 (a disabled account) and
+/// 429 (too many attempts), public as the route is.
 ///
 /// ```ignore
 /// #[keel::api(method = "post", path = "/login", public)]
@@ -100,7 +102,8 @@ impl FromRequest for LoginLimits {
     }
 
     fn register(_components: &mut Components, operation: &mut Operation, _name: &str) {
-        let code = ErrorCode::TooManyRequests;
-        operation.responses.insert("429", crate::http::answer::error_response(code));
+        for code in [ErrorCode::Unauthorized, ErrorCode::Forbidden, ErrorCode::TooManyRequests] {
+            operation.responses.insert(code.status().as_str(), crate::http::answer::error_response(code));
+        }
     }
 }

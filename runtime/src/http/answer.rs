@@ -411,18 +411,36 @@ fn success_description(status: u16) -> &'static str {
     }
 }
 
-/// The envelope schema around `data`, inlined (generic component names
-/// would contain `<>`, which OpenAPI forbids).
-pub(crate) fn envelope_schema(data: RefOr<oapi::schema::Schema>, code_example: u32) -> oapi::Object {
+/// The name of the envelope's component in the OpenAPI document.
+pub(crate) const ENVELOPE_COMPONENT: &str = "Envelope";
+
+/// `{code, msg, data, request_id}`: every answer's shape, one component
+/// that each response narrows with its own `data`.
+pub(crate) fn envelope_component() -> oapi::Object {
     oapi::Object::new()
-        .property("code", oapi::Object::with_type(oapi::BasicType::Integer).example(code_example))
+        .description("Every answer: `code` 0 for success, the error code otherwise (see `msg`).")
+        .property("code", oapi::Object::with_type(oapi::BasicType::Integer))
         .required("code")
         .property("msg", oapi::Object::with_type(oapi::BasicType::String))
         .required("msg")
-        .property("data", data)
+        // Any value here; each response says what its `data` is.
         .required("data")
         .property("request_id", oapi::Object::with_type(oapi::BasicType::String))
         .required("request_id")
+}
+
+/// The envelope around `data`: the shared component, and this response's
+/// `data` (kept out of the component: generic component names would
+/// contain `<>`, which OpenAPI forbids).
+pub(crate) fn envelope_schema(data: RefOr<oapi::schema::Schema>, code_example: u32) -> oapi::schema::AllOf {
+    oapi::schema::AllOf::new()
+        .item(oapi::Ref::new(format!("#/components/schemas/{ENVELOPE_COMPONENT}")))
+        .item(
+            oapi::Object::new()
+                .property("code", oapi::Object::with_type(oapi::BasicType::Integer).example(code_example))
+                .property("data", data)
+                .required("data"),
+        )
 }
 
 /// An error answer: the envelope with `data: null`.

@@ -40,7 +40,10 @@ pub fn document<K: crate::kind::Kind>(router: &UriRouter<K>) -> OpenApi {
     use_legal_component_names();
     let service = router.service();
     let mut components = Components::new();
-    let mut doc = OpenApi::new(service.name, service.version);
+    // Relative: the document is served by the service it describes, behind
+    // whatever host and proxy an operator put in front.
+    let mut doc = OpenApi::new(service.name, service.version)
+        .add_server(salvo::oapi::Server::new("/").description(format!("{} itself", service.name)));
     for endpoint in router.endpoints() {
         let decl = endpoint.decl;
         let mut operation = endpoint.operation(&mut components);
@@ -81,6 +84,10 @@ pub fn document<K: crate::kind::Kind>(router: &UriRouter<K>) -> OpenApi {
         };
         doc = doc.add_path(decl.url(service.version), PathItem::new(item_type, operation));
     }
+    components.schemas.insert(
+        crate::http::answer::ENVELOPE_COMPONENT.to_owned(),
+        RefOr::from(Schema::from(crate::http::answer::envelope_component())),
+    );
     doc.components(components)
         .add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
 }

@@ -48,6 +48,21 @@ fn openapi_prints_a_valid_document_with_legal_component_names() {
         Err(err) => panic!("not JSON ({err}): {text}"),
     };
     assert_eq!(doc["info"]["title"], "manage_system");
+    assert_eq!(doc["info"]["version"], "1.00.02");
+    assert_eq!(doc["servers"][0]["url"], "/");
+    // One envelope component; parameters and bodies carry the server's limits.
+    assert!(doc["components"]["schemas"]["Envelope"]["required"].is_array(), "{}", doc["components"]);
+    let list = &doc["paths"]["/v1.00.02/account"]["get"]["parameters"];
+    let size =
+        list.as_array().and_then(|p| p.iter().find(|p| p["name"] == "size")).cloned().unwrap_or_default();
+    assert_eq!(
+        (size["schema"]["minimum"].as_f64(), size["schema"]["maximum"].as_f64()),
+        (Some(1.0), Some(100.0)),
+        "{size}"
+    );
+    let new_account = &doc["components"]["schemas"]["NewAccount"]["properties"];
+    assert_eq!(new_account["username"]["pattern"], "^[A-Za-z0-9_.-]{3,32}$", "{new_account}");
+    assert_eq!(new_account["password"]["minLength"], 8, "{new_account}");
     let put = &doc["paths"]["/v1.00.02/account/{id}"]["put"];
     assert_eq!(put["x-keel-permission"], "account.write", "{put}");
     assert!(put["responses"]["401"].is_object() && put["responses"]["403"].is_object(), "{put}");
@@ -55,7 +70,8 @@ fn openapi_prints_a_valid_document_with_legal_component_names() {
     assert_eq!(test["x-keel-permission"], "public");
     assert!(test["responses"]["403"].is_null(), "{test}");
     assert_eq!(test["summary"], "Service identity and time.");
-    let data = &test["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["data"];
+    let data =
+        &test["responses"]["200"]["content"]["application/json"]["schema"]["allOf"][1]["properties"]["data"];
     assert_eq!(data["$ref"], "#/components/schemas/TestView");
     let schemas = doc["components"]["schemas"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>());
     for name in schemas.unwrap_or_default() {
@@ -69,13 +85,13 @@ fn openapi_prints_a_valid_document_with_legal_component_names() {
 /// Each operation lists exactly the statuses its route can answer: the
 /// success status from the handler's return type, 400/500/503 everywhere,
 /// 401/403 when protected, 404 with a path parameter, 408/413 with a body,
-/// 409 on writes, 429 where login limits count.
+/// 409 on writes, 401/403/429 where login limits count (a sign-in route).
 #[test]
 fn openapi_lists_the_statuses_each_route_answers() {
     let doc: serde_json::Value = serde_json::from_str(&run(&["openapi"])).unwrap_or_default();
     let table: &[(&str, &str, &[&str])] = &[
         ("/v1.00.02/test", "get", &["200", "400", "500", "503"]),
-        ("/v1.00.02/login", "post", &["200", "400", "408", "409", "413", "429", "500", "503"]),
+        ("/v1.00.02/login", "post", &["200", "400", "401", "403", "408", "409", "413", "429", "500", "503"]),
         ("/v1.00.02/logout", "post", &["200", "400", "401", "403", "409", "500", "503"]),
         ("/v1.00.02/account", "post", &["201", "400", "401", "403", "408", "409", "413", "500", "503"]),
         ("/v1.00.02/account", "get", &["200", "400", "401", "403", "500", "503"]),
@@ -98,7 +114,7 @@ fn openapi_lists_the_statuses_each_route_answers() {
     }
     // 400 covers both shapes: 40000 with `data: null`, 40001 with errors.
     let bad = &doc["paths"]["/v1.00.02/login"]["post"]["responses"]["400"]["content"]["application/json"];
-    let shapes = &bad["schema"]["properties"]["data"]["oneOf"];
+    let shapes = &bad["schema"]["allOf"][1]["properties"]["data"]["oneOf"];
     assert_eq!(shapes[0]["type"], "null", "{bad}");
     assert!(shapes[1]["properties"]["errors"].is_object(), "{bad}");
 }

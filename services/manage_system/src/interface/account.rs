@@ -45,10 +45,13 @@ impl From<Account> for AccountView {
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// 3 to 32 of `[A-Za-z0-9_.-]`, unique.
+    #[salvo(schema(pattern = r"^[A-Za-z0-9_.-]{3,32}$"))]
     pub username: String,
-    /// At least 8 characters.
+    /// 8 to 128 characters.
+    #[salvo(schema(min_length = 8, max_length = 128))]
     pub password: String,
     /// Shown name, at most 64 characters.
+    #[salvo(schema(max_length = 64))]
     pub display_name: Option<String>,
     /// 1 active (default), 0 disabled.
     pub status: Option<AccountStatus>,
@@ -61,10 +64,12 @@ pub struct NewAccount {
 #[serde(deny_unknown_fields)]
 pub struct AccountUpdate {
     /// Shown name, at most 64 characters.
+    #[salvo(schema(max_length = 64))]
     pub display_name: Option<String>,
     /// 1 active, 0 disabled.
     pub status: Option<AccountStatus>,
-    /// A new password, at least 8 characters.
+    /// A new password, 8 to 128 characters.
+    #[salvo(schema(min_length = 8, max_length = 128))]
     pub password: Option<String>,
     /// Its role; changing it needs `role.write`.
     pub role_id: Option<i64>,
@@ -76,8 +81,10 @@ pub struct AccountUpdate {
 #[serde(deny_unknown_fields)]
 pub struct MeUpdate {
     /// Shown name, at most 64 characters.
+    #[salvo(schema(max_length = 64))]
     pub display_name: Option<String>,
-    /// A new password, at least 8 characters; needs `old_password`.
+    /// A new password, 8 to 128 characters; needs `old_password`.
+    #[salvo(schema(min_length = 8, max_length = 128))]
     pub password: Option<String>,
     /// The current password.
     pub old_password: Option<String>,
@@ -88,8 +95,10 @@ pub struct MeUpdate {
 #[serde(deny_unknown_fields)]
 pub struct AccountQuery {
     /// Page, from 1.
+    #[salvo(schema(minimum = 1))]
     pub page: Option<u64>,
     /// Rows per page, 1 to 100 (20).
+    #[salvo(schema(minimum = 1, maximum = 100))]
     pub size: Option<u64>,
     /// 1 active, 0 disabled.
     pub status: Option<AccountStatus>,

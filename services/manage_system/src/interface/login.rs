@@ -11,7 +11,8 @@ use keel::time::DateTime;
 /// Credentials.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Credentials {
-    /// Login name.
+    /// Login name: 3 to 32 of `[A-Za-z0-9_.-]`, any case.
+    #[salvo(schema(pattern = r"^[A-Za-z0-9_.-]{3,32}$"))]
     pub username: String,
     /// Password.
     pub password: String,
@@ -129,8 +130,10 @@ pub struct LoginRecordView {
 #[serde(deny_unknown_fields)]
 pub struct LoginQuery {
     /// Page, from 1.
+    #[salvo(schema(minimum = 1))]
     pub page: Option<u64>,
     /// Rows per page, 1 to 100 (20).
+    #[salvo(schema(minimum = 1, maximum = 100))]
     pub size: Option<u64>,
     /// Only this account's attempts.
     pub account_id: Option<i64>,

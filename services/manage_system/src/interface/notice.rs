@@ -9,11 +9,14 @@ use keel_common::model_rc::{NOTICE_CHANNEL, Notice};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNotice {
-    /// Only clients subscribed to this topic (or to none) get it.
+    /// Only clients subscribed to this topic (or to none) get it; 1 to 64 characters.
+    #[salvo(schema(min_length = 1, max_length = 64))]
     pub topic: Option<String>,
     /// Headline, 1 to 200 characters.
+    #[salvo(schema(min_length = 1, max_length = 200))]
     pub title: String,
     /// Text, at most 4000 characters.
+    #[salvo(schema(max_length = 4000))]
     pub body: String,
 }
 

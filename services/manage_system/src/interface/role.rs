@@ -42,6 +42,7 @@ impl From<Role> for RoleView {
 #[serde(deny_unknown_fields)]
 pub struct NewRole {
     /// 2 to 64 of `[a-z0-9_.-]`, unique.
+    #[salvo(schema(pattern = r"^[a-z0-9_.-]{2,64}$"))]
     pub name: String,
     /// Declared permissions, e.g. `["account.read"]`.
     pub permissions: Vec<String>,
@@ -62,8 +63,10 @@ pub struct RoleUpdate {
 #[serde(deny_unknown_fields)]
 pub struct RoleQuery {
     /// Page, from 1.
+    #[salvo(schema(minimum = 1))]
     pub page: Option<u64>,
     /// Rows per page, 1 to 100 (20).
+    #[salvo(schema(minimum = 1, maximum = 100))]
     pub size: Option<u64>,
 }
 
