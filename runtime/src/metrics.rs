@@ -17,6 +17,7 @@
 //! | `keel_db_answering` | `database` (0 while its breaker is open) |
 //! | `keel_db_pool_connections` | `database`, `state`: `open`, `in_use`, `idle`, `waiting` |
 //! | `keel_ws_connections` | |
+//! | `keel_ws_frames_total` | `direction`: `in` (client messages), `out` (frames sent) |
 //! | `keel_job_runs_total` | `job`, `outcome`: `ok`, `failed`, `panicked`, `skipped` |
 //! | `keel_migration_version` | `database` |
 //! | `keel_build_info` | `service`, `version`, `keel` |
@@ -47,6 +48,11 @@ struct RouteLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DirectionLabels {
+    direction: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -106,6 +112,10 @@ pub(crate) struct Metrics {
     db_answering: Family<DatabaseLabels, Gauge>,
     db_pool: Family<PoolLabels, Gauge>,
     ws_connections: Gauge,
+    /// Handles into `keel_ws_frames_total`, taken once: a frame costs one
+    /// atomic add, not a label lookup.
+    ws_frames_in: Counter,
+    ws_frames_out: Counter,
     jobs: Family<JobLabels, Counter>,
     migration: Family<DatabaseLabels, Gauge>,
     build: Family<BuildLabels, Gauge>,
@@ -133,6 +143,9 @@ impl Metrics {
         let db_answering = Family::<DatabaseLabels, Gauge>::default();
         let db_pool = Family::<PoolLabels, Gauge>::default();
         let ws_connections = Gauge::default();
+        let ws_frames = Family::<DirectionLabels, Counter>::default();
+        let ws_frames_in = ws_frames.get_or_create_owned(&DirectionLabels { direction: "in" });
+        let ws_frames_out = ws_frames.get_or_create_owned(&DirectionLabels { direction: "out" });
         let jobs = Family::<JobLabels, Counter>::default();
         let migration = Family::<DatabaseLabels, Gauge>::default();
         let build = Family::<BuildLabels, Gauge>::default();
@@ -152,6 +165,7 @@ impl Metrics {
         );
         registry.register("keel_db_pool_connections", "Pooled connections by state", db_pool.clone());
         registry.register("keel_ws_connections", "Open WebSockets", ws_connections.clone());
+        registry.register("keel_ws_frames", "WebSocket messages received and frames sent", ws_frames);
         registry.register("keel_job_runs", "Scheduled job ticks by outcome", jobs.clone());
         registry.register("keel_migration_version", "Last migration applied", migration.clone());
         registry.register("keel_build_info", "The service and keel versions", build.clone());
@@ -165,6 +179,8 @@ impl Metrics {
             db_answering,
             db_pool,
             ws_connections,
+            ws_frames_in,
+            ws_frames_out,
             jobs,
             migration,
             build,
@@ -262,6 +278,16 @@ impl Metrics {
         for (state, count) in pool {
             self.db_pool.get_or_create(&PoolLabels { database: database.to_owned(), state }).set(count);
         }
+    }
+
+    /// A client's message arrived on a WebSocket.
+    pub(crate) fn ws_frame_in(&self) {
+        self.ws_frames_in.inc();
+    }
+
+    /// A frame went out on a WebSocket.
+    pub(crate) fn ws_frame_out(&self) {
+        self.ws_frames_out.inc();
     }
 
     pub(crate) fn ws_connections(&self, open: usize) {

@@ -118,7 +118,7 @@ pub async fn failing() -> ApiResult<()> {
 /// A slow request, to be in flight when the server is told to stop.
 #[keel::api(method = "get", path = "/slow", public)]
 pub async fn slow() -> ApiResult<&'static str> {
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
     Ok(answer_json("done"))
 }
 

@@ -432,6 +432,7 @@ async fn metrics_count_requests_by_route_and_read_backends_when_scraped() {
         r#"keel_cache_available{cache="default"} 1"#,
         r#"keel_migration_version{database="default"}"#,
         "keel_ws_connections ",
+        r#"keel_ws_frames_total{direction="out"}"#,
         r#"keel_build_info{service="manage_system",version="1.00.02""#,
     ] {
         assert!(text.contains(line), "no `{line}` in:\n{text}");

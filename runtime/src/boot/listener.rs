@@ -23,7 +23,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
-type Slot = Arc<Mutex<Option<TcpAcceptor>>>;
+/// The socket when no accept holds it, and whether the switch was thrown:
+/// an accept that finishes after `close` must drop the socket rather than
+/// put it back, or it would stay open (and new clients hang) for the whole
+/// drain.
+#[derive(Default)]
+struct SlotState {
+    acceptor: Option<TcpAcceptor>,
+    closed: bool,
+}
+
+type Slot = Arc<Mutex<SlotState>>;
 
 /// A TCP acceptor whose socket [`ListenerSwitch::close`] can drop.
 pub(crate) struct ClosingAcceptor {
@@ -38,7 +48,7 @@ pub(crate) struct ListenerSwitch(Slot);
 impl ClosingAcceptor {
     pub(crate) fn new(inner: TcpAcceptor) -> (ClosingAcceptor, ListenerSwitch) {
         let holdings = inner.holdings().to_vec();
-        let slot = Arc::new(Mutex::new(Some(inner)));
+        let slot = Arc::new(Mutex::new(SlotState { acceptor: Some(inner), closed: false }));
         (ClosingAcceptor { slot: Arc::clone(&slot), holdings }, ListenerSwitch(slot))
     }
 }
@@ -48,7 +58,9 @@ impl ListenerSwitch {
     /// accept is in progress the socket lives in that accept's future,
     /// which salvo drops as soon as it stops accepting — closing it too.
     pub(crate) fn close(&self) {
-        drop(self.0.lock().unwrap_or_else(PoisonError::into_inner).take());
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.closed = true;
+        drop(slot.acceptor.take());
     }
 }
 
@@ -64,14 +76,20 @@ impl Acceptor for ClosingAcceptor {
         &mut self,
         fuse_policy: Option<ArcFusePolicy>,
     ) -> IoResult<Accepted<Self::Coupler, Self::Stream>> {
-        let taken = self.slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let taken = self.slot.lock().unwrap_or_else(PoisonError::into_inner).acceptor.take();
         let Some(mut inner) = taken else {
             // Closed: nothing more will be accepted.
             return std::future::pending().await;
         };
         let accepted = inner.accept(fuse_policy).await;
-        // Put it back for the next accept (this future was not dropped).
-        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(inner);
+        // Put it back for the next accept (this future was not dropped),
+        // unless the switch was thrown meanwhile: then the socket goes now.
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.closed {
+            drop(inner);
+        } else {
+            slot.acceptor = Some(inner);
+        }
         accepted
     }
 }

@@ -265,6 +265,7 @@ async fn serve<S: Socket>(
     let mut heartbeat = tokio::time::interval(ping_every);
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
+    let metrics = crate::metrics::metrics();
     let close = loop {
         tokio::select! {
             incoming = stream.next() => {
@@ -276,6 +277,7 @@ async fn serve<S: Socket>(
                 if msg.is_ping() || msg.is_pong() {
                     continue;
                 }
+                metrics.ws_frame_in();
                 let parsed = match msg.as_str() {
                     Ok(text) => serde_json::from_str::<S::In>(text)
                         .map_err(|e| WsError::bad_message(format!("unreadable message: {e}"))),
@@ -294,10 +296,11 @@ async fn serve<S: Socket>(
             }
             published = next_published(&mut feed) => match published {
                 Ok(text) => {
-                    if let Some(frame) = S::relay(&conn, &mut user, &text)
-                        && sink.send(Message::text(frame)).await.is_err()
-                    {
-                        break None;
+                    if let Some(frame) = S::relay(&conn, &mut user, &text) {
+                        if sink.send(Message::text(frame)).await.is_err() {
+                            break None;
+                        }
+                        metrics.ws_frame_out();
                     }
                 }
                 // A client that reads slower than the channel is published
@@ -311,6 +314,7 @@ async fn serve<S: Socket>(
                 if sink.send(frame).await.is_err() {
                     break None;
                 }
+                metrics.ws_frame_out();
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > idle_limit {
