@@ -1,4 +1,4 @@
-//! The service binary's command line: `serve` (default), `routes`, `openapi`, `db …`.
+//! The service binary's command line: `serve` (default), `routes`, `openapi`, `script`, `systemd`, `db …`.
 
 use super::App;
 use crate::data::migrate::command::DbAction;
@@ -72,6 +72,16 @@ pub(crate) enum Command {
         /// List the scripts and scheduled jobs.
         #[arg(long)]
         list: bool,
+    },
+    /// Print the systemd unit for this binary, or install it (`--install`).
+    Systemd {
+        /// A user unit (~/.config/systemd/user, `systemctl --user`) instead
+        /// of a system one (/etc/systemd/system, `User=`/`Group=`).
+        #[arg(long)]
+        user: bool,
+        /// Write the unit, reload systemd where it runs, and print the commands.
+        #[arg(long)]
+        install: bool,
     },
     /// Migrations (seed: aerich): init-db, migrate, upgrade, downgrade, history, heads.
     Db {
@@ -174,6 +184,7 @@ impl<K: Kind> App<K> {
             }
             Command::Db { database, command } => self.db_command(home, database, command).await,
             Command::Script { name, list } => self.script_command(home, name, list).await,
+            Command::Systemd { user, install } => self.systemd_command(home, user, install),
             Command::Routes => {
                 print!("{}", routes_table(&self.router));
                 ExitCode::SUCCESS
@@ -224,6 +235,86 @@ impl<K: Kind> App<K> {
                 ExitCode::FAILURE
             }
         }
+    }
+
+    /// `systemd [--user] [--install]`.
+    fn systemd_command(mut self, flags: HomeFlags, user_unit: bool, install: bool) -> ExitCode {
+        use super::systemd::{
+            UnitSpec, current_account, env_file, how_to_run, systemd_running, unit, unit_dir,
+        };
+        let info = self.service_info();
+        if let Err(code) = self.configure(flags.home, flags.profile) {
+            return code;
+        }
+        let bin = crate::service::binary_name().unwrap_or(info.name);
+        let absolute =
+            |path: &std::path::Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let exec = match std::env::current_exe() {
+            Ok(exe) => absolute(&exe),
+            Err(err) => {
+                eprintln!("{}: cannot tell where this binary is: {err}", info.name);
+                return ExitCode::FAILURE;
+            }
+        };
+        let home = absolute(&self.home);
+        let spec = UnitSpec {
+            service: info,
+            bin,
+            exec,
+            home: home.clone(),
+            config: &self.config,
+            user_unit,
+            account: current_account(),
+        };
+        let text = unit(&spec);
+        if !install {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        // ProtectSystem=strict leaves only these writable, and only if they
+        // exist when the service starts.
+        for dir in ["logs", "data"] {
+            if let Err(err) = std::fs::create_dir_all(home.join(dir)) {
+                eprintln!("{}: cannot create {}: {err}", info.name, home.join(dir).display());
+                return ExitCode::FAILURE;
+            }
+        }
+        let written = unit_dir(user_unit).and_then(|dir| {
+            let path = dir.join(format!("{bin}.service"));
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&path, &text))
+                .map(|()| path)
+                .map_err(|err| format!("cannot write {}: {err}", dir.display()))
+        });
+        let path = match written {
+            Ok(path) => path,
+            Err(err) => {
+                eprintln!("{}: {err}", info.name);
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("wrote {}", path.display());
+        if systemd_running(user_unit) {
+            let mut reload = std::process::Command::new("systemctl");
+            if user_unit {
+                reload.arg("--user");
+            }
+            match reload.arg("daemon-reload").status() {
+                Ok(status) if status.success() => println!("systemd reloaded its units"),
+                other => eprintln!(
+                    "{}: `systemctl daemon-reload` did not succeed ({other:?}); run it by hand",
+                    info.name
+                ),
+            }
+        } else {
+            println!(
+                "no systemd manager runs here: run `systemctl{} daemon-reload` where it does",
+                if user_unit { " --user" } else { "" }
+            );
+        }
+        println!("secrets (KEEL_ADMIN__PASSWORD, database URLs) go in {}", env_file(&home, bin).display());
+        print!("{}", how_to_run(bin, user_unit));
+        ExitCode::SUCCESS
     }
 
     /// `script <name>` / `script --list`.

@@ -8,6 +8,7 @@ mod cli;
 mod listener;
 mod serve;
 mod start;
+mod systemd;
 pub mod testing;
 
 pub use cli::routes_table;

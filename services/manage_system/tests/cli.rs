@@ -425,3 +425,76 @@ fn listen_flags_belong_to_serve_only() {
         assert!(stderr.contains("--port") || stderr.contains("--bind"), "{args:?}: {stderr}");
     }
 }
+
+/// `systemd` prints a unit systemd accepts (`systemd-analyze verify`, where
+/// installed — `.ci/run` installs it); `--user` makes a user unit;
+/// `--install` writes it where systemd looks and says how to run it.
+#[test]
+fn systemd_prints_a_unit_systemd_accepts_and_installs_a_user_unit() {
+    let dir = std::env::temp_dir().join(format!("keel-systemd-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let verify = |text: &str, name: &str| {
+        let folder = dir.join(name);
+        let file = folder.join("http_manage_sys.service");
+        let written = std::fs::create_dir_all(&folder).and_then(|()| std::fs::write(&file, text));
+        assert!(written.is_ok(), "{written:?}");
+        match Command::new("systemd-analyze").arg("verify").arg(&file).output() {
+            Ok(out) => {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    out.status.success() && stderr.trim().is_empty(),
+                    "systemd-analyze verify {name}:\n{stderr}\n{text}"
+                );
+            }
+            Err(err) => eprintln!("systemd-analyze is not installed ({err}): unit not verified"),
+        }
+    };
+    let system = run(&["systemd"]);
+    for line in [
+        "User=",
+        "Group=",
+        "Restart=on-failure",
+        "KillSignal=SIGTERM",
+        "TimeoutStopSec=45",
+        "LimitNOFILE=",
+        "NoNewPrivileges=true",
+        "ProtectSystem=strict",
+        "PrivateTmp=true",
+        "EnvironmentFile=-",
+        "WantedBy=multi-user.target",
+    ] {
+        assert!(system.lines().any(|l| l.starts_with(line)), "no `{line}` in:\n{system}");
+    }
+    let exec = system.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap_or_default();
+    assert!(exec.starts_with('/') && exec.ends_with("http_manage_sys serve"), "{exec}");
+    verify(&system, "system");
+
+    let user = run(&["systemd", "--user"]);
+    assert!(!user.contains("User=") && !user.contains("Group="), "{user}");
+    assert!(user.contains("WantedBy=default.target"), "{user}");
+    verify(&user, "user");
+
+    let home = dir.join("home");
+    let output = Command::new(env!("CARGO_BIN_EXE_http_manage_sys"))
+        .args(["systemd", "--user", "--install"])
+        .env("KEEL_HOME", dir.join("project"))
+        .env("HOME", &home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output();
+    let Ok(output) = output else { panic!("systemd --user --install") };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let installed = std::fs::read_to_string(home.join(".config/systemd/user/http_manage_sys.service"))
+        .unwrap_or_default();
+    assert_eq!(
+        installed,
+        user.replace(
+            &std::env::temp_dir().join("keel-cli-no-home").display().to_string(),
+            &dir.join("project").display().to_string()
+        )
+    );
+    assert!(stdout.contains("systemctl --user enable --now http_manage_sys"), "{stdout}");
+    assert!(dir.join("project/logs").is_dir() && dir.join("project/data").is_dir(), "writable folders made");
+    let _ = std::fs::remove_dir_all(&dir);
+}
