@@ -11,6 +11,7 @@ mod attr;
 mod base_enum;
 mod cache;
 mod ctxt;
+mod embed;
 mod main_attr;
 mod models;
 mod permissions;
@@ -101,6 +102,12 @@ pub fn columns(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn permissions(input: TokenStream) -> TokenStream {
     permissions::expand(input.into()).into()
+}
+
+/// The migration files of a folder, compiled in. See `keel::embed_migrations`.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    embed::expand(input.into()).into()
 }
 
 /// A service's list of tables, checked against its prefix. See `keel::models`.

@@ -77,7 +77,8 @@ pub use http::extract::{ClientInfo, Ctx, FromRequest, Json, PathParam, Query, pa
 pub use http::health::HealthCheck;
 pub use http::router::UriRouter;
 pub use keel_macros::{
-    BaseEnum, api, cache, channel, columns, main, models, permissions, service, table, uri_router, ws,
+    BaseEnum, api, cache, channel, columns, embed_migrations, main, models, permissions, service, table,
+    uri_router, ws,
 };
 pub use logging::MultLogger;
 pub use logging::request_id::{REQUEST_ID_HEADER, RequestId};

@@ -14,4 +14,5 @@ fn ui() {
     cases.compile_fail("ui/cache/*.rs");
     cases.compile_fail("ui/ws/*.rs");
     cases.compile_fail("ui/permission/*.rs");
+    cases.compile_fail("ui/embed/*.rs");
 }

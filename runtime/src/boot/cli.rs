@@ -220,6 +220,7 @@ impl<K: Kind> App<K> {
             return ExitCode::FAILURE;
         }
         let entry = self.config.database.get(&database).cloned().unwrap_or_else(|| self.embedded_database());
+        let target_is_default = database == "default";
         let target = crate::data::migrate::command::DbTarget {
             service: info.name,
             dir: self.migrations_dir(&database),
@@ -227,6 +228,7 @@ impl<K: Kind> App<K> {
             entry,
             home: self.home.clone(),
             models: models(),
+            embedded: self.embedded_migrations.filter(|_| target_is_default),
         };
         match crate::data::migrate::command::run(&command.into(), target).await {
             Ok(()) => ExitCode::SUCCESS,

@@ -50,6 +50,10 @@ pub struct App<K: Kind> {
     home: std::path::PathBuf,
     models: Option<fn() -> Vec<crate::TableSchema>>,
     migrations: Option<std::path::PathBuf>,
+    /// Migration files compiled into the binary (`embed_migrations!`).
+    embedded_migrations: Option<&'static [(&'static str, &'static str)]>,
+    /// The service's `config/default.toml`, compiled in.
+    embedded_config: Option<&'static str>,
     databases: std::collections::BTreeMap<String, crate::data::db::Db>,
     caches: std::collections::BTreeMap<String, crate::cache::Cache>,
     auth: Option<Arc<dyn Authority>>,
@@ -86,6 +90,8 @@ impl<K: Kind> App<K> {
             home: std::path::PathBuf::from("."),
             models: None,
             migrations: None,
+            embedded_migrations: None,
+            embedded_config: None,
             databases: std::collections::BTreeMap::new(),
             caches: std::collections::BTreeMap::new(),
             auth: None,
@@ -171,6 +177,23 @@ impl<K: Kind> App<K> {
     /// `<home>/migrations/<service>`.
     pub fn migrations(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.migrations = Some(dir.into());
+        self
+    }
+
+    /// Migration files built into the binary, used where the migrations
+    /// folder is absent (a binary deployed alone) and checked against it
+    /// where present:
+    /// `.embedded_migrations(keel::embed_migrations!("../../migrations/manage_system"))`.
+    pub fn embedded_migrations(mut self, files: &'static [(&'static str, &'static str)]) -> Self {
+        self.embedded_migrations = Some(files);
+        self
+    }
+
+    /// The service's `config/default.toml`, built into the binary and used
+    /// when the file is not on disk; profile files and `KEEL_…` variables
+    /// still override it: `.embedded_config(include_str!("../config/default.toml"))`.
+    pub fn embedded_config(mut self, text: &'static str) -> Self {
+        self.embedded_config = Some(text);
         self
     }
 

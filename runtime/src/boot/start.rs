@@ -160,7 +160,8 @@ impl<K: Kind> App<K> {
         // The binary's name as `#[keel::main]` recorded it, for the fix in messages.
         let bin = crate::service::binary_name().unwrap_or(info.name);
         let dir = self.migrations_dir("default");
-        let set = MigrationSet::load(&dir).map_err(|err| BootError(err.to_string()))?;
+        let set = MigrationSet::resolve(&dir, self.embedded_migrations)
+            .map_err(|err| BootError(err.to_string()))?;
         let Some(last) = set.migrations.last() else {
             return Err(BootError(format!(
                 "database `default`: no migrations in {} for the tables of `{}`: run `{bin} db init-db` (or start from the project root / set KEEL_HOME)",
@@ -228,7 +229,7 @@ impl<K: Kind> App<K> {
         let info = self.service_info();
         let sources = ConfigSources::from_process(home, profile);
         let names: Vec<&str> = self.sections.iter().map(|s| s.name).collect();
-        let loaded = Config::load_with_sections(&info, &sources, &names).and_then(|config| {
+        let loaded = Config::load_over(&info, &sources, &names, self.embedded_config).and_then(|config| {
             self.sections.iter().try_for_each(|s| (s.check)(&config, s.name)).map(|()| config)
         });
         self.config = loaded.map_err(|err| {

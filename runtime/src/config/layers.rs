@@ -21,6 +21,13 @@ impl Layers {
         let origin = file.display().to_string();
         let text =
             std::fs::read_to_string(file).map_err(|e| ConfigError(format!("cannot read {origin}: {e}")))?;
+        self.add_text(&text, &origin)
+    }
+
+    /// Adds TOML `text` that came from `origin` (a file, or the built-in
+    /// default.toml).
+    pub(super) fn add_text(&mut self, text: &str, origin: &str) -> Result<(), ConfigError> {
+        let origin = origin.to_owned();
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let line = e.span().map(|s| text[..s.start].lines().count().max(1));
             let at = line.map(|l| format!(" line {l}")).unwrap_or_default();

@@ -322,6 +322,18 @@ impl Config {
         sources: &ConfigSources,
         sections: &[&str],
     ) -> Result<Config, ConfigError> {
+        Config::load_over(service, sources, sections, None)
+    }
+
+    /// [`load_with_sections`](Self::load_with_sections), with the text of
+    /// `default.toml` built into the binary, used when the file is not on
+    /// disk (a binary deployed alone).
+    pub fn load_over(
+        service: &ServiceInfo,
+        sources: &ConfigSources,
+        sections: &[&str],
+        built_in_default: Option<&str>,
+    ) -> Result<Config, ConfigError> {
         let dir = sources.config_dir(service);
         let mut layers =
             Layers { sections: sections.iter().map(|s| (*s).to_owned()).collect(), ..Layers::default() };
@@ -329,6 +341,8 @@ impl Config {
         // A service without a default.toml runs on the embedded defaults.
         if default_file.exists() {
             layers.add_file(&default_file)?;
+        } else if let Some(text) = built_in_default {
+            layers.add_text(text, "the built-in default.toml")?;
         }
         if let Some(profile) = &sources.profile {
             let file = dir.join(format!("{profile}.toml"));

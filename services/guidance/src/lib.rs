@@ -11,7 +11,10 @@ pub use config::GuidanceConf;
 /// manage_system issues (shared database and cache).
 pub fn app() -> keel::App<keel::kind::WsOnly> {
     let router = keel::UriRouter::new(<GuidanceConf as keel::Service>::INFO).with::<api_main::GuideSocket>();
-    keel::App::new(router).auth(keel::auth::SessionAuthority).on_start(say_where_sessions_are)
+    keel::App::new(router)
+        .embedded_config(include_str!("../config/default.toml"))
+        .auth(keel::auth::SessionAuthority)
+        .on_start(say_where_sessions_are)
 }
 
 /// One boot line saying where tokens are checked — manage_system's

@@ -16,7 +16,7 @@ keel::uri_router!(
 /// The service ready to boot: routes, tables, sign-in, the first-account
 /// step, timed jobs and scripts (seed: `script/`).
 pub fn app() -> keel::App<keel::kind::HttpOnly> {
-    let app = keel::App::new(uri_router())
+    let app = built_in(keel::App::new(uri_router()))
         .models(crate::db_model::models)
         .auth(crate::api_base::ManageAuthority)
         .section::<crate::config::AdminSettings>(crate::config::AdminSettings::SECTION)
@@ -30,7 +30,16 @@ pub fn app() -> keel::App<keel::kind::HttpOnly> {
 /// instead of) `http_manage_sys` to keep the jobs off the HTTP instances;
 /// each tick still runs once across all of them.
 pub fn worker() -> keel::App<keel::kind::NoRoutes> {
-    let app = keel::App::new(keel::UriRouter::new(<crate::SysConf as keel::Service>::INFO))
+    let app = built_in(keel::App::new(keel::UriRouter::new(<crate::SysConf as keel::Service>::INFO)))
         .models(crate::db_model::models);
     crate::script::register(app)
+}
+
+/// What the binaries carry so that one copied alone into an empty folder
+/// runs: `config/default.toml` and the committed migrations (a folder on
+/// disk, when present, is checked against them; files on disk and `KEEL_…`
+/// variables still override the configuration).
+fn built_in<K: keel::kind::Kind>(app: keel::App<K>) -> keel::App<K> {
+    app.embedded_config(include_str!("../config/default.toml"))
+        .embedded_migrations(keel::embed_migrations!("../../migrations/manage_system"))
 }

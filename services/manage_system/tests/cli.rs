@@ -209,24 +209,31 @@ fn migrate_writes_one_file_then_finds_no_changes() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-/// `init-db` on a fresh project writes the first migration and applies
-/// it; `history` and `heads` then say so, one line each.
+/// In a fresh home the binary applies its built-in migrations; `history`
+/// and `heads` then say so, one line each, and `downgrade` reverts them.
+/// `init-db` there writes a first migration of its own, which disagrees
+/// with the built-in ones: every command after it names the file.
 #[test]
-fn init_db_then_history_and_heads() {
+fn upgrade_then_history_and_heads_and_init_db_beside_built_in_migrations() {
     let home = std::env::temp_dir().join(format!("keel-cli-init-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
-    let (ok, out, err) = db(&home, &["init-db"], &[]);
-    assert!(ok && out.contains("applied 0001_init"), "{out}{err}");
+    let (ok, out, err) = db(&home, &["upgrade"], &[]);
+    assert!(ok && out.contains("applied 0001_init") && out.contains("applied 0004_roles"), "{out}{err}");
     let (ok, out, err) = db(&home, &["history"], &[]);
-    assert!(ok && out.starts_with("0001_init  applied 20"), "{out}{err}");
+    assert!(ok && out.starts_with("0001_init  applied 20") && out.lines().count() == 4, "{out}{err}");
     let (ok, out, err) = db(&home, &["heads"], &[]);
-    assert!(ok && out.trim() == "database `default` is up to date (0001_init)", "{out}{err}");
-    let (ok, out, err) = db(&home, &["downgrade", "--dry-run"], &[]);
+    assert!(ok && out.trim() == "database `default` is up to date (0004_roles)", "{out}{err}");
+    let (ok, out, err) = db(&home, &["downgrade", "--to", "0", "--dry-run"], &[]);
     assert!(ok && out.contains("DROP TABLE sys_records_login;"), "{out}{err}");
-    let (ok, out, err) = db(&home, &["downgrade"], &[]);
+    let (ok, out, err) = db(&home, &["downgrade", "--to", "0"], &[]);
     assert!(ok && out.contains("reverted 0001_init"), "{out}{err}");
     let (ok, out, err) = db(&home, &["heads"], &[]);
-    assert!(ok && out.trim() == "0001_init  pending", "{out}{err}");
+    assert!(ok && out.lines().next() == Some("0001_init  pending"), "{out}{err}");
+
+    let (ok, out, err) = db(&home, &["init-db"], &[]);
+    assert!(ok && out.contains("wrote") && out.contains("0001_init"), "{out}{err}");
+    let (ok, _, err) = db(&home, &["heads"], &[]);
+    assert!(!ok && err.contains("0001_init.json differs from the migration built into this binary"), "{err}");
     let _ = std::fs::remove_dir_all(&home);
 }
 
@@ -256,7 +263,7 @@ fn one_off_scripts_run_once_and_reusable_ones_again() {
     };
     let (ok, out, _) = script(&["--list"]);
     assert!(ok && out.contains("script_fill_display_names") && out.contains("purge_login_records"), "{out}");
-    let (ok, _, err) = db(&home, &["init-db"], &[]);
+    let (ok, _, err) = db(&home, &["upgrade"], &[]);
     assert!(ok, "{err}");
     let (ok, out, err) = script(&["script_fill_display_names"]);
     assert!(ok && out.contains("ran in"), "{out}{err}");
@@ -282,7 +289,7 @@ fn the_service_binary_runs_jobs_and_stops_on_sigterm() {
     let home = std::env::temp_dir().join(format!("keel-cli-service-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let bin = env!("CARGO_BIN_EXE_service_manage_sys");
-    let init = Command::new(bin).args(["db", "init-db"]).env("KEEL_HOME", &home).output();
+    let init = Command::new(bin).args(["db", "upgrade"]).env("KEEL_HOME", &home).output();
     assert!(init.as_ref().is_ok_and(|o| o.status.success()), "{init:?}");
     let child = Command::new(bin)
         .env("KEEL_HOME", &home)
@@ -496,5 +503,83 @@ fn systemd_prints_a_unit_systemd_accepts_and_installs_a_user_unit() {
     );
     assert!(stdout.contains("systemctl --user enable --now http_manage_sys"), "{stdout}");
     assert!(dir.join("project/logs").is_dir() && dir.join("project/data").is_dir(), "writable folders made");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The binary carries its configuration and migrations: copied alone into
+/// an empty folder it boots, migrates its embedded SQLite and serves;
+/// `db history` there reads the built-in migrations; a migrations folder
+/// that disagrees with the built-in files stops boot naming the file.
+#[test]
+fn a_binary_copied_alone_into_an_empty_folder_boots_and_serves() {
+    use std::io::{BufRead, Read, Write};
+    let dir = std::env::temp_dir().join(format!("keel-alone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let bin = dir.join("http_manage_sys");
+    let copied = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::copy(env!("CARGO_BIN_EXE_http_manage_sys"), &bin));
+    assert!(copied.is_ok(), "{copied:?}");
+    let command = |args: &[&str]| {
+        let mut command = Command::new(&bin);
+        command.args(args).current_dir(&dir).env_remove("KEEL_HOME").env_remove("KEEL_DATABASE__DEFAULT");
+        command
+    };
+
+    let mut child = match command(&[])
+        .env("KEEL_SERVER__BIND", "127.0.0.1")
+        .env("KEEL_SERVER__PORT", "0")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(err) => panic!("spawn: {err}"),
+    };
+    let Some(stdout) = child.stdout.take() else { panic!("no stdout") };
+    let listening =
+        std::io::BufReader::new(stdout).lines().map_while(Result::ok).find(|l| l.contains("listening on"));
+    let addr = listening
+        .as_deref()
+        .and_then(|l| l.split("http://").nth(1))
+        .and_then(|r| r.split_whitespace().next());
+    let Some(addr) = addr.map(str::to_owned) else { panic!("no listening line: {listening:?}") };
+    let mut stream =
+        std::net::TcpStream::connect(&addr).unwrap_or_else(|err| panic!("connect {addr}: {err}"));
+    let _ = stream.write_all(b"GET /v1.00.02/test HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.contains("\"service\":\"manage_system\""),
+        "{answer}"
+    );
+    assert!(dir.join("data/manage_system.db").exists(), "the embedded SQLite was created");
+
+    let history =
+        command(&["db", "history"]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    assert!(history.as_deref().is_ok_and(|h| h.contains("0001_")), "{history:?}");
+    // A folder that disagrees with the built-in migrations stops boot.
+    let folder = dir.join("migrations/manage_system");
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/manage_system");
+    let first = std::fs::read_dir(&committed).ok().and_then(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .min()
+    });
+    let Some(first) = first else { panic!("no committed migration") };
+    let name = first.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // Reformatted by hand: same migration, other bytes.
+    let text = format!("{}\n\n", std::fs::read_to_string(&first).unwrap_or_default());
+    let written = std::fs::create_dir_all(&folder).and_then(|()| std::fs::write(folder.join(&name), text));
+    assert!(written.is_ok(), "{written:?}");
+    let refused = command(&[]).env("KEEL_SERVER__PORT", "0").output();
+    let Ok(refused) = refused else { panic!("boot") };
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains(&name) && stderr.contains("built into this binary"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

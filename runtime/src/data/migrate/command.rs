@@ -34,6 +34,8 @@ pub(crate) struct DbTarget {
     pub(crate) home: PathBuf,
     pub(crate) dir: PathBuf,
     pub(crate) models: Vec<TableSchema>,
+    /// The migrations built into the binary, if any.
+    pub(crate) embedded: Option<&'static [(&'static str, &'static str)]>,
 }
 
 impl DbTarget {
@@ -60,7 +62,14 @@ fn label(set: &MigrationSet, version: u32) -> String {
 
 /// Runs `command`; prints what it did on stdout.
 pub(crate) async fn run(command: &DbAction, target: DbTarget) -> Result<(), MigrateError> {
-    let set = MigrationSet::load(&target.dir)?;
+    // Writing a migration works on the source tree; applying and reading
+    // use the built-in set where the folder is absent.
+    let writes = matches!(command, DbAction::Migrate { .. } | DbAction::InitDb);
+    let set = if writes {
+        MigrationSet::load(&target.dir)?
+    } else {
+        MigrationSet::resolve(&target.dir, target.embedded)?
+    };
     let dir = target.dir.display();
     match command {
         DbAction::Migrate { name, dry_run } => {

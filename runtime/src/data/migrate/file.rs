@@ -111,11 +111,10 @@ impl MigrationSet {
     /// upgrade does not lead from the previous snapshot to its own (a sign
     /// of a hand edit or a lost file).
     pub fn load(dir: &Path) -> Result<MigrationSet, MigrateError> {
-        let mut migrations = Vec::new();
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(MigrationSet { dir: dir.to_owned(), migrations });
+                return Ok(MigrationSet { dir: dir.to_owned(), migrations: Vec::new() });
             }
             Err(err) => return Err(MigrateError(format!("reading {}: {err}", dir.display()))),
         };
@@ -125,9 +124,59 @@ impl MigrationSet {
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
             .collect();
         paths.sort();
+        let mut files = Vec::with_capacity(paths.len());
         for path in paths {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| MigrateError(format!("reading {}: {e}", path.display())))?;
+            files.push((path, text));
+        }
+        MigrationSet::from_files(dir, files)
+    }
+
+    /// The files built into the binary (`keel::embed_migrations!`), as if
+    /// read from `dir`.
+    pub fn from_embedded(dir: &Path, files: &[(&str, &str)]) -> Result<MigrationSet, MigrateError> {
+        MigrationSet::from_files(
+            dir,
+            files.iter().map(|(name, text)| (dir.join(name), (*text).to_owned())).collect(),
+        )
+    }
+
+    /// The migrations to use: the folder on disk when there is no built-in
+    /// set, the built-in set when there is no folder (a binary deployed
+    /// alone), and when there are both, the folder if it agrees with the
+    /// built-in files — or extends them (migrations written since the
+    /// binary was built). A file that differs is an error naming it.
+    pub fn resolve(dir: &Path, embedded: Option<&[(&str, &str)]>) -> Result<MigrationSet, MigrateError> {
+        let Some(files) = embedded else { return MigrationSet::load(dir) };
+        let built = MigrationSet::from_embedded(dir, files)?;
+        if !dir.exists() {
+            return Ok(built);
+        }
+        let disk = MigrationSet::load(dir)?;
+        for (on_disk, inside) in disk.migrations.iter().zip(&built.migrations) {
+            if on_disk.checksum != inside.checksum {
+                return Err(MigrateError(format!(
+                    "{} differs from the migration built into this binary: rebuild it, or remove {} to use the built-in migrations",
+                    on_disk.path.display(),
+                    dir.display()
+                )));
+            }
+        }
+        if disk.migrations.len() < built.migrations.len() {
+            let missing = &built.migrations[disk.migrations.len()];
+            return Err(MigrateError(format!(
+                "{} is missing {} that this binary was built with: restore it, or remove the folder to use the built-in migrations",
+                dir.display(),
+                missing.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            )));
+        }
+        Ok(disk)
+    }
+
+    fn from_files(dir: &Path, files: Vec<(PathBuf, String)>) -> Result<MigrationSet, MigrateError> {
+        let mut migrations = Vec::new();
+        for (path, text) in files {
             let format = serde_json::from_str::<Value>(&text)
                 .map_err(|e| MigrateError(format!("{}: not JSON: {e}", path.display())))?
                 .get("keel_migration")
