@@ -1,44 +1,55 @@
 //! The workspace's services must coexist (seed: SERVER_NAME, SERVER_ID and
-//! RUN_PORT tell services apart): no two share a name, id, port or prefix.
+//! RUN_PORT tell services apart): no two share a name, id, port or prefix —
+//! checked on every `#[keel::service]` found in the source, so a copied
+//! service fails this test without anyone editing it.
 
 use keel::{Service, ServiceInfo};
 
-/// Every service of the workspace; a new service adds its identity here
-/// (the next test fails until it does).
-const SERVICES: &[ServiceInfo] = &[manage_system::SysConf::INFO, guidance::GuidanceConf::INFO];
-
-/// The `name = "…"` of each `#[keel::service]` under `services/*/src/`.
-fn declared_service_names() -> Vec<String> {
+/// Every `#[keel::service(…)]` under `services/*/src/`, read from the
+/// source: a new service is checked the moment it exists, with no list to
+/// keep by hand. Returns `(file, identity)`.
+fn declared_services() -> Vec<(String, ServiceInfo)> {
     let services = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services");
-    let mut names = Vec::new();
+    let mut found = Vec::new();
     let Ok(dirs) = std::fs::read_dir(&services) else { panic!("cannot read {}", services.display()) };
     for dir in dirs.flatten() {
         let config = dir.path().join("src/config.rs");
         let Ok(text) = std::fs::read_to_string(&config) else { continue };
         for attr in text.split("#[keel::service(").skip(1) {
-            let name = attr.split("name = \"").nth(1).and_then(|rest| rest.split('"').next());
-            match name {
-                Some(name) => names.push(name.to_owned()),
-                None => panic!("{}: a #[keel::service] without `name = \"…\"`", config.display()),
-            }
+            let args = attr.split(")]").next().unwrap_or_default();
+            let value = |key: &str| {
+                args.split(',')
+                    .filter_map(|pair| pair.split_once('='))
+                    .find(|(k, _)| k.trim() == key)
+                    .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+                    .unwrap_or_else(|| panic!("{}: #[keel::service] without `{key}`", config.display()))
+            };
+            let number = |key: &str| -> u64 {
+                value(key).parse().unwrap_or_else(|err| panic!("{}: `{key}`: {err}", config.display()))
+            };
+            let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+            let info = ServiceInfo {
+                name: leak(value("name")),
+                id: u32::try_from(number("id")).unwrap_or(u32::MAX),
+                port: u16::try_from(number("port")).unwrap_or(u16::MAX),
+                prefix: leak(value("prefix")),
+                version: leak(value("version")),
+            };
+            found.push((config.display().to_string(), info));
         }
     }
-    names.sort();
-    names
-}
-
-#[test]
-fn the_identity_list_covers_every_service_of_the_workspace() {
-    let declared = declared_service_names();
-    assert!(declared.len() >= 2, "found only {declared:?}");
-    let mut listed: Vec<String> = SERVICES.iter().map(|s| s.name.to_owned()).collect();
-    listed.sort();
-    assert_eq!(listed, declared, "add every service's INFO to SERVICES in tests/tests/workspace.rs");
+    found
 }
 
 #[test]
 fn services_of_the_workspace_have_distinct_identities() {
-    if let Err(clash) = keel::check_distinct_services(SERVICES) {
+    let declared = declared_services();
+    assert!(declared.len() >= 2, "found only {declared:?}");
+    // The reader agrees with what the macro compiled.
+    let manage_system = declared.iter().find(|(_, info)| info.name == "manage_system").map(|(_, info)| *info);
+    assert_eq!(manage_system, Some(manage_system::SysConf::INFO));
+    let identities: Vec<ServiceInfo> = declared.iter().map(|(_, info)| *info).collect();
+    if let Err(clash) = keel::check_distinct_services(&identities) {
         panic!("{clash}");
     }
 }
