@@ -34,7 +34,11 @@ impl Home {
     }
 
     fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(PROBE);
+        self.in_home(Command::new(PROBE), args, env)
+    }
+
+    /// `command` run in this home, with `env`, its output captured.
+    fn in_home(&self, mut command: Command, args: &[&str], env: &[(&str, &str)]) -> Command {
         command
             .args(args)
             .env("KEEL_HOME", &self.0)
@@ -53,17 +57,8 @@ impl Home {
     /// Starts the probe with a soft open-file limit of `soft`, as a shell's
     /// `ulimit -Sn` leaves it.
     async fn boot_with_soft_nofile(&self, soft: u32, env: &[(&str, &str)]) -> (Child, SocketAddr) {
-        let mut command = Command::new("bash");
-        command
-            .arg("-c")
-            .arg(format!("ulimit -Sn {soft} && exec \"$0\""))
-            .arg(PROBE)
-            .env("KEEL_HOME", &self.0)
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        self.boot_command(command).await
+        let script = format!("ulimit -Sn {soft} && exec \"$0\"");
+        self.boot_command(self.in_home(Command::new("bash"), &["-c", &script, PROBE], env)).await
     }
 
     async fn boot_command(&self, mut command: Command) -> (Child, SocketAddr) {

@@ -70,9 +70,10 @@ impl<'a> LoginLimiter<'a> {
 ///
 /// ```ignore
 /// #[keel::api(method = "post", path = "/login", public)]
-/// pub async fn login(ctx: Ctx, client: ClientInfo, limits: LoginLimits, body: Json<Credentials>) -> ApiResult<LoginView> {
+/// pub async fn login(client: ClientInfo, limits: LoginLimits, body: Json<Credentials>) -> ApiResult<()> {
 ///     limits.limiter().attempt(&client.ip, &body.0.username).await?;
-///     # todo!()
+///     // … check the password; on failure `limits.limiter().failed(..)`.
+///     Ok(answer_json(()))
 /// }
 /// ```
 #[derive(Clone)]

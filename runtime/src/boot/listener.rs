@@ -102,7 +102,7 @@ pub(crate) struct ConnectionPolicy {
     open: Arc<AtomicUsize>,
     max: usize,
     /// Seconds since `epoch` of the last "limit reached" line (0: never).
-    last_warned: Arc<AtomicU64>,
+    last_warned: AtomicU64,
     epoch: Instant,
     /// Open WebSockets: salvo stops counting a connection once it is
     /// upgraded, so they are left out here too.
@@ -121,7 +121,7 @@ impl ConnectionPolicy {
             fuse,
             open: Arc::new(AtomicUsize::new(0)),
             max: server.max_connections.max(1),
-            last_warned: Arc::new(AtomicU64::new(0)),
+            last_warned: AtomicU64::new(0),
             epoch: Instant::now(),
             sockets,
         }

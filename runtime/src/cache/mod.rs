@@ -54,7 +54,7 @@
 //! # keel::__private::block_on(demo(&keel::cache::Cache::memory("default"))).unwrap();
 //! ```
 
-mod breaker;
+pub(crate) mod breaker;
 mod memory;
 pub mod pubsub;
 mod redis_store;

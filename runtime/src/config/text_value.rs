@@ -115,31 +115,11 @@ impl<'de> Deserializer<'de> for TextValue {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        match self.0 {
-            toml::Value::String(text) => match parse_inline(&text) {
-                Some(value @ toml::Value::Array(_)) => TextValue(value).deserialize_any(visitor),
-                // The text is not quoted back: it may be a URL with a password
-                // set one level too high.
-                _ => Err(de::Error::invalid_value(
-                    Unexpected::Other("text"),
-                    &"a list, written as inline TOML or JSON: [\"a\", \"b\"]",
-                )),
-            },
-            other => TextValue(other).deserialize_any(visitor),
-        }
+        self.inline(visitor, |v| v.is_array(), "a list, written as inline TOML or JSON: [\"a\", \"b\"]")
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        match self.0 {
-            toml::Value::String(text) => match parse_inline(&text) {
-                Some(value @ toml::Value::Table(_)) => TextValue(value).deserialize_any(visitor),
-                _ => Err(de::Error::invalid_value(
-                    Unexpected::Other("text"),
-                    &"a table, written as inline TOML or JSON: { key = \"value\" }",
-                )),
-            },
-            other => TextValue(other).deserialize_any(visitor),
-        }
+        self.inline(visitor, |v| v.is_table(), "a table, written as inline TOML or JSON: { key = \"value\" }")
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -165,6 +145,27 @@ impl<'de> Deserializer<'de> for TextValue {
 
     serde::forward_to_deserialize_any! {
         char str string bytes byte_buf unit unit_struct tuple tuple_struct identifier ignored_any
+    }
+}
+
+impl TextValue {
+    /// A list or table: text is read as inline TOML or JSON and must be of
+    /// the `wanted` kind; any other value goes as it is.
+    fn inline<'de, V: Visitor<'de>>(
+        self,
+        visitor: V,
+        wanted: fn(&toml::Value) -> bool,
+        expected: &'static str,
+    ) -> Result<V::Value, ValueError> {
+        match self.0 {
+            toml::Value::String(text) => match parse_inline(&text) {
+                Some(value) if wanted(&value) => TextValue(value).deserialize_any(visitor),
+                // The text is not quoted back: it may be a URL with a password
+                // set one level too high.
+                _ => Err(de::Error::invalid_value(Unexpected::Other("text"), &expected)),
+            },
+            other => TextValue(other).deserialize_any(visitor),
+        }
     }
 }
 

@@ -15,18 +15,21 @@ impl Filter {
         Filter::default()
     }
 
-    /// `column = value`.
-    pub fn eq(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
-        self.clauses.push(format!("{column} = ?"));
-        self.args.push(value.into());
+    /// `column <op> ?`, `value` bound.
+    fn compare(mut self, column: &'static str, op: &str, value: Value) -> Filter {
+        self.clauses.push(format!("{column} {op} ?"));
+        self.args.push(value);
         self
     }
 
+    /// `column = value`.
+    pub fn eq(self, column: &'static str, value: impl Into<Value>) -> Filter {
+        self.compare(column, "=", value.into())
+    }
+
     /// `column < value`.
-    pub fn lt(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
-        self.clauses.push(format!("{column} < ?"));
-        self.args.push(value.into());
-        self
+    pub fn lt(self, column: &'static str, value: impl Into<Value>) -> Filter {
+        self.compare(column, "<", value.into())
     }
 
     /// `column IS NULL`.
@@ -36,17 +39,13 @@ impl Filter {
     }
 
     /// `column >= value`.
-    pub fn ge(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
-        self.clauses.push(format!("{column} >= ?"));
-        self.args.push(value.into());
-        self
+    pub fn ge(self, column: &'static str, value: impl Into<Value>) -> Filter {
+        self.compare(column, ">=", value.into())
     }
 
     /// `column <= value`.
-    pub fn le(mut self, column: &'static str, value: impl Into<Value>) -> Filter {
-        self.clauses.push(format!("{column} <= ?"));
-        self.args.push(value.into());
-        self
+    pub fn le(self, column: &'static str, value: impl Into<Value>) -> Filter {
+        self.compare(column, "<=", value.into())
     }
 
     /// Case-insensitive substring match, with `%` and `_` in `needle` taken

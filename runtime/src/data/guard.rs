@@ -16,13 +16,14 @@
 //! the pool in step with the server instead of holding an answer the next
 //! query would read as its own.
 
+use crate::cache::breaker::Breaker;
 use crate::data::db::{Db, DbError};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Default deadline of one statement (pool checkout included).
 pub(crate) const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -35,9 +36,10 @@ const MAX_PROBE_WAIT: Duration = Duration::from_secs(2);
 const BACKGROUND_CEILING: Duration = Duration::from_secs(60);
 
 /// The breaker and deadline of one named database, shared by its clones.
+/// The breaker is the cache's: one atomic load per statement while closed.
 #[derive(Debug)]
 pub(crate) struct StatementGuard {
-    open: AtomicBool,
+    breaker: Breaker,
     /// A ping is checking whether a missed deadline means a hung database.
     checking: AtomicBool,
     pub(crate) deadline: Duration,
@@ -45,7 +47,7 @@ pub(crate) struct StatementGuard {
 
 impl StatementGuard {
     pub(crate) fn new(deadline: Duration) -> Arc<StatementGuard> {
-        Arc::new(StatementGuard { open: AtomicBool::new(false), checking: AtomicBool::new(false), deadline })
+        Arc::new(StatementGuard { breaker: Breaker::new(), checking: AtomicBool::new(false), deadline })
     }
 
     /// `true` for the one caller that should start the check after a
@@ -60,17 +62,18 @@ impl StatementGuard {
 
     /// Whether statements may go to the database.
     pub(crate) fn is_closed(&self) -> bool {
-        !self.open.load(Ordering::Acquire)
+        self.breaker.is_closed()
     }
 
     /// Opens the breaker; `true` for the call that opened it, which starts
     /// the probe.
     pub(crate) fn trip(&self) -> bool {
-        !self.open.swap(true, Ordering::AcqRel)
+        self.breaker.trip()
     }
 
-    pub(crate) fn close(&self) {
-        self.open.store(false, Ordering::Release);
+    /// Closes the breaker; returns how long it was open.
+    pub(crate) fn close(&self) -> Duration {
+        self.breaker.close()
     }
 
     /// Waits between probes: 100 ms, doubling up to 2 s.
@@ -241,16 +244,15 @@ impl Db {
         );
         let db = self.clone();
         tokio::spawn(async move {
-            let started = Instant::now();
             for wait in StatementGuard::probe_waits() {
                 tokio::time::sleep(wait).await;
                 if db.ping_unguarded().await.is_ok() {
-                    db.guard.close();
+                    let down = db.guard.close();
                     log::error!(
                         target: crate::logging::FAILED,
                         "database `{}` answers again after {:.1}s",
                         db.name,
-                        started.elapsed().as_secs_f64()
+                        down.as_secs_f64()
                     );
                     return;
                 }
@@ -284,7 +286,7 @@ mod tests {
         assert!(guard.is_closed());
         assert!(guard.trip());
         assert!(!guard.trip());
-        guard.close();
+        let _ = guard.close();
         assert!(guard.is_closed());
         let waits: Vec<u64> = StatementGuard::probe_waits()
             .take(7)
