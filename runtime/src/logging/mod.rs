@@ -2,11 +2,12 @@
 //! `logs/<service>/` — `info.log`, `failed.log` and the named files a service
 //! declares — fed through a queue so that no request thread touches the disk.
 //!
-//! log4rs' `RollingFileAppender` takes a mutex and flushes on every record
-//! keel's appender only formats the line and appends it to an
-//! in-memory buffer; one writer thread takes the buffers every
-//! [`WRITE_INTERVAL`] (sooner when they grow past [`WAKE_BYTES`]) and hands
-//! each to its rolling appender, so many lines cost one `write(2)` and no
+//! log4rs routes records by target and level; keel's appender only formats
+//! the line and appends it to an in-memory buffer; one writer thread takes
+//! the buffers every [`WRITE_INTERVAL`] (sooner when they grow past
+//! [`WAKE_BYTES`]) and appends each to its file, rotated in agreement with
+//! the service's other processes (`shared_file`: several processes share
+//! one folder and lose no line), so many lines cost one `write(2)` and no
 //! request thread waits on the disk or wakes another thread. A channel with
 //! one message per line was measured first: the wake-up per line cost more
 //! than half the throughput (docs/benchmarks.md). [`LogGuard`] writes what is
@@ -14,18 +15,15 @@
 
 mod mult_logger;
 pub mod request_id;
+mod shared_file;
 
 pub use mult_logger::{ACCESS, FAILED, FILE_TARGET_PREFIX, INFO, MultLogger};
 pub use request_id::RequestId;
 
 use crate::config::LogConfig;
 use log4rs::append::Append;
-use log4rs::append::rolling_file::RollingFileAppender;
-use log4rs::append::rolling_file::policy::compound::CompoundPolicy;
-use log4rs::append::rolling_file::policy::compound::roll::fixed_window::FixedWindowRoller;
-use log4rs::append::rolling_file::policy::compound::trigger::size::SizeTrigger;
 use log4rs::config::{Appender, Config, Logger, Root};
-use log4rs::encode::pattern::PatternEncoder;
+use shared_file::SharedFile;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,7 +92,7 @@ pub fn init(home: &Path, service: &str, config: &LogConfig) -> Result<LogGuard, 
     let shared = pending.clone();
     let writer = std::thread::Builder::new()
         .name("keel-log-writer".to_owned())
-        .spawn(move || write_loop(&shared, &files))
+        .spawn(move || write_loop(&shared, &mut files))
         .map_err(|e| LogError(format!("cannot start the log writer: {e}")))?;
 
     let queue = |file: usize, min: log::LevelFilter| {
@@ -141,26 +139,15 @@ pub fn init(home: &Path, service: &str, config: &LogConfig) -> Result<LogGuard, 
     Ok(LogGuard { pending, writer: Some(writer), dir })
 }
 
-fn rolling_file(dir: &Path, name: &str, config: &LogConfig) -> Result<RollingFileAppender, LogError> {
-    let path = dir.join(format!("{name}.log"));
-    let pattern = dir.join(format!("{name}.{{}}.log"));
-    let roller = FixedWindowRoller::builder()
-        .base(1)
-        .build(&pattern.to_string_lossy(), config.keep.max(1))
-        .map_err(|e| LogError(format!("bad rotation pattern for {}: {e}", path.display())))?;
-    let policy = CompoundPolicy::new(
-        Box::new(SizeTrigger::new(config.max_size_mib.max(1) * 1024 * 1024)),
-        Box::new(roller),
-    );
-    RollingFileAppender::builder()
-        .encoder(Box::new(PatternEncoder::new("{m}")))
-        .build(&path, Box::new(policy))
-        .map_err(|e| LogError(format!("cannot open {}: {e}", path.display())))
+fn rolling_file(dir: &Path, name: &str, config: &LogConfig) -> Result<SharedFile, LogError> {
+    let max_bytes = config.max_size_mib.max(1).saturating_mul(1024 * 1024);
+    SharedFile::open(dir, name, max_bytes, config.keep)
+        .map_err(|e| LogError(format!("cannot open {}: {e}", dir.join(format!("{name}.log")).display())))
 }
 
 /// Every [`WRITE_INTERVAL`] (or when woken), swaps the buffers out and
 /// writes each in one appender call; after `stop`, writes the rest and ends.
-fn write_loop(pending: &Pending, files: &[RollingFileAppender]) {
+fn write_loop(pending: &Pending, files: &mut [SharedFile]) {
     let mut spare: Vec<String> = vec![String::new(); files.len()];
     loop {
         let stop = {
@@ -174,10 +161,9 @@ fn write_loop(pending: &Pending, files: &[RollingFileAppender]) {
             buffers.bytes = 0;
             buffers.stop
         };
-        for (file, text) in files.iter().zip(spare.iter_mut()) {
+        for (file, text) in files.iter_mut().zip(spare.iter_mut()) {
             if !text.is_empty() {
-                let result = file.append(&log::Record::builder().args(format_args!("{text}")).build());
-                if let Err(err) = result {
+                if let Err(err) = file.append(text.as_bytes()) {
                     eprintln!("keel: cannot write a log file: {err}");
                 }
                 text.clear();
