@@ -169,6 +169,9 @@ impl<K: Kind> App<K> {
                 info.name
             )));
         };
+        if let Some(line) = crate::data::migrate::drift_line(info.name, bin, &set, models) {
+            return Err(BootError(line));
+        }
         let migrator = Migrator { db, set: &set, service: info.name };
         let status = migrator.status().await.map_err(|err| BootError(err.to_string()))?;
         if status.current as usize != set.migrations.len() || status.partial().is_some() {
@@ -204,17 +207,6 @@ impl<K: Kind> App<K> {
         }
         crate::metrics::metrics()
             .migration_version("default", i64::try_from(set.migrations.len()).unwrap_or(i64::MAX));
-        if let Ok(steps) = crate::data::migrate::diff::diff(&set.last_snapshot(), models)
-            && !steps.is_empty()
-        {
-            let steps: Vec<String> = steps.iter().map(|s| s.describe()).collect();
-            log::warn!(
-                target: crate::logging::FAILED,
-                "the models differ from the last migration {} ({}): run `{bin} db migrate`",
-                last.label(),
-                steps.join(", ")
-            );
-        }
         Ok(())
     }
 

@@ -285,3 +285,43 @@ pub async fn call<K: Kind>(app: &App<K>, method: &str, url: &str, json_body: Opt
     }
     answer(builder, &app.salvo_service()).await
 }
+
+/// Fails the calling test, with the command that fixes it, when the models
+/// of `app` differ from its latest migration — the same check that stops
+/// boot. One line in each service's tests:
+///
+/// ```ignore
+/// #[test]
+/// fn models_match_the_migrations() {
+///     keel::testing::assert_migrations_match(&manage_system::uri_router::app());
+/// }
+/// ```
+///
+/// The migrations are the ones the app carries (`embedded_migrations`),
+/// extended by `migrations/<service>/` of the workspace when present
+/// (found from `CARGO_MANIFEST_DIR` upwards), so a migration just written by
+/// `db migrate` counts before the next rebuild.
+#[track_caller]
+pub fn assert_migrations_match<K: Kind>(app: &App<K>) {
+    let service = app.service_info().name;
+    let Some(models) = app.models.map(|models| models()) else { return };
+    let start = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let folder = start
+        .ancestors()
+        .map(|dir| dir.join("migrations").join(service))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| app.migrations_dir("default"));
+    let set = match crate::data::migrate::file::MigrationSet::resolve(&folder, app.embedded_migrations) {
+        Ok(set) => set,
+        Err(err) => panic!("migrations of {service}: {err}"),
+    };
+    if set.migrations.is_empty() && !models.is_empty() {
+        panic!(
+            "{service} has tables and no migration in {}: write the first with `<binary> db init-db`",
+            folder.display()
+        );
+    }
+    if let Some(line) = crate::data::migrate::drift_line(service, "<binary>", &set, &models) {
+        panic!("{line}");
+    }
+}

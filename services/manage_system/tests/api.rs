@@ -418,3 +418,9 @@ async fn hostile_paging_and_nul_characters_are_400s() {
         client.post("/v1.00.02/login").json(&json!({"username": "root", "password": "x\u{0}"})).send().await;
     assert_eq!(expect(&nul, 400, 40001)["errors"][0]["field"], "password");
 }
+
+/// The models match the latest committed migration (boot checks the same).
+#[test]
+fn models_match_the_migrations() {
+    keel::testing::assert_migrations_match(&manage_system::uri_router::app());
+}

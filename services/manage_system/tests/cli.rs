@@ -583,3 +583,78 @@ fn a_binary_copied_alone_into_an_empty_folder_boots_and_serves() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Models ahead of (or behind) their latest migration stop boot with one
+/// line naming the migration and the command, as a database behind its
+/// migrations does; after `db migrate` and `db upgrade` the service boots.
+/// The drift is made the other way round from a forgotten migration — a
+/// migration adds a column the models lack — because the models are
+/// compiled in; the check and the fix are the same.
+#[test]
+fn models_that_differ_from_the_last_migration_stop_boot_until_migrated() {
+    use keel::migrate::file::MigrationSet;
+    let home = std::env::temp_dir().join(format!("keel-cli-drift-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let dir = home.join("migrations/manage_system");
+    let copied = std::fs::create_dir_all(&dir).and_then(|()| {
+        committed_migrations().iter().try_for_each(|(name, text)| std::fs::write(dir.join(name), text))
+    });
+    assert!(copied.is_ok(), "{copied:?}");
+    let mut ahead = manage_system::db_model::models();
+    let nickname = keel::ColumnSchema {
+        name: "nickname",
+        nullable: true,
+        primary: false,
+        unique: false,
+        index: false,
+        len: Some(20),
+        default: None,
+        renamed_from: None,
+        sql_type: keel::SqlType::Text,
+    };
+    ahead[0].columns.push(nickname);
+    let set = MigrationSet::load(&dir).unwrap_or_else(|err| panic!("{err}"));
+    let written = keel::migrate::next_migration(&set, &ahead, Some("nickname"))
+        .and_then(|file| keel::migrate::write_migration(&set, &file.expect("a change")));
+    let Ok(written) = written else { panic!("{written:?}") };
+    let label = written.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+
+    // Boots in `home`: `Ok(())` once it listens (then stopped), or its stderr.
+    let boot = || -> Result<(), String> {
+        use std::io::{BufRead, Read};
+        let spawned = Command::new(env!("CARGO_BIN_EXE_http_manage_sys"))
+            .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
+            .env("KEEL_HOME", &home)
+            .env_remove("KEEL_DATABASE__DEFAULT")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn();
+        let mut child = spawned.unwrap_or_else(|err| panic!("boot: {err}"));
+        let Some(stdout) = child.stdout.take() else { panic!("no stdout") };
+        // Ends at "listening on", or when the process exits.
+        let listened =
+            std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.contains("listening on"));
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut stderr = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            let _ = err.read_to_string(&mut stderr);
+        }
+        if listened { Ok(()) } else { Err(stderr) }
+    };
+    let Err(stderr) = boot() else { panic!("booted with models that differ from {label}") };
+    let expected = format!(
+        "models of manage_system differ from {label} (drop_column sys_account.nickname): run `http_manage_sys db migrate`"
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    let (ok, out, err) = db(&home, &["migrate", "--name", "drop_nickname"], &[]);
+    assert!(ok && out.contains("drop_column sys_account.nickname"), "{out}{err}");
+    let (ok, out, err) = db(&home, &["upgrade"], &[]);
+    assert!(ok && out.contains("drop_nickname"), "{out}{err}");
+    if let Err(stderr) = boot() {
+        panic!("after db migrate and db upgrade: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -76,6 +76,27 @@ pub fn next_migration(
     Ok(Some(MigrationFile { keel_migration: file::FORMAT, version, name, upgrade, downgrade, snapshot }))
 }
 
+/// Why `models` differ from the latest migration of `set` — the steps a
+/// `db migrate` would write, or why it could not — or `None` when they
+/// match. Boot refuses drifted models, as it refuses a database behind its
+/// migrations: a column added without a migration would otherwise boot and
+/// fail on every write.
+pub fn drift(set: &MigrationSet, models: &[TableSchema]) -> Option<String> {
+    match diff::diff(&set.last_snapshot(), models) {
+        Ok(steps) if steps.is_empty() => None,
+        Ok(steps) => Some(steps.iter().map(op::Op::describe).collect::<Vec<_>>().join(", ")),
+        Err(errors) => Some(errors.join("; ")),
+    }
+}
+
+/// `models of <service> differ from <last migration> (<steps>): run `<bin>
+/// db migrate``, or `None` when the models match `set`.
+pub fn drift_line(service: &str, bin: &str, set: &MigrationSet, models: &[TableSchema]) -> Option<String> {
+    let steps = drift(set, models)?;
+    let last = set.migrations.last().map_or_else(|| "no migration".to_owned(), file::Migration::label);
+    Some(format!("models of {service} differ from {last} ({steps}): run `{bin} db migrate`"))
+}
+
 /// Writes `file` into the set's folder; refuses to overwrite.
 pub fn write_migration(set: &MigrationSet, file: &MigrationFile) -> Result<PathBuf, MigrateError> {
     std::fs::create_dir_all(&set.dir)
