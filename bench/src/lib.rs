@@ -115,7 +115,7 @@ keel::uri_router!(BenchConf => HelloHandler, AccountHandler, CachedAccountHandle
 /// Fills `bch_account` with [`SEEDED_ROWS`] rows when it is empty.
 pub async fn seed(state: std::sync::Arc<keel::AppState>) -> Result<(), keel::BoxError> {
     let Ok(db) = state.db() else { return Ok(()) };
-    let (_, total) = db.page::<Account>(&keel::db::Filter::new(), 1, 1).await.map_err(|e| e.to_string())?;
+    let total = db.count::<Account>(&keel::db::Filter::new()).await.map_err(|e| e.to_string())?;
     for n in total.try_into().unwrap_or(SEEDED_ROWS)..SEEDED_ROWS {
         let row = Account {
             id: None,

@@ -15,7 +15,11 @@ use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 use syn::{Fields, ItemStruct, LitInt, LitStr};
 
-const TABLE_KEYS: &[&str] = &["prefix", "kind", "name", "renamed_from"];
+const TABLE_KEYS: &[&str] = &["prefix", "kind", "name", "renamed_from", "cache_ttl"];
+/// Constants of the `Table` trait: a column constant of the same name
+/// would hide them (`Account::TABLE` would be the column).
+const RESERVED: &[&str] =
+    &["TABLE", "PREFIX", "CACHE_KEY", "PRIMARY_KEY", "RENAMED_FROM", "CACHE_SKIP", "CACHE_TTL"];
 const COLUMN_KEYS: &[&str] =
     &["primary", "unique", "index", "len", "default", "renamed_from", "flatten", "skip_cache"];
 
@@ -58,6 +62,7 @@ pub(crate) fn expand_table(args: TokenStream, item: TokenStream) -> TokenStream 
     let kind = attr.string(&mut ctxt, "kind");
     let name = attr.string(&mut ctxt, "name");
     let renamed_from = attr.string(&mut ctxt, "renamed_from");
+    let cache_ttl = attr.int(&mut ctxt, "cache_ttl");
     let mut table =
         prefix.as_ref().and_then(|prefix| table_name(&mut ctxt, &item, prefix, kind.as_ref(), name.as_ref()));
     if let (Some(table), Some(old)) = (&mut table, renamed_from) {
@@ -108,9 +113,10 @@ pub(crate) fn expand_table(args: TokenStream, item: TokenStream) -> TokenStream 
         ),
         _ => {}
     }
+    check_reserved(&mut ctxt, &columns);
     let code = match (&table, ctxt.has_errors()) {
-        (Some(table), false) => generate_table(&item, table, &columns),
-        _ => fallback_table(&item),
+        (Some(table), false) => generate_table(&item, table, &columns, cache_ttl.as_ref()),
+        _ => fallback_table(&item, &columns),
     };
     ctxt.into_tokens_with(code)
 }
@@ -119,10 +125,18 @@ pub(crate) fn expand_table(args: TokenStream, item: TokenStream) -> TokenStream 
 /// `#[column]` attributes stripped) with stub impls, so `models!`, queries
 /// and cache reads that use the type add no errors of their own. The empty
 /// name tells `models!`' check to skip it.
-fn fallback_table(item: &ItemStruct) -> TokenStream {
+fn fallback_table(item: &ItemStruct, columns: &[Column]) -> TokenStream {
     let ident = &item.ident;
+    // Column constants too, so filters naming them add no errors.
+    let valid: Vec<&Column> = columns
+        .iter()
+        .filter(|c| c.name.split('_').all(keel_naming::is_lower_alnum))
+        .filter(|c| !RESERVED.contains(&c.name.to_ascii_uppercase().as_str()))
+        .collect();
+    let constants = column_constants(ident, valid.iter().copied(), false);
     quote! {
         #item
+        #constants
         #[automatically_derived]
         impl ::keel::__private::Columns for #ident {
             fn columns() -> ::std::vec::Vec<::keel::__private::ColumnSchema> {
@@ -135,7 +149,62 @@ fn fallback_table(item: &ItemStruct) -> TokenStream {
             const PREFIX: &'static str = "";
             const CACHE_KEY: &'static str = "";
             const PRIMARY_KEY: &'static str = "";
+            fn statements() -> &'static ::keel::__private::Statements {
+                static STATEMENTS: ::std::sync::OnceLock<::keel::__private::Statements> = ::std::sync::OnceLock::new();
+                STATEMENTS.get_or_init(::keel::__private::Statements::of::<Self>)
+            }
         }
+    }
+}
+
+/// A column whose constant would hide a constant of the `Table` trait.
+fn check_reserved(ctxt: &mut Ctxt, columns: &[Column]) {
+    for column in columns.iter().filter(|c| !c.flatten) {
+        let constant = column.name.to_ascii_uppercase();
+        if RESERVED.contains(&constant.as_str()) {
+            ctxt.error_spanned_by(
+                &column.field,
+                format!(
+                    "column `{}` would be the constant `{constant}`, which the Table trait already names: rename the field (e.g. `{}_name`) and keep the column with `renamed_from` if it exists",
+                    column.name, column.name
+                ),
+            );
+        }
+    }
+}
+
+/// One constant per column (`pub const USERNAME: Column<Account, String>`)
+/// — `SetColumn<Set, V>` for a column set — and, for a table, a `Flattens`
+/// impl per set it includes, so the set's constants are its columns too.
+fn column_constants<'a>(
+    owner: &syn::Ident,
+    columns: impl IntoIterator<Item = &'a Column> + Clone,
+    set: bool,
+) -> TokenStream {
+    let constants = columns.clone().into_iter().filter(|c| !c.flatten).map(|c| {
+        let constant = syn::Ident::new(&c.name.to_ascii_uppercase(), c.field.span());
+        let (ty, name) = (&c.ty, &c.name);
+        let doc = format!("Column `{name}`.");
+        let kind = if set { quote!(SetColumn) } else { quote!(Column) };
+        quote! {
+            #[doc = #doc]
+            pub const #constant: ::keel::__private::#kind<#owner, #ty> = ::keel::__private::#kind::new(#name);
+        }
+    });
+    let flattened = columns.into_iter().filter(|c| c.flatten && !set).map(|c| {
+        let ty = &c.ty;
+        quote! {
+            #[automatically_derived]
+            impl ::keel::__private::Flattens<#ty> for #owner {}
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        #[allow(dead_code)]
+        impl #owner {
+            #(#constants)*
+        }
+        #(#flattened)*
     }
 }
 
@@ -157,8 +226,11 @@ pub(crate) fn expand_columns(args: TokenStream, item: TokenStream) -> TokenStrea
         // On error the set still implements `Columns` (empty), so tables
         // flattening it add no errors of their own.
         let list = if ctxt.has_errors() { quote!(::std::vec::Vec::new()) } else { column_list(&columns) };
+        let constants =
+            if ctxt.has_errors() { TokenStream::new() } else { column_constants(ident, &columns, true) };
         quote! {
             #item
+            #constants
             #[automatically_derived]
             impl ::keel::__private::Columns for #ident {
                 fn columns() -> ::std::vec::Vec<::keel::__private::ColumnSchema> {
@@ -338,7 +410,12 @@ fn opt<T: ToTokens>(value: Option<&T>) -> TokenStream {
     }
 }
 
-fn generate_table(item: &ItemStruct, table: &TableName, columns: &[Column]) -> TokenStream {
+fn generate_table(
+    item: &ItemStruct,
+    table: &TableName,
+    columns: &[Column],
+    cache_ttl: Option<&LitInt>,
+) -> TokenStream {
     let ident = &item.ident;
     let (full, prefix) = (&table.full, &table.prefix);
     let primary = columns.iter().find(|c| c.primary).map_or_else(String::new, |c| c.name.clone());
@@ -346,9 +423,12 @@ fn generate_table(item: &ItemStruct, table: &TableName, columns: &[Column]) -> T
     let renamed_from = opt(table.renamed_from.as_ref());
     let skipped: Vec<&String> = columns.iter().filter(|c| c.skip_cache).map(|c| &c.name).collect();
     let doc = format!("Table `{full}` (`#[keel::table]`).");
+    let constants = column_constants(ident, columns, false);
+    let cache_ttl = opt(cache_ttl);
     quote! {
         #[doc = #doc]
         #item
+        #constants
         #[automatically_derived]
         impl ::keel::__private::Columns for #ident {
             fn columns() -> ::std::vec::Vec<::keel::__private::ColumnSchema> {
@@ -363,6 +443,11 @@ fn generate_table(item: &ItemStruct, table: &TableName, columns: &[Column]) -> T
             const PRIMARY_KEY: &'static str = #primary;
             const RENAMED_FROM: ::core::option::Option<&'static str> = #renamed_from;
             const CACHE_SKIP: &'static [&'static str] = &[#(#skipped),*];
+            const CACHE_TTL: ::core::option::Option<u64> = #cache_ttl;
+            fn statements() -> &'static ::keel::__private::Statements {
+                static STATEMENTS: ::std::sync::OnceLock<::keel::__private::Statements> = ::std::sync::OnceLock::new();
+                STATEMENTS.get_or_init(::keel::__private::Statements::of::<Self>)
+            }
         }
     }
 }

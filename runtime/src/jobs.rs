@@ -161,7 +161,8 @@ pub(crate) async fn run_script(script: &ScriptDecl, state: Arc<AppState>) -> Res
         let db = state
             .db()
             .map_err(|_| "one-off scripts are recorded in the default database; the service has none")?;
-        let filter = crate::data::db::Filter::new().eq("service", service).eq("name", script.name);
+        let filter =
+            crate::data::db::Filter::new().eq(ScriptRun::SERVICE, service).eq(ScriptRun::NAME, script.name);
         let runs = db.select::<ScriptRun>(&filter).await.map_err(|e| e.to_string())?;
         if let Some(run) = runs.first() {
             return Err(format!(

@@ -109,6 +109,7 @@ pub mod __private {
     pub use crate::boot::App;
     pub use crate::cache::{Cache, CacheError, CacheModel};
     pub use crate::data::base_enum::{BaseEnum, base_enum_schema, deserialize_base_enum};
+    pub use crate::data::db::{Column, Flattens, SetColumn, Statements};
     pub use crate::data::table::{
         ColumnSchema, ColumnType, Columns, SqlType, Table, TableSchema, assert_models,
     };

@@ -72,7 +72,7 @@ impl OrderHandler {
     async fn get(q: Query<ItemQuery>) -> ApiResult<Page<Item>> {
         let size = q.0.size.unwrap_or(20);
         let list = vec![Item { name: format!("page {}", q.0.page), qty: 1 }];
-        Ok(answer_page(list, 1, q.0.page, size))
+        Ok(answer_page(list, 1, keel::db::Paging { page: q.0.page, size }))
     }
 }
 

@@ -15,4 +15,5 @@ fn ui() {
     cases.compile_fail("ui/ws/*.rs");
     cases.compile_fail("ui/permission/*.rs");
     cases.compile_fail("ui/embed/*.rs");
+    cases.compile_fail("ui/query/*.rs");
 }

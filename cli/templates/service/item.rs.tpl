@@ -39,8 +39,8 @@ pub struct ItemQuery {
 impl ItemHandler {
     /// Page through the items.
     async fn get(ctx: Ctx, Query(q): Query<ItemQuery>) -> ApiResult<Page<ItemView>> {
-        let (page, size) = page_bounds(q.page, q.size)?;
-        let (rows, total) = ctx.db()?.page::<Item>(&Filter::new(), page, size).await?;
-        Ok(answer_page(rows.into_iter().map(ItemView::from).collect(), total, page, size))
+        let paging = page_bounds(q.page, q.size)?;
+        let (rows, total) = ctx.db()?.page::<Item>(&Filter::new(), paging).await?;
+        Ok(answer_page(rows.into_iter().map(ItemView::from).collect(), total, paging))
     }
 }

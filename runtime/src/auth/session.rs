@@ -195,13 +195,13 @@ impl<'a> Sessions<'a> {
         }
         let row = self
             .db
-            .select::<Session>(&Filter::new().eq("token_hash", hash.as_str()))
+            .select::<Session>(&Filter::new().eq(Session::TOKEN_HASH, hash.as_str()))
             .await?
             .into_iter()
             .next();
         let Some(row) = row else { return Ok(Err(TokenError::Unknown)) };
         if row.expires_at <= now {
-            self.db.delete_where::<Session>(&Filter::new().eq("token_hash", hash.as_str())).await?;
+            self.db.delete_where::<Session>(&Filter::new().eq(Session::TOKEN_HASH, hash.as_str())).await?;
             return Ok(Err(TokenError::Expired));
         }
         let left = Duration::from_secs(u64::try_from(row.expires_at - now).unwrap_or(1));
@@ -214,7 +214,7 @@ impl<'a> Sessions<'a> {
 
     /// Revokes one session (logout): database and cache.
     pub async fn revoke(&self, token_hash: &str) -> Result<(), DbError> {
-        self.db.delete_where::<Session>(&Filter::new().eq("token_hash", token_hash)).await?;
+        self.db.delete_where::<Session>(&Filter::new().eq(Session::TOKEN_HASH, token_hash)).await?;
         // An unreachable cache remembers the key and drops it on recovery.
         let _ = self.cache.delete(&cache_key(token_hash)).await;
         Ok(())
@@ -222,8 +222,8 @@ impl<'a> Sessions<'a> {
 
     /// Revokes every session of an account (disabled, new password).
     pub async fn revoke_account(&self, account_id: i64) -> Result<usize, DbError> {
-        let rows = self.db.select::<Session>(&Filter::new().eq("account_id", account_id)).await?;
-        self.db.delete_where::<Session>(&Filter::new().eq("account_id", account_id)).await?;
+        let rows = self.db.select::<Session>(&Filter::new().eq(Session::ACCOUNT_ID, account_id)).await?;
+        self.db.delete_where::<Session>(&Filter::new().eq(Session::ACCOUNT_ID, account_id)).await?;
         for row in &rows {
             let _ = self.cache.delete(&cache_key(&row.token_hash)).await;
         }

@@ -4,18 +4,18 @@
 //! types. All SQL is parameterized (`?`, which rbdc-pg turns into `$n`).
 
 use crate::config::BackendEntry;
-use crate::data::table::Table;
 use fast_pool::plugin::{CheckMode, DurationManager};
 use rbatis::RBatis;
 use rbdc_pool_fast::{ConnManagerProxy, FastPool};
 use rbs::Value;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub use crate::data::filter::Filter;
+pub use crate::data::column::{Bind, Column, ColumnOf, Flattens, SetColumn, SqlValue, TextColumn};
+pub use crate::data::filter::{Filter, Paging, Set};
 use crate::data::guard::{DEFAULT_QUERY_TIMEOUT, StatementGuard};
+pub use crate::data::rows::{Sql, Statements, Tx};
 use std::sync::Arc;
 
 /// Which SQL dialect a database speaks.
@@ -267,140 +267,6 @@ impl Db {
     ) -> Result<rbatis::rbdc::db::ExecResult, DbError> {
         let (rb, sql) = (self.rb.clone(), sql.to_owned());
         self.guarded(async move { rb.exec(&sql, args).await }).await
-    }
-
-    /// Inserts `row`; returns its primary key: `RETURNING` on PostgreSQL
-    /// (rbdc-pg gives no last insert id) and SQLite, the driver's last
-    /// insert id on MySQL (rbdc-mysql yields no rows for `INSERT … RETURNING`).
-    pub async fn insert<T: Table + Serialize>(&self, row: &T) -> Result<i64, DbError> {
-        let (columns, args) = column_values::<T>(row, true)?;
-        let marks = vec!["?"; columns.len()].join(", ");
-        let sql = format!("INSERT INTO {} ({}) VALUES ({marks})", T::TABLE, columns.join(", "));
-        let id = if self.dialect == Dialect::MySql {
-            value_i64(&self.exec_result(&sql, args).await?.last_insert_id)
-        } else {
-            let sql = format!("{sql} RETURNING {}", T::PRIMARY_KEY);
-            let rows: Vec<Value> = self.query(&sql, args).await?;
-            rows.first().and_then(first_i64)
-        };
-        let id = id.ok_or_else(|| DbError::Other(format!("insert into {} returned no id", T::TABLE)))?;
-        // A "no such row" may be cached for this id.
-        self.invalidate::<T>(id).await;
-        Ok(id)
-    }
-
-    /// The row with primary key `id`.
-    pub async fn get<T: Table + DeserializeOwned + Send + 'static>(
-        &self,
-        id: i64,
-    ) -> Result<Option<T>, DbError> {
-        let sql = format!("SELECT * FROM {} WHERE {} = ?", T::TABLE, T::PRIMARY_KEY);
-        // exec_decode::<Option<T>> fails in rbatis 4.9.8 (measured: docs/benchmarks.md).
-        let mut rows: Vec<T> = self.query(&sql, vec![Value::I64(id)]).await?;
-        Ok(if rows.is_empty() { None } else { Some(rows.swap_remove(0)) })
-    }
-
-    /// Writes every column of `row` but the primary key to row `id`;
-    /// returns the rows changed (0: no such row).
-    pub async fn update<T: Table + Serialize>(&self, id: i64, row: &T) -> Result<u64, DbError> {
-        let (columns, mut args) = column_values::<T>(row, true)?;
-        let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
-        let sql = format!("UPDATE {} SET {} WHERE {} = ?", T::TABLE, sets.join(", "), T::PRIMARY_KEY);
-        args.push(Value::I64(id));
-        let changed = self.exec(&sql, args).await?;
-        self.invalidate::<T>(id).await;
-        Ok(changed)
-    }
-
-    /// Deletes row `id`; returns the rows removed.
-    pub async fn delete<T: Table>(&self, id: i64) -> Result<u64, DbError> {
-        let sql = format!("DELETE FROM {} WHERE {} = ?", T::TABLE, T::PRIMARY_KEY);
-        let removed = self.exec(&sql, vec![Value::I64(id)]).await?;
-        self.invalidate::<T>(id).await;
-        Ok(removed)
-    }
-
-    /// Deletes the rows matching `filter`; returns how many. Not for tables
-    /// read through the cache: their cached rows would outlive the delete.
-    pub async fn delete_where<T: Table>(&self, filter: &Filter) -> Result<u64, DbError> {
-        let sql = format!("DELETE FROM {}{}", T::TABLE, filter.where_sql());
-        self.exec(&sql, filter.args.clone()).await
-    }
-
-    /// How many rows match `filter`.
-    pub async fn count<T: Table>(&self, filter: &Filter) -> Result<u64, DbError> {
-        let sql = format!("SELECT COUNT(*) AS total FROM {}{}", T::TABLE, filter.where_sql());
-        let counted: Vec<Value> = self.query(&sql, filter.args.clone()).await?;
-        Ok(counted.first().and_then(first_i64).unwrap_or(0).max(0).unsigned_abs())
-    }
-
-    /// Rows matching `filter`, newest primary key first.
-    pub async fn select<T: Table + DeserializeOwned + Send + 'static>(
-        &self,
-        filter: &Filter,
-    ) -> Result<Vec<T>, DbError> {
-        let sql =
-            format!("SELECT * FROM {}{} ORDER BY {} DESC", T::TABLE, filter.where_sql(), T::PRIMARY_KEY);
-        self.query(&sql, filter.args.clone()).await
-    }
-
-    /// One page of rows matching `filter` and the total count — what
-    /// `answer_page` needs.
-    pub async fn page<T: Table + DeserializeOwned + Send + 'static>(
-        &self,
-        filter: &Filter,
-        page: u64,
-        size: u64,
-    ) -> Result<(Vec<T>, u64), DbError> {
-        let total = self.count::<T>(filter).await?;
-        let where_sql = filter.where_sql();
-        let offset = page.saturating_sub(1).saturating_mul(size);
-        let sql = format!(
-            "SELECT * FROM {}{where_sql} ORDER BY {} DESC LIMIT {size} OFFSET {offset}",
-            T::TABLE,
-            T::PRIMARY_KEY
-        );
-        let rows = self.query(&sql, filter.args.clone()).await?;
-        Ok((rows, total))
-    }
-}
-
-/// The row's column values in schema order, skipping a null primary key
-/// (the database assigns it) when `skip_null_key`.
-fn column_values<T: Table + Serialize>(
-    row: &T,
-    skip_primary: bool,
-) -> Result<(Vec<&'static str>, Vec<Value>), DbError> {
-    let value = rbs::value(row).map_err(|e| DbError::Other(format!("row of {}: {e}", T::TABLE)))?;
-    let mut columns = Vec::new();
-    let mut args = Vec::new();
-    for column in T::columns() {
-        if column.primary && skip_primary {
-            continue;
-        }
-        let v = value[column.name].clone();
-        columns.push(column.name);
-        args.push(v);
-    }
-    Ok((columns, args))
-}
-
-fn first_i64(row: &Value) -> Option<i64> {
-    match row {
-        Value::Map(map) => map.into_iter().next().and_then(|(_, v)| value_i64(v)),
-        other => value_i64(other),
-    }
-}
-
-fn value_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::I64(i) => Some(*i),
-        Value::I32(i) => Some(i64::from(*i)),
-        Value::U64(u) => i64::try_from(*u).ok(),
-        Value::U32(u) => Some(i64::from(*u)),
-        Value::String(s) => s.parse().ok(),
-        Value::Ext(_, inner) => value_i64(inner),
-        _ => None,
     }
 }
 

@@ -4,9 +4,11 @@
 //! which the HTTP layer maps to statuses.
 
 pub(crate) mod base_enum;
+mod column;
 pub mod db;
 mod filter;
 mod guard;
 pub mod migrate;
 pub mod read_through;
+mod rows;
 pub(crate) mod table;

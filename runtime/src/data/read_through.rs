@@ -87,7 +87,7 @@ impl Db {
 
     /// Row `id` through the cache: from the cache when it has it, else
     /// from the database (once for concurrent misses), then cached for
-    /// [`ROW_TTL`] ([`MISS_TTL`] for no row). While the cache is
+    /// the table's `cache_ttl` or [`ROW_TTL`] ([`MISS_TTL`] for no row). While the cache is
     /// unreachable this is a plain database read. `T` must read back what
     /// it writes as JSON. Columns marked `#[column(skip_cache)]` are never
     /// cached and come back as their default, on a hit and a miss alike.
@@ -126,7 +126,8 @@ impl Db {
                 }
                 let bytes = serde_json::to_vec(&value)
                     .map_err(|e| DbError::Other(format!("{}: row does not encode: {e}", T::TABLE)))?;
-                let ttl = if row.is_some() { ROW_TTL } else { MISS_TTL };
+                let row_ttl = T::CACHE_TTL.map_or(ROW_TTL, std::time::Duration::from_secs);
+                let ttl = if row.is_some() { row_ttl } else { MISS_TTL };
                 if cache.is_available() {
                     let _ = cache.fill(&key, &bytes, Some(ttl)).await;
                 }

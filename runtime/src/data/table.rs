@@ -149,6 +149,13 @@ pub trait Table: Columns {
     /// default value instead.
     const CACHE_SKIP: &'static [&'static str] = &[];
 
+    /// Seconds a row read through the cache stays there
+    /// (`#[table(cache_ttl = …)]`); `None`: the default.
+    const CACHE_TTL: Option<u64> = None;
+
+    /// The statements by primary key, built once (emitted by the macro).
+    fn statements() -> &'static crate::data::rows::Statements;
+
     /// The cache key of one row: `sys_account:42`.
     fn row_key(primary_key: impl Display) -> String {
         format!("{}:{primary_key}", Self::CACHE_KEY)

@@ -294,8 +294,12 @@ pub struct Page<T: ToSchema + 'static> {
 }
 
 /// Answers one page of rows (seed: `answer_page`).
-pub fn answer_page<T: ToSchema + 'static>(list: Vec<T>, total: u64, page: u64, size: u64) -> Answer<Page<T>> {
-    answer_json(Page { list, total, page, size })
+pub fn answer_page<T: ToSchema + 'static>(
+    list: Vec<T>,
+    total: u64,
+    paging: crate::data::db::Paging,
+) -> Answer<Page<T>> {
+    answer_json(Page { list, total, page: paging.page, size: paging.size })
 }
 
 #[derive(Serialize)]

@@ -303,10 +303,11 @@ fn max_page(size: u64) -> u64 {
     (i64::MAX.unsigned_abs() / size.max(1)).saturating_add(1)
 }
 
-/// Checks `page` (from 1, default 1) and `size` (1 to 100, default 20), the
-/// bounds of every list; out of bounds (an offset past what a database
-/// takes, too) is a 400 naming the field.
-pub fn page_bounds(page: Option<u64>, size: Option<u64>) -> Result<(u64, u64), ApiError> {
+/// One page of a list from a query's `page` (from 1, default 1) and `size`
+/// (1 to 100, default 20), the bounds of every list; out of bounds (an
+/// offset past what a database takes, too) is a 400 naming the field. The
+/// value goes to `Db::page` and `answer_page`.
+pub fn page_bounds(page: Option<u64>, size: Option<u64>) -> Result<crate::data::db::Paging, ApiError> {
     let page = page.unwrap_or(1);
     let size = size.unwrap_or(20);
     let mut errors = Vec::new();
@@ -322,7 +323,11 @@ pub fn page_bounds(page: Option<u64>, size: Option<u64>) -> Result<(u64, u64), A
             format!("page must be at most {} with size {size}", max_page(size)),
         ));
     }
-    if errors.is_empty() { Ok((page, size)) } else { Err(ApiError::validation(errors).msg("bad page")) }
+    if errors.is_empty() {
+        Ok(crate::data::db::Paging { page, size })
+    } else {
+        Err(ApiError::validation(errors).msg("bad page"))
+    }
 }
 
 #[cfg(test)]

@@ -177,7 +177,7 @@ async fn count_admins_after(db: &Db, change: &Change<'_>) -> Result<usize, DbErr
     };
     let mut holders = 0;
     for role_id in &admin_roles {
-        let filter = Filter::new().eq("role_id", *role_id).eq("status", AccountStatus::Active.value());
+        let filter = Filter::new().eq(Account::ROLE_ID, *role_id).eq(Account::STATUS, AccountStatus::Active);
         let accounts = db.select::<Account>(&filter).await?;
         holders += accounts.iter().filter(|a| a.id != changed_account).count();
     }
@@ -374,8 +374,7 @@ pub async fn bootstrap(state: std::sync::Arc<keel::AppState>) -> Result<(), BoxE
             }
         }
     }
-    let (_, total) = db.page::<Account>(&Filter::new(), 1, 1).await?;
-    if total > 0 {
+    if db.exists::<Account>(&Filter::new()).await? {
         return Ok(());
     }
     let admin: crate::config::AdminSettings =
@@ -408,7 +407,7 @@ pub async fn bootstrap(state: std::sync::Arc<keel::AppState>) -> Result<(), BoxE
 /// returns its id.
 pub async fn ensure_admin_role(db: &Db) -> Result<i64, BoxError> {
     let all: Vec<String> = crate::SysConf::PERMISSIONS.iter().map(|p| (*p).to_owned()).collect();
-    let found = db.select::<Role>(&Filter::new().eq("name", ADMIN_ROLE)).await?.into_iter().next();
+    let found = db.first(&Filter::new().eq(Role::NAME, ADMIN_ROLE)).await?;
     let now = Some(DateTime::now());
     match found {
         Some(mut role) => {

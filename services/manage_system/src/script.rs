@@ -5,7 +5,6 @@
 use crate::db_model::main::{Account, AccountStatus};
 use crate::db_model::others::Login as LoginRecord;
 use crate::rc_model::AccountStats;
-use keel::BaseEnum;
 use keel::cache::CacheModel;
 use keel::db::Filter;
 use keel::jobs::JobCtx;
@@ -34,11 +33,9 @@ pub async fn purge_login_records(ctx: JobCtx) -> Result<(), BoxError> {
     if days < 1 {
         return Err(format!("settings.login_retention_days is {days}; keep at least 1 day").into());
     }
-    let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(days);
-    // Times are RFC 3339 UTC text, which sorts in time order.
-    let cutoff = keel::time::rfc3339(cutoff);
+    let cutoff = DateTime(time::OffsetDateTime::now_utc() - time::Duration::days(days));
     let removed =
-        ctx.db()?.delete_where::<LoginRecord>(&Filter::new().lt("created_at", cutoff.as_str())).await?;
+        ctx.db()?.delete_where::<LoginRecord>(&Filter::new().lt(LoginRecord::CREATED_AT, cutoff)).await?;
     ctx.log.info(format_args!("purged {removed} login record(s) older than {days} days ({cutoff})"));
     Ok(())
 }
@@ -46,9 +43,8 @@ pub async fn purge_login_records(ctx: JobCtx) -> Result<(), BoxError> {
 /// Counts accounts per status into the cache entry `sys_stats:accounts`.
 pub async fn refresh_account_stats(ctx: JobCtx) -> Result<(), BoxError> {
     let db = ctx.db()?;
-    let count = |status: AccountStatus| async move {
-        db.count::<Account>(&Filter::new().eq("status", status.value())).await
-    };
+    let count =
+        |status: AccountStatus| async move { db.count(&Filter::new().eq(Account::STATUS, status)).await };
     let stats = AccountStats {
         active: count(AccountStatus::Active).await?,
         disabled: count(AccountStatus::Disabled).await?,
@@ -62,14 +58,16 @@ pub async fn script_fill_display_names(ctx: JobCtx) -> Result<(), BoxError> {
     let db = ctx.db()?;
     // Row by row, each cached copy dropped after its write; the condition
     // is repeated so that a name set meanwhile is kept.
-    let sql = format!(
-        "UPDATE {} SET display_name = username WHERE id = ? AND display_name IS NULL",
-        <Account as keel::Table>::TABLE
-    );
     let mut changed = 0;
-    for account in db.select::<Account>(&Filter::new().is_null("display_name")).await? {
+    for account in db.select(&Filter::new().is_null(Account::DISPLAY_NAME)).await? {
         let Some(id) = account.id else { continue };
-        changed += db.exec(&sql, vec![id.into()]).await?;
+        changed += db
+            .sql::<Account>(
+                "UPDATE {table} SET display_name = username WHERE id = ? AND display_name IS NULL",
+            )
+            .bind(id)
+            .exec()
+            .await?;
         db.invalidate::<Account>(id).await;
     }
     ctx.log.info(format_args!("filled {changed} display name(s)"));
@@ -89,8 +87,7 @@ pub async fn rescript_restore_admin(ctx: JobCtx) -> Result<(), BoxError> {
     let role_id = crate::api_base::ensure_admin_role(db).await?;
     let username = crate::interface::account::canonical_username(&username)
         .map_err(|e| format!("admin.username: {}", e.msg))?;
-    let found =
-        db.select::<Account>(&Filter::new().eq("username", username.as_str())).await?.into_iter().next();
+    let found = db.first(&Filter::new().eq(Account::USERNAME, username.as_str())).await?;
     let id = match found {
         Some(mut account) => {
             let id = account.id.unwrap_or_default();

@@ -18,7 +18,7 @@ keel::models!(SysConf => Account);
 
 async fn lookup(db: &keel::db::Db) -> Result<Vec<Account>, keel::db::DbError> {
     let _cached = db.get_cached::<Account>(1).await?;
-    db.select::<Account>(&keel::db::Filter::new().eq("username", "root")).await
+    db.select(&keel::db::Filter::new().eq(Account::USERNAME, "root")).await
 }
 
 fn main() {

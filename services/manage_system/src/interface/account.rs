@@ -197,22 +197,22 @@ impl AccountHandler {
     /// Page through accounts (GET queries), newest first.
     async fn get(ctx: Ctx, q: Query<AccountQuery>) -> ApiResult<Page<AccountView>> {
         let q = q.0;
-        let (page, size) = page_bounds(q.page, q.size)?;
+        let paging = page_bounds(q.page, q.size)?;
         let mut filter = Filter::new();
         if let Some(status) = q.status {
-            filter = filter.eq("status", status.value());
+            filter = filter.eq(Account::STATUS, status);
         }
         if let Some(name) = q.username.as_deref().filter(|n| !n.is_empty()) {
-            filter = filter.contains_ci("username", name);
+            filter = filter.contains_ci(Account::USERNAME, name);
         }
         if let Some(from) = q.created_from {
-            filter = filter.ge("created_at", from.to_string());
+            filter = filter.ge(Stamps::CREATED_AT, from);
         }
         if let Some(to) = q.created_to {
-            filter = filter.le("created_at", to.to_string());
+            filter = filter.le(Stamps::CREATED_AT, to);
         }
-        let (rows, total) = ctx.db()?.page::<Account>(&filter, page, size).await?;
-        Ok(answer_page(rows.into_iter().map(AccountView::from).collect(), total, page, size))
+        let (rows, total) = ctx.db()?.page::<Account>(&filter, paging).await?;
+        Ok(answer_page(rows.into_iter().map(AccountView::from).collect(), total, paging))
     }
 }
 

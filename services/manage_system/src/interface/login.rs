@@ -45,8 +45,7 @@ pub async fn login(
     // variant of a name gets its own failure budget.
     let username = canonical_username(&username).map_err(|e| ApiError::validation(vec![e]))?;
     let db = ctx.db()?;
-    let found =
-        db.select::<Account>(&Filter::new().eq("username", username.as_str())).await?.into_iter().next();
+    let found = db.first(&Filter::new().eq(Account::USERNAME, username.as_str())).await?;
     // Failures count against the account matched (else the name tried).
     let limit_key = found.as_ref().and_then(|a| a.id).map_or_else(|| username.clone(), |id| format!("#{id}"));
     let limiter = limits.limiter();
@@ -147,15 +146,15 @@ impl LoginRecordHandler {
     /// Page through login attempts, newest first.
     async fn get(ctx: Ctx, q: Query<LoginQuery>) -> ApiResult<Page<LoginRecordView>> {
         let q = q.0;
-        let (page, size) = page_bounds(q.page, q.size)?;
+        let paging = page_bounds(q.page, q.size)?;
         let mut filter = Filter::new();
         if let Some(account_id) = q.account_id {
-            filter = filter.eq("account_id", account_id);
+            filter = filter.eq(Login::ACCOUNT_ID, account_id);
         }
         if let Some(success) = q.success {
-            filter = filter.eq("success", success);
+            filter = filter.eq(Login::SUCCESS, success);
         }
-        let (rows, total) = ctx.db()?.page::<Login>(&filter, page, size).await?;
+        let (rows, total) = ctx.db()?.page::<Login>(&filter, paging).await?;
         let list = rows
             .into_iter()
             .map(|r| LoginRecordView {
@@ -168,6 +167,6 @@ impl LoginRecordHandler {
                 created_at: r.created_at,
             })
             .collect();
-        Ok(answer_page(list, total, page, size))
+        Ok(answer_page(list, total, paging))
     }
 }

@@ -109,9 +109,9 @@ fn check_permissions(permissions: &[String], errors: &mut Vec<FieldError>) -> Ve
 impl RoleHandler {
     /// Page through roles, newest first.
     async fn get(ctx: Ctx, Query(q): Query<RoleQuery>) -> ApiResult<Page<RoleView>> {
-        let (page, size) = page_bounds(q.page, q.size)?;
-        let (rows, total) = ctx.db()?.page::<Role>(&Filter::new(), page, size).await?;
-        Ok(answer_page(rows.into_iter().map(RoleView::from).collect(), total, page, size))
+        let paging = page_bounds(q.page, q.size)?;
+        let (rows, total) = ctx.db()?.page::<Role>(&Filter::new(), paging).await?;
+        Ok(answer_page(rows.into_iter().map(RoleView::from).collect(), total, paging))
     }
 
     /// Create a role; 201. A taken name answers 409, an undeclared
