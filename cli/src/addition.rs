@@ -14,7 +14,7 @@ pub(crate) struct NewApi {
     /// The service to add it to.
     #[arg(long)]
     pub(crate) service: String,
-    /// Its path, e.g. `/invoice` or `/invoice/<id>`.
+    /// Its path, e.g. `/invoice` or `/invoice/{id}`.
     #[arg(long)]
     pub(crate) path: String,
     /// The version it is served under (default: the service's).
@@ -41,6 +41,7 @@ pub(crate) fn run_api(args: &NewApi) -> Result<(), Refusal> {
     let workspace = Workspace::find()?;
     let service = workspace.service(&args.service)?;
     keel_naming::check_service_name(&args.name).map_err(|e| e.replace("service name", "handler name"))?;
+    crate::workspace::check_module_name(&args.name, "handler name")?;
     keel_naming::check_api_path(&args.path)?;
     let version = args.version.clone().unwrap_or_else(|| service.version.clone());
     keel_naming::check_version(&version)?;
@@ -57,6 +58,19 @@ pub(crate) fn run_api(args: &NewApi) -> Result<(), Refusal> {
         return Err(Refusal(format!("{} exists already: pick another name", module.display())));
     }
     let handler = format!("{}Handler", camel(&args.name));
+    if contains_word(&router, &handler) {
+        return Err(Refusal(format!(
+            "{} already names `{handler}`: pick another name",
+            router_path.display()
+        )));
+    }
+    if let Some(holder) = route_holder(&src.join("interface"), &args.path, &version) {
+        return Err(Refusal(format!(
+            "GET/… {} under version {version} is taken by {}",
+            args.path,
+            holder.display()
+        )));
+    }
     let router = list_in_router(&router, &args.name, &handler).ok_or_else(|| {
         format!("{}: no `keel::uri_router!(… => …);` to add `{handler}` to", router_path.display())
     })?;
@@ -76,30 +90,100 @@ pub(crate) fn run_api(args: &NewApi) -> Result<(), Refusal> {
 }
 
 /// `router` with `use crate::interface::<module>::<handler>;` among its
-/// imports and `<handler>` at the end of its `uri_router!` list.
+/// imports and `<handler>` at the end of its `uri_router!` list. `None`
+/// when there is no list, or it holds comments (where the new name could
+/// land inside one).
 fn list_in_router(router: &str, module: &str, handler: &str) -> Option<String> {
-    let start = router.find("keel::uri_router!(")?;
-    let end = start + router[start..].find(");")?;
-    let list = router[start..end].trim_end().trim_end_matches(',');
-    let listed = format!("{}{list}, {handler}{}", &router[..start], &router[end..]);
-    let import = format!("use crate::interface::{module}::{handler};\n");
-    // After the last `use` line, or first in the file.
-    let at = listed.rfind("\nuse ").and_then(|at| listed[at + 1..].find('\n').map(|end| at + 1 + end + 1));
-    let at = at.unwrap_or(0);
-    Some(format!("{}{import}{}", &listed[..at], &listed[at..]))
+    let listed = append_to_list(router, "keel::uri_router!(", handler)?;
+    Some(insert_import(&listed, &format!("use crate::interface::{module}::{handler};")))
+}
+
+/// `text` with `item` appended to the macro list opened by `opening`.
+fn append_to_list(text: &str, opening: &str, item: &str) -> Option<String> {
+    let start = text.find(opening)?;
+    let end = start + text[start..].find(");")?;
+    let list = &text[start..end];
+    if list.contains("//") || list.contains("/*") {
+        return None;
+    }
+    let list = list.trim_end().trim_end_matches(',');
+    Some(format!("{}{list}, {item}{}", &text[..start], &text[end..]))
+}
+
+/// `text` with `import` after its last `use` statement (which may span
+/// lines), or after its leading `//!` docs when it has none.
+fn insert_import(text: &str, import: &str) -> String {
+    let last_use = text
+        .match_indices("\nuse ")
+        .map(|(at, _)| at + 1)
+        .last()
+        .or_else(|| text.starts_with("use ").then_some(0));
+    let at = match last_use {
+        Some(at) => text[at..].find(';').map_or(text.len(), |end| {
+            let after = at + end + 1;
+            after + usize::from(text[after..].starts_with('\n'))
+        }),
+        None => {
+            let docs: usize = text
+                .split_inclusive('\n')
+                .take_while(|l| l.starts_with("//!") || l.trim().is_empty())
+                .map(str::len)
+                .sum();
+            docs
+        }
+    };
+    format!("{}{import}\n{}", &text[..at], &text[at..])
+}
+
+/// Whether `word` occurs in `text` as a whole identifier.
+fn contains_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back().is_none_or(|c| !ident(c));
+        let after = text[at + word.len()..].chars().next().is_none_or(|c| !ident(c));
+        before && after
+    })
+}
+
+/// The handler file under `interface` already declaring `path` at `version`.
+fn route_holder(interface: &Path, path: &str, version: &str) -> Option<std::path::PathBuf> {
+    let found = rust_files(interface);
+    let declared = format!("path = \"{path}\"");
+    found.into_iter().find(|file| {
+        std::fs::read_to_string(file).is_ok_and(|text| {
+            text.lines().any(|l| l.contains(&declared) && l.contains(&format!("version = \"{version}\"")))
+        })
+    })
 }
 
 pub(crate) fn run_table(args: &NewTable) -> Result<(), Refusal> {
     let workspace = Workspace::find()?;
     let service = workspace.service(&args.service)?;
     let table = keel_naming::check_table_name(&service.prefix, args.kind.as_deref(), &args.name)?;
-    let model_path = workspace.root.join("services").join(&service.dir).join("src/db_model.rs");
+    crate::workspace::check_module_name(&args.name, "table name")?;
+    let src = workspace.root.join("services").join(&service.dir).join("src");
+    let model_path = src.join("db_model.rs");
     let models = read(&model_path)?;
     let struct_name = camel(&args.name);
-    if models.contains(&format!("pub struct {struct_name} "))
-        || models.contains(&format!("pub struct {struct_name}{{"))
+    let taken = rust_files(&src).into_iter().find(|file| {
+        std::fs::read_to_string(file).is_ok_and(|text| {
+            contains_word(&text, &format!("struct {struct_name}"))
+                || (file == &model_path && contains_word(&text, &struct_name))
+        })
+    });
+    if let Some(holder) = taken {
+        return Err(Refusal(format!(
+            "`{struct_name}` is taken in {}: pick another table name",
+            holder.display()
+        )));
+    }
+    if let Some(last) = last_migration(&workspace.root.join("migrations").join(&service.name))
+        && read(&last)?.contains(&format!("\"name\": \"{table}\""))
     {
-        return Err(Refusal(format!("{} already has `{struct_name}`", model_path.display())));
+        return Err(Refusal(format!(
+            "table `{table}` exists already ({}): pick another name",
+            last.display()
+        )));
     }
     let kind_attr = args.kind.as_ref().map(|k| format!("kind = \"{k}\", ")).unwrap_or_default();
     let code = fill(
@@ -148,28 +232,44 @@ pub(crate) fn run_table(args: &NewTable) -> Result<(), Refusal> {
 /// imported if the file lacks it.
 fn add_model(models: &str, struct_name: &str, code: &str) -> Option<String> {
     let start = models.find("keel::models!(")?;
-    let end = start + models[start..].find(");")?;
+    let listed = append_to_list(models, "keel::models!(", struct_name)?;
     // The comment lines right above the list belong to it.
-    let mut lines: Vec<&str> = models[..start].lines().collect();
+    let mut lines: Vec<&str> = listed[..start].lines().collect();
     let mut comments = Vec::new();
     while let Some(line) = lines.pop_if(|l| l.trim_start().starts_with("// ") || l.trim() == "//") {
         comments.push(line);
     }
     comments.reverse();
-    let list = models[start..end].trim_end().trim_end_matches(',');
     let mut out = format!("{}\n{code}\n", lines.join("\n").trim_end());
     for line in comments {
         out.push_str(line);
         out.push('\n');
     }
-    out.push_str(&format!("{list}, {struct_name}{}", &models[end..]));
+    out.push_str(&listed[start..]);
     if !out.contains("use keel::prelude::*;") {
-        let first_use = out.lines().position(|l| l.starts_with("use ")).unwrap_or(0);
-        let mut with_prelude: Vec<&str> = out.lines().collect();
-        with_prelude.insert(first_use, "use keel::prelude::*;");
-        out = with_prelude.join("\n") + "\n";
+        out = insert_import(&out, "use keel::prelude::*;");
     }
     Some(out)
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut pending = vec![dir.to_owned()];
+    let mut files = Vec::new();
+    while let Some(next) = pending.pop() {
+        match std::fs::read_dir(&next) {
+            Ok(entries) => pending.extend(entries.flatten().map(|e| e.path())),
+            Err(_) if next.extension().is_some_and(|e| e == "rs") => files.push(next),
+            Err(_) => {}
+        }
+    }
+    files
+}
+
+/// The last migration file of a service's folder.
+fn last_migration(dir: &Path) -> Option<std::path::PathBuf> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).max()
 }
 
 /// The binary that writes the service's migrations (any binary does; the
@@ -237,9 +337,9 @@ mod tests {
         let models = "//! Doc.\n\nuse crate::OrderConf;\nuse keel::prelude::*;\n\npub struct Item {}\n\n// The list.\nkeel::models!(OrderConf => Item);\n";
         let updated = super::add_model(models, "Invoice", "\npub struct Invoice {}\n").expect("a list");
         assert!(updated.contains("pub struct Item {}\n\npub struct Invoice {}\n\n// The list.\nkeel::models!(OrderConf => Item, Invoice);\n"), "{updated}");
-        let bare = "use main::Account;\n\nkeel::models!(SysConf => Account);\n";
+        let bare = "//! Doc.\n\nkeel::models!(SysConf => Account);\n";
         let updated = super::add_model(bare, "Invoice", "\npub struct Invoice {}\n").expect("a list");
-        assert!(updated.starts_with("use keel::prelude::*;\nuse main::Account;\n"), "{updated}");
+        assert!(updated.starts_with("//! Doc.\n\nuse keel::prelude::*;\n"), "{updated}");
         assert!(
             updated.ends_with("pub struct Invoice {}\n\nkeel::models!(SysConf => Account, Invoice);\n"),
             "{updated}"

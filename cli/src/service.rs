@@ -52,15 +52,18 @@ struct Plan {
 pub(crate) fn run(args: &NewService) -> Result<(), Refusal> {
     let workspace = Workspace::find()?;
     let plan = check(&workspace, args)?;
+    // Everything computed before the first file is written.
+    let files = files(&plan)?;
+    let manifest = workspace.with_member(&plan.name)?;
     let dir = workspace.root.join("services").join(&plan.name);
-    for (path, text) in files(&plan)? {
+    for (path, text) in files {
         write(&dir.join(path), &text)?;
     }
     // `embed_migrations!` needs the folder to exist before the first build.
     let migrations = workspace.root.join("migrations").join(&plan.name);
     std::fs::create_dir_all(&migrations)
         .map_err(|e| format!("cannot create {}: {e}", migrations.display()))?;
-    workspace.add_member(&plan.name)?;
+    write(&workspace.root.join("Cargo.toml"), &manifest)?;
     println!(
         "wrote services/{}/ (binary `{}`, id {}, port {}, prefix `{}`) and added it to the workspace",
         plan.name, plan.bin, plan.id, plan.port, plan.prefix
@@ -82,8 +85,26 @@ fn check(workspace: &Workspace, args: &NewService) -> Result<Plan, Refusal> {
     keel_naming::check_service_name(&args.name)?;
     keel_naming::check_name_part("prefix", &args.prefix)?;
     keel_naming::check_version(&args.version)?;
-    if args.port == 0 {
-        return Err("--port 0 is not a port a service can be reached on: pick one, e.g. 8003".into());
+    if args.port < 1024 {
+        return Err(Refusal(format!(
+            "--port {} is below 1024, which only root may listen on: pick one from 1024 up, e.g. 8003",
+            args.port
+        )));
+    }
+    if args.id == Some(0) {
+        return Err("--id 0: service ids start at 1".into());
+    }
+    if let Some(description) = &args.description
+        && description.chars().any(|c| c.is_control() || c == '"' || c == '\\')
+    {
+        return Err("--description is one line of plain text (no quotes, backslashes or line breaks)".into());
+    }
+    let leftover = workspace.root.join("migrations").join(&args.name);
+    if std::fs::read_dir(&leftover).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(Refusal(format!(
+            "{} already holds migrations (a service removed, or an earlier run): remove it, or pick another name",
+            leftover.display()
+        )));
     }
     let bin = args.bin.clone().unwrap_or_else(|| format!("{}{}", args.kind.prefix(), args.name));
     let bin_kind = keel_naming::check_binary_name(&bin)?;
@@ -115,18 +136,13 @@ fn check(workspace: &Workspace, args: &NewService) -> Result<Plan, Refusal> {
         if Some(service.id) == args.id {
             return Err(holder(&format!("id {}", service.id), service));
         }
-        if service.bins.contains(&bin) {
-            return Err(Refusal(format!(
-                "binary `{bin}` is taken by service `{}` (services/{}/Cargo.toml)",
-                service.name, service.dir
-            )));
-        }
     }
-    if workspace.packages.contains(&args.name) || workspace.root.join("services").join(&args.name).exists() {
-        return Err(Refusal(format!(
-            "name `{}` is taken by a package or folder of the workspace (services/{0} or a member named so)",
-            args.name
-        )));
+    if let Some((_, package)) = workspace.bins.iter().find(|(taken, _)| *taken == bin) {
+        return Err(Refusal(format!("binary `{bin}` is taken by package `{package}`")));
+    }
+    crate::workspace::check_crate_name(workspace, &args.name, "service name")?;
+    if workspace.root.join("services").join(&args.name).exists() {
+        return Err(Refusal(format!("name `{}` is taken by the folder services/{0}", args.name)));
     }
     if args.prefix == "keel" {
         return Err(
@@ -192,6 +208,7 @@ fn files(plan: &Plan) -> Result<Vec<(String, String)>, Refusal> {
     };
     let mut out: Vec<(&str, &str)> = vec![
         ("Cargo.toml", text::CARGO_TOML),
+        ("build.rs", text::BUILD_RS),
         ("config/default.toml", text::DEFAULT_TOML),
         ("src/config.rs", text::CONFIG),
         ("src/db_model.rs", text::DB_MODEL),

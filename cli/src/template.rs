@@ -4,6 +4,7 @@
 /// Template texts by file name.
 pub(crate) mod text {
     pub(crate) const CARGO_TOML: &str = include_str!("../templates/service/Cargo.toml.tpl");
+    pub(crate) const BUILD_RS: &str = include_str!("../templates/service/build.rs.tpl");
     pub(crate) const DEFAULT_TOML: &str = include_str!("../templates/service/default.toml.tpl");
     pub(crate) const CONFIG: &str = include_str!("../templates/service/config.rs.tpl");
     pub(crate) const DB_MODEL: &str = include_str!("../templates/service/db_model.rs.tpl");

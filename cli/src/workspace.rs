@@ -29,6 +29,11 @@ pub(crate) struct Workspace {
     pub(crate) services: Vec<Declared>,
     /// Every member package's name.
     pub(crate) packages: Vec<String>,
+    /// Every binary of every member: `(binary, package)`, the implicit
+    /// ones (`src/main.rs`, `src/bin/*.rs`) included.
+    pub(crate) bins: Vec<(String, String)>,
+    /// The names of `[workspace.dependencies]`.
+    pub(crate) dependencies: Vec<String>,
 }
 
 impl Workspace {
@@ -49,13 +54,42 @@ impl Workspace {
     pub(crate) fn at(root: &Path) -> Result<Workspace, Refusal> {
         let manifest = read(&root.join("Cargo.toml"))?;
         let mut packages = Vec::new();
+        let mut bins = Vec::new();
         for member in members(&manifest) {
-            if let Ok(text) = read(&root.join(&member).join("Cargo.toml"))
+            let dir = root.join(&member);
+            if let Ok(text) = read(&dir.join("Cargo.toml"))
                 && let Some(name) = package_name(&text)
             {
+                bins.extend(bin_names(&text).into_iter().map(|bin| (bin, name.clone())));
+                if dir.join("src/main.rs").is_file() {
+                    bins.push((name.clone(), name.clone()));
+                }
+                let implicit: Vec<String> = std::fs::read_dir(dir.join("src/bin"))
+                    .map(|entries| {
+                        entries
+                            .flatten()
+                            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".rs").map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                bins.extend(implicit.into_iter().map(|bin| (bin, name.clone())));
                 packages.push(name);
             }
         }
+        let dependencies = manifest
+            .split("[workspace.dependencies]")
+            .nth(1)
+            .map(|section| {
+                section
+                    .split("\n[")
+                    .next()
+                    .unwrap_or_default()
+                    .lines()
+                    .filter_map(|line| Some(line.split_once('=')?.0.trim().to_owned()))
+                    .filter(|name| !name.is_empty() && !name.starts_with('#'))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut services = Vec::new();
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("services"))
             .map(|entries| entries.flatten().map(|e| e.path()).collect())
@@ -74,7 +108,7 @@ impl Workspace {
                 services.push(Declared { dir: folder.clone(), package, bins: bins.clone(), ..service });
             }
         }
-        Ok(Workspace { root: root.to_owned(), services, packages })
+        Ok(Workspace { root: root.to_owned(), services, packages, bins, dependencies })
     }
 
     /// The service named `name`, or a refusal listing the ones there are.
@@ -85,30 +119,46 @@ impl Workspace {
         })
     }
 
-    /// Adds `services/<dir>` to the workspace's members, after the last
-    /// service (or at the end of the list).
-    pub(crate) fn add_member(&self, dir: &str) -> Result<(), Refusal> {
+    /// The workspace manifest with `services/<dir>` added to `members`,
+    /// after the last service — computed before anything is written.
+    pub(crate) fn with_member(&self, dir: &str) -> Result<String, Refusal> {
         let path = self.root.join("Cargo.toml");
         let text = read(&path)?;
-        let entry = format!("\"services/{dir}\"");
-        if text.contains(&entry) {
-            return Ok(());
-        }
-        let start = text.find("members = [").ok_or("the workspace Cargo.toml has no `members = [` list")?;
+        let start = members_start(&text).ok_or("the workspace Cargo.toml has no `members = [` line")?;
         let end = start + text[start..].find(']').ok_or("the workspace's `members` list is not closed")?;
+        if text[start..end].contains('#') || text[start..end].contains('\'') {
+            return Err(Refusal(format!(
+                "the `members` list of {} holds comments or single quotes: add \"services/{dir}\" to it by hand and run with the files written",
+                path.display()
+            )));
+        }
         // The list rewritten one member a line, the new one after the last service.
         let mut list = members(&text);
+        if list.iter().any(|m| m == &format!("services/{dir}")) {
+            return Ok(text);
+        }
         let after = list.iter().rposition(|m| m.starts_with("services/")).map_or(list.len(), |at| at + 1);
         list.insert(after, format!("services/{dir}"));
         let lines: String = list.iter().map(|m| format!("    \"{m}\",\n")).collect();
-        let updated = format!("{}members = [\n{lines}{}", &text[..start], &text[end..]);
-        write(&path, &updated)
+        Ok(format!("{}members = [\n{lines}{}", &text[..start], &text[end..]))
     }
+}
+
+/// Where the workspace's `members = [` line starts (not `default-members`).
+fn members_start(manifest: &str) -> Option<usize> {
+    let mut at = 0;
+    for line in manifest.split_inclusive('\n') {
+        if line.trim_start().starts_with("members = [") {
+            return Some(at + (line.len() - line.trim_start().len()));
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// The `members = [...]` entries of a workspace manifest.
 fn members(manifest: &str) -> Vec<String> {
-    let Some(start) = manifest.find("members = [") else { return Vec::new() };
+    let Some(start) = members_start(manifest) else { return Vec::new() };
     let list = &manifest[start + "members = [".len()..];
     let list = &list[..list.find(']').unwrap_or(list.len())];
     list.split(',').map(|m| m.trim().trim_matches('"').to_owned()).filter(|m| !m.is_empty()).collect()
@@ -154,6 +204,107 @@ fn declared(args: &str) -> Result<Declared, String> {
         version: value("version")?,
         ..Declared::default()
     })
+}
+
+/// Rust keywords (2024 edition, reserved ones included) and the crates every
+/// package sees: a package or module named so does not compile, or hides one.
+const RESERVED: &[&str] = &[
+    "as",
+    "async",
+    "await",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "fn",
+    "for",
+    "gen",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "unsafe",
+    "use",
+    "where",
+    "while",
+    "abstract",
+    "become",
+    "box",
+    "do",
+    "final",
+    "macro",
+    "override",
+    "priv",
+    "typeof",
+    "unsized",
+    "virtual",
+    "yield",
+    "std",
+    "core",
+    "alloc",
+    "proc_macro",
+    "test",
+];
+
+/// The crates a generated package depends on (its template's dependencies).
+const TEMPLATE_DEPENDENCIES: &[&str] =
+    &["keel", "serde", "serde_json", "log", "tokio", "futures_util", "tokio_tungstenite"];
+
+/// Refuses `name` as a crate or module name: a keyword, a built-in crate, a
+/// package or dependency of the workspace (`-` and `_` alike).
+pub(crate) fn check_crate_name(workspace: &Workspace, name: &str, what: &str) -> Result<(), Refusal> {
+    let normal = |n: &str| n.replace('-', "_");
+    if RESERVED.contains(&name) || name == "test" {
+        return Err(Refusal(format!("{what} `{name}` is a Rust keyword or built-in crate: pick another")));
+    }
+    let taken = workspace
+        .packages
+        .iter()
+        .chain(&workspace.dependencies)
+        .map(String::as_str)
+        .chain(TEMPLATE_DEPENDENCIES.iter().copied())
+        .find(|taken| normal(taken) == name);
+    match taken {
+        Some(taken) => Err(Refusal(format!(
+            "{what} `{name}` is the name of crate `{taken}` in this workspace: a package named so would hide it; pick another"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a module name that is a Rust keyword.
+pub(crate) fn check_module_name(name: &str, what: &str) -> Result<(), Refusal> {
+    if RESERVED.contains(&name) {
+        return Err(Refusal(format!("{what} `{name}` is a Rust keyword or built-in crate: pick another")));
+    }
+    let camel = crate::template::camel(name);
+    if camel.len() > 1 && camel.chars().all(|c| !c.is_ascii_lowercase()) {
+        return Err(Refusal(format!(
+            "{what} `{name}` would make the type `{camel}`, which reads as an acronym (clippy refuses it): use longer words"
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn read(path: &Path) -> Result<String, Refusal> {

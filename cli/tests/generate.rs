@@ -128,63 +128,93 @@ fn get(addr: &str, path: &str) -> String {
     answer
 }
 
+/// The workspace manifest and the migrations folders, to show a refused
+/// command wrote nothing.
+fn snapshot(ws: &Copy) -> (Vec<String>, String, Vec<String>) {
+    let manifest = std::fs::read_to_string(ws.root.join("Cargo.toml")).unwrap_or_default();
+    let mut migrations: Vec<String> = std::fs::read_dir(ws.root.join("migrations"))
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    migrations.sort();
+    (ws.services(), manifest, migrations)
+}
+
+/// The `test result` line of each test binary run for `package`'s tests.
+fn passed(output: &str, test: &str) -> usize {
+    output.lines().filter(|line| line.starts_with(&format!("test {test} ... ok"))).count()
+}
+
+/// Starts `target/debug/<bin>` in `home` on a free port; its address.
+fn start(ws: &Copy, bin: &str, home: &Path) -> (std::process::Child, Option<String>) {
+    let mut child = Command::new(ws.target.join("debug").join(bin))
+        .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
+        .current_dir(home)
+        .env("KEEL_HOME", home)
+        .env_remove("KEEL_DATABASE__DEFAULT")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{bin}: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let line = std::io::BufRead::lines(std::io::BufReader::new(stdout))
+        .map_while(Result::ok)
+        .find(|line| line.contains("listening on"));
+    let addr =
+        line.as_deref().and_then(|l| l.split("http://").nth(1)?.split_whitespace().next()).map(str::to_owned);
+    (child, addr)
+}
+
 #[test]
 fn generated_services_of_every_kind_build_pass_clippy_and_their_tests_and_serve() {
     let ws = Copy::new();
-    let before = ws.services();
+    let before = snapshot(&ws);
 
     // Refused before anything is written: one line naming the holder or the rule.
+    let new = |name: &str, prefix: &str, port: &str, extra: &[&str]| {
+        ws.keel(&[&["new", "service", name, "--prefix", prefix, "--port", port][..], extra].concat())
+    };
+    refused(&new("order", "sys", "8003", &[]), "prefix `sys` is taken by service `manage_system`");
+    refused(&new("order", "ord", "8001", &[]), "port 8001 is taken by service `manage_system`");
+    refused(&new("order", "ord", "8003", &["--id", "2"]), "id 2 is taken by service `guidance`");
+    refused(&new("order", "ord", "8003", &["--id", "0"]), "ids start at 1");
+    refused(&new("order", "ord", "80", &[]), "below 1024");
+    refused(&new("guidance", "gdc", "8003", &[]), "name `guidance` is taken by service `guidance`");
+    refused(&new("Order", "ord", "8003", &[]), "must be snake_case");
+    refused(&new("type", "ord", "8003", &[]), "`type` is a Rust keyword");
+    refused(&new("serde", "ord", "8003", &[]), "the name of crate `serde`");
+    refused(&new("keel_common", "ord", "8003", &[]), "the name of crate `keel-common`");
+    refused(&new("order", "o_rd", "8003", &[]), "prefix `o_rd` breaks the naming rule");
     refused(
-        &ws.keel(&["new", "service", "order", "--prefix", "sys", "--port", "8003"]),
-        "prefix `sys` is taken by service `manage_system`",
-    );
-    refused(
-        &ws.keel(&["new", "service", "order", "--prefix", "ord", "--port", "8001"]),
-        "port 8001 is taken by service `manage_system`",
-    );
-    refused(
-        &ws.keel(&["new", "service", "order", "--prefix", "ord", "--port", "8003", "--id", "2"]),
-        "id 2 is taken by service `guidance`",
-    );
-    refused(
-        &ws.keel(&["new", "service", "guidance", "--prefix", "gdc", "--port", "8003"]),
-        "name `guidance` is taken by service `guidance`",
-    );
-    refused(
-        &ws.keel(&["new", "service", "Order", "--prefix", "ord", "--port", "8003"]),
-        "must be snake_case",
-    );
-    refused(
-        &ws.keel(&["new", "service", "order", "--prefix", "o_rd", "--port", "8003"]),
-        "prefix `o_rd` breaks the naming rule",
-    );
-    refused(
-        &ws.keel(&[
-            "new",
-            "service",
-            "order",
-            "--prefix",
-            "ord",
-            "--port",
-            "8003",
-            "--kind",
-            "ws",
-            "--bin",
-            "http_order",
-        ]),
+        &new("order", "ord", "8003", &["--kind", "ws", "--bin", "http_order"]),
         "--kind is ws: name it `ws_order`",
     );
-    assert_eq!(ws.services(), before, "a refused command wrote nothing");
+    refused(
+        &new("fanout", "fan", "8003", &["--kind", "ws"]),
+        "binary `ws_fanout` is taken by package `keel-bench`",
+    );
+    refused(&new("order", "ord", "8003", &["--description", "say \"hi\""]), "one line of plain text");
+    assert_eq!(snapshot(&ws), before, "a refused command wrote nothing");
 
-    // One service of each kind, each with its first migration.
+    // `order` alone, tested alone: its first migration, written after its
+    // first build, is compiled in (the build script reruns).
+    let out = succeeds(&new("order", "ord", "8003", &[]));
+    assert!(out.contains("migrations/order/0001_init.json"), "{out}");
+    let tested = succeeds(&ws.cargo(&["test", "-p", "order"]));
+    assert_eq!(passed(&tested, "models_match_the_migrations"), 1, "{tested}");
+    assert_eq!(passed(&tested, "the_item_route_answers_the_rows_of_the_table"), 1, "{tested}");
+    // A table added: its migration is compiled in at the next test run.
+    let out = succeeds(&ws.keel(&["new", "table", "invoice", "--service", "order"]));
+    assert!(out.contains("0002_invoice.json: create_table ord_invoice"), "{out}");
+    succeeds(&ws.keel(&["new", "api", "invoice", "--service", "order", "--path", "/invoice"]));
+    let tested = succeeds(&ws.cargo(&["test", "-p", "order", "--test", "service"]));
+    assert_eq!(passed(&tested, "models_match_the_migrations"), 1, "{tested}");
+
+    // One service of each other kind.
     for (name, prefix, port, kind) in [
-        ("order", "ord", "8003", "http"),
         ("chat", "cht", "8004", "ws"),
         ("shop", "shp", "8005", "server"),
         ("clean", "cln", "8006", "service"),
     ] {
-        let out =
-            succeeds(&ws.keel(&["new", "service", name, "--prefix", prefix, "--port", port, "--kind", kind]));
+        let out = succeeds(&new(name, prefix, port, &["--kind", kind]));
         assert!(out.contains(&format!("migrations/{name}/0001_init.json")), "{out}");
     }
     let manifest = std::fs::read_to_string(ws.root.join("Cargo.toml")).unwrap_or_default();
@@ -199,58 +229,65 @@ fn generated_services_of_every_kind_build_pass_clippy_and_their_tests_and_serve(
         config.contains("name = \"chat\", id = 4, port = 8004, prefix = \"cht\""),
         "the next free id: {config}"
     );
-    // Now taken by a generated one.
-    refused(
-        &ws.keel(&["new", "service", "other", "--prefix", "ord", "--port", "8100"]),
-        "prefix `ord` is taken by service `order`",
-    );
 
-    // A handler and a table added to `order`; a handler refused where there is no uri_router.
-    succeeds(&ws.keel(&["new", "api", "invoice", "--service", "order", "--path", "/invoice"]));
-    let out = succeeds(&ws.keel(&["new", "table", "invoice", "--service", "order"]));
-    assert!(out.contains("0002_invoice.json: create_table ord_invoice"), "{out}");
+    // Additions refused where they would clash or have no list to join.
+    let before = snapshot(&ws);
+    refused(&new("other", "ord", "8100", &[]), "prefix `ord` is taken by service `order`");
     refused(&ws.keel(&["new", "api", "x", "--service", "chat", "--path", "/x"]), "has no src/uri_router.rs");
+    refused(&ws.keel(&["new", "api", "other", "--service", "order", "--path", "/item"]), "is taken by");
+    refused(&ws.keel(&["new", "api", "invoice", "--service", "order", "--path", "/bill"]), "exists already");
     refused(
         &ws.keel(&["new", "table", "Bad", "--service", "order"]),
         "table name `Bad` breaks the naming rule",
     );
+    refused(&ws.keel(&["new", "table", "a_b", "--service", "order"]), "reads as an acronym");
+    // On manage_system's own files: tables in submodules, imported.
+    refused(&ws.keel(&["new", "table", "account", "--service", "manage_system"]), "`Account` is taken in");
+    refused(
+        &ws.keel(&["new", "table", "session", "--service", "manage_system", "--no-migrate"]),
+        "`Session` is taken in",
+    );
+    refused(
+        &ws.keel(&["new", "api", "role_item", "--service", "manage_system", "--path", "/x"]),
+        "already names `RoleItemHandler`",
+    );
+    assert_eq!(snapshot(&ws), before, "a refused addition wrote nothing");
+    // …and a handler and a table that fit, in its real router and models lists.
+    succeeds(&ws.keel(&["new", "api", "audit_trail", "--service", "manage_system", "--path", "/audit"]));
+    succeeds(&ws.keel(&["new", "table", "audit", "--service", "manage_system", "--no-migrate"]));
+    let router =
+        std::fs::read_to_string(ws.root.join("services/manage_system/src/uri_router.rs")).unwrap_or_default();
+    assert!(
+        router.contains("use crate::interface::audit_trail::AuditTrailHandler;")
+            && router.contains("RoleItemHandler, AuditTrailHandler"),
+        "{router}"
+    );
+    let models =
+        std::fs::read_to_string(ws.root.join("services/manage_system/src/db_model.rs")).unwrap_or_default();
+    assert!(models.contains("pub struct Audit {") && models.contains("Role, Audit);"), "{models}");
 
     let packages = ["-p", "order", "-p", "chat", "-p", "shop", "-p", "clean"];
     let tested = succeeds(&ws.cargo(&[&["test"][..], &packages].concat()));
-    for test in [
-        "the_item_route_answers_the_rows_of_the_table ... ok",
-        "the_socket_answers_ping_with_pong ... ok",
-        "the_script_runs_on_the_built_in_migrations ... ok",
-        "models_match_the_migrations ... ok",
-    ] {
-        assert!(tested.contains(test), "{test}: {tested}");
-    }
+    assert_eq!(passed(&tested, "models_match_the_migrations"), 4, "{tested}");
+    assert_eq!(passed(&tested, "the_item_route_answers_the_rows_of_the_table"), 2, "{tested}");
+    assert_eq!(passed(&tested, "the_socket_answers_ping_with_pong"), 2, "{tested}");
+    assert_eq!(passed(&tested, "the_script_runs_on_the_built_in_migrations"), 1, "{tested}");
     succeeds(&ws.cargo(&[&["clippy"][..], &packages, &["--all-targets", "--", "-D", "warnings"]].concat()));
     succeeds(&ws.cargo(&[&["fmt", "--check"][..], &packages].concat()));
 
-    // `cargo run --bin http_order` in the workspace: its route answers, the
-    // added handler is routed (401 without a token, not 404).
-    let mut child = Command::new(ws.target.join("debug/http_order"))
-        .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
-        .current_dir(&ws.root)
-        .env_remove("KEEL_HOME")
-        .env_remove("KEEL_DATABASE__DEFAULT")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("http_order: {e}"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let line = std::io::BufRead::lines(std::io::BufReader::new(stdout))
-        .map_while(Result::ok)
-        .find(|line| line.contains("listening on"));
-    let addr =
-        line.as_deref().and_then(|l| l.split("http://").nth(1)?.split_whitespace().next()).map(str::to_owned);
+    // `http_order` in an empty folder (its configuration and migrations are
+    // built in): its route answers, the added handler is routed (401
+    // without a token, not 404).
+    let home = ws.root.join("empty-home");
+    let _ = std::fs::create_dir_all(&home);
+    let (mut child, addr) = start(&ws, "http_order", &home);
     let (items, invoice) = match &addr {
         Some(addr) => (get(addr, "/v1.00.00/item"), get(addr, "/v1.00.00/invoice")),
         None => (String::new(), String::new()),
     };
     let _ = child.kill();
     let _ = child.wait();
-    assert!(items.starts_with("HTTP/1.1 200") && items.contains("\"total\":0"), "{line:?} {items}");
+    assert!(items.starts_with("HTTP/1.1 200") && items.contains("\"total\":0"), "{addr:?} {items}");
     assert!(invoice.starts_with("HTTP/1.1 401"), "{invoice}");
     let _ = std::fs::remove_dir_all(&ws.root);
 }

@@ -342,3 +342,35 @@ async fn migrations_on_mariadb() {
 async fn migrations_on_postgres() {
     on_server("TEST_PG_URL", "pg").await;
 }
+
+#[keel::service(name = "drift", id = 90, port = 8090, prefix = "tst", version = "1.00.00")]
+struct DriftConf;
+
+/// A model changed without a migration stops boot with one line naming the
+/// last migration and the command; once `db migrate` wrote the next one
+/// (and it is applied at boot, as the embedded SQLite is), it boots.
+#[tokio::test]
+async fn models_changed_without_a_migration_stop_boot_until_migrated() {
+    let home = temp_home("drift");
+    let dir = home.join("migrations/drift");
+    migrate(&dir, &models_v1(), Some("init"));
+    let app = || {
+        keel::App::new(keel::UriRouter::new(<DriftConf as keel::Service>::INFO))
+            .models(models_v2)
+            .migrations(&dir)
+            .home(home.path())
+    };
+    let refused = keel::testing::TestClient::boot(app()).await.map(drop).expect_err("drifted models boot");
+    let line = refused.to_string();
+    assert!(
+        line.contains("models of drift differ from 0001_init (")
+            && line.contains("add_column tst_item.note")
+            && line.ends_with("): run `drift db migrate`"),
+        "{line}"
+    );
+    assert_eq!(line.lines().count(), 1, "{line}");
+    migrate(&dir, &models_v2(), None);
+    if let Err(err) = keel::testing::TestClient::boot(app()).await {
+        panic!("after db migrate: {err}");
+    }
+}

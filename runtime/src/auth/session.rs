@@ -193,12 +193,7 @@ impl<'a> Sessions<'a> {
                 })
             });
         }
-        let row = self
-            .db
-            .select::<Session>(&Filter::new().eq(Session::TOKEN_HASH, hash.as_str()))
-            .await?
-            .into_iter()
-            .next();
+        let row = self.db.first(&Filter::new().eq(Session::TOKEN_HASH, hash.as_str())).await?;
         let Some(row) = row else { return Ok(Err(TokenError::Unknown)) };
         if row.expires_at <= now {
             self.db.delete_where::<Session>(&Filter::new().eq(Session::TOKEN_HASH, hash.as_str())).await?;

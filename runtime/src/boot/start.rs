@@ -169,7 +169,10 @@ impl<K: Kind> App<K> {
                 info.name
             )));
         };
-        if let Some(line) = crate::data::migrate::drift_line(info.name, bin, &set, models) {
+        let built_in =
+            self.embedded_migrations.and_then(|files| MigrationSet::from_embedded(&dir, files).ok());
+        if let Some(line) = crate::data::migrate::drift_line(info.name, bin, &set, built_in.as_ref(), models)
+        {
             return Err(BootError(line));
         }
         let migrator = Migrator { db, set: &set, service: info.name };

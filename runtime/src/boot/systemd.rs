@@ -113,12 +113,17 @@ pub(crate) fn how_to_run(bin: &str, user_unit: bool) -> String {
     text
 }
 
-/// The current account's user and group names (from /etc/passwd and
-/// /etc/group), for `User=`/`Group=`.
+/// The account the unit runs as, for `User=`/`Group=` (names from
+/// /etc/passwd and /etc/group): the current one — or, under `sudo` (needed
+/// to write /etc/systemd/system), the account that ran sudo, so that
+/// installing does not make the service run as root.
 #[cfg(unix)]
 pub(crate) fn current_account() -> (String, String) {
-    let uid = rustix::process::getuid().as_raw();
-    let gid = rustix::process::getgid().as_raw();
+    let sudo_id =
+        |key: &str| std::env::var(key).ok().and_then(|v| v.parse::<u32>().ok()).filter(|id| *id != 0);
+    let root = rustix::process::getuid().is_root();
+    let uid = sudo_id("SUDO_UID").filter(|_| root).unwrap_or_else(|| rustix::process::getuid().as_raw());
+    let gid = sudo_id("SUDO_GID").filter(|_| root).unwrap_or_else(|| rustix::process::getgid().as_raw());
     let name_of = |file: &str, id: u32| -> Option<String> {
         std::fs::read_to_string(file).ok()?.lines().find_map(|line| {
             let mut fields = line.split(':');

@@ -321,7 +321,20 @@ pub fn assert_migrations_match<K: Kind>(app: &App<K>) {
             folder.display()
         );
     }
-    if let Some(line) = crate::data::migrate::drift_line(service, "<binary>", &set, &models) {
+    if let Some(line) = crate::data::migrate::drift_line(service, "<binary>", &set, None, &models) {
         panic!("{line}");
+    }
+    // The binary must carry them all: a migration on disk that is not built
+    // in means the crate was not rebuilt after `db migrate` (a build script
+    // with `cargo::rerun-if-changed=<the folder>` makes cargo do it).
+    if let Some(files) = app.embedded_migrations
+        && files.len() < set.migrations.len()
+    {
+        panic!(
+            "{service}: {} has {} migration(s), the binary carries {}: its build script must rerun when the folder changes (`cargo::rerun-if-changed`)",
+            folder.display(),
+            set.migrations.len(),
+            files.len()
+        );
     }
 }

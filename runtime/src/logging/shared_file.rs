@@ -12,10 +12,26 @@
 //! past the limit, and appends the batch whole. A batch therefore lands in
 //! one file, uncut, and no process writes into a rolled file.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::Write as _;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long a writer waits for the lock before appending without it (and
+/// without rotating): a stopped process holding it must not stall the
+/// others' logs.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// The file's identity, to notice a rename or a new file at the path.
+#[cfg(unix)]
+fn identity(meta: &Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(meta)
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &Metadata) -> u64 {
+    0
+}
 
 /// One log file (`<dir>/<name>.log`, rolled to `<name>.1.log` … `<name>.<keep>.log`).
 #[derive(Debug)]
@@ -27,54 +43,91 @@ pub(crate) struct SharedFile {
     max_bytes: u64,
     /// Rolled files kept.
     keep: u32,
-    lock: File,
-    /// The open file and its inode (to notice a rotation by another process).
+    /// The folder's lock file and its identity.
+    lock: (File, u64),
+    /// The open file and its identity (to notice a rotation by another process).
     file: Option<(File, u64)>,
 }
 
 impl SharedFile {
     /// Opens (creating) `<dir>/<name>.log` and the folder's lock file.
     pub(crate) fn open(dir: &Path, name: &str, max_bytes: u64, keep: u32) -> std::io::Result<SharedFile> {
-        let lock = OpenOptions::new().create(true).append(true).open(dir.join(".rotate.lock"))?;
         let mut file = SharedFile {
             path: dir.join(format!("{name}.log")),
             dir: dir.to_owned(),
             name: name.to_owned(),
             max_bytes: max_bytes.max(1),
             keep: keep.max(1),
-            lock,
+            lock: open_lock(dir)?,
             file: None,
         };
         file.reopen()?;
         Ok(file)
     }
 
-    /// Appends `text` (whole lines) under the folder's lock.
+    /// Appends `text` (whole lines) under the folder's lock; without it
+    /// (and without rotating) if another process holds it past [`LOCK_WAIT`].
     pub(crate) fn append(&mut self, text: &[u8]) -> std::io::Result<()> {
-        self.lock.lock()?;
-        let written = self.append_locked(text);
-        let unlocked = self.lock.unlock();
+        let locked = self.lock()?;
+        let written = self.append_locked(text, locked);
+        let unlocked = if locked { self.lock.0.unlock() } else { Ok(()) };
         written.and(unlocked)
     }
 
-    fn append_locked(&mut self, text: &[u8]) -> std::io::Result<()> {
+    /// Takes the lock on the folder's current lock file (reopened when it
+    /// was deleted or replaced: two lock files would let two processes
+    /// rotate at once). `false` when it stayed taken for [`LOCK_WAIT`].
+    fn lock(&mut self) -> std::io::Result<bool> {
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            match self.lock.0.try_lock() {
+                Ok(()) => {
+                    let current = std::fs::metadata(self.dir.join(LOCK_FILE)).ok().map(|m| identity(&m));
+                    if current == Some(self.lock.1) {
+                        return Ok(true);
+                    }
+                    self.lock.0.unlock()?;
+                    self.lock = open_lock(&self.dir)?;
+                }
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(false),
+                Err(std::fs::TryLockError::Error(err)) => return Err(err),
+            }
+        }
+    }
+
+    fn append_locked(&mut self, text: &[u8], may_rotate: bool) -> std::io::Result<()> {
         let on_disk = std::fs::metadata(&self.path).ok();
-        let ours = self.file.as_ref().map(|(_, inode)| *inode);
-        if on_disk.as_ref().map(MetadataExt::ino) != ours {
+        let ours = self.file.as_ref().map(|(_, id)| *id);
+        if on_disk.as_ref().map(identity) != ours {
             // Rotated (or removed) by another process: follow the path.
             self.reopen()?;
         }
-        let size = match &self.file {
-            Some((file, _)) => file.metadata()?.len(),
-            None => 0,
+        let Some((file, _)) = &self.file else {
+            return Err(std::io::Error::other(format!("{} is not open", self.path.display())));
         };
-        if size > 0 && size + text.len() as u64 > self.max_bytes {
-            self.rotate()?;
+        let size = file.metadata()?.len();
+        if may_rotate
+            && size > 0
+            && size + text.len() as u64 > self.max_bytes
+            && let Err(err) = self.rotate()
+        {
+            // The lines still go to the file at hand.
+            eprintln!("keel: cannot rotate {}: {err}", self.path.display());
         }
-        match &mut self.file {
-            Some((file, _)) => file.write_all(text),
-            None => Err(std::io::Error::other(format!("{} is not open", self.path.display()))),
+        let Some((file, _)) = &mut self.file else {
+            return Err(std::io::Error::other(format!("{} is not open", self.path.display())));
+        };
+        let before = file.metadata()?.len();
+        let written = file.write_all(text);
+        if written.is_err() && may_rotate {
+            // No cut line left for the next batch to be glued to (only
+            // under the lock is the end of the file ours to cut).
+            let _ = file.set_len(before);
         }
+        written
     }
 
     /// `<name>.log` → `<name>.1.log` → … → `<name>.<keep>.log` (the oldest
@@ -96,11 +149,23 @@ impl SharedFile {
     }
 
     fn reopen(&mut self) -> std::io::Result<()> {
+        // The folder itself may have been removed.
+        std::fs::create_dir_all(&self.dir)?;
         let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
-        let inode = file.metadata()?.ino();
-        self.file = Some((file, inode));
+        let id = identity(&file.metadata()?);
+        self.file = Some((file, id));
         Ok(())
     }
+}
+
+/// The lock file every process of the service locks before writing.
+const LOCK_FILE: &str = ".rotate.lock";
+
+fn open_lock(dir: &Path) -> std::io::Result<(File, u64)> {
+    std::fs::create_dir_all(dir)?;
+    let file = OpenOptions::new().create(true).append(true).open(dir.join(LOCK_FILE))?;
+    let id = identity(&file.metadata()?);
+    Ok((file, id))
 }
 
 #[cfg(test)]
@@ -122,6 +187,10 @@ mod tests {
         let mut file = SharedFile::open(dir, "info", 32 * 1024, 1000).expect("opens");
         let mut batch = String::new();
         for n in 0..LINES {
+            if writer == "w0" && n == LINES / 2 {
+                // An operator cleaning up: the lock file goes mid-run.
+                let _ = std::fs::remove_file(dir.join(super::LOCK_FILE));
+            }
             batch.push_str(&format!("{writer} {n:06} {}\n", "x".repeat(40)));
             if n % 7 == 6 {
                 file.append(batch.as_bytes()).expect("appends");

@@ -89,11 +89,35 @@ pub fn drift(set: &MigrationSet, models: &[TableSchema]) -> Option<String> {
     }
 }
 
-/// `models of <service> differ from <last migration> (<steps>): run `<bin>
-/// db migrate``, or `None` when the models match `set`.
-pub fn drift_line(service: &str, bin: &str, set: &MigrationSet, models: &[TableSchema]) -> Option<String> {
+/// What boot says when `models` differ from the latest migration of `set`,
+/// or `None` when they match. Two cases: the models changed without a
+/// migration (`models of <service> differ from <last> (<steps>): run
+/// `<bin> db migrate``), or the folder on disk holds migrations newer than
+/// the ones `built_in` to the binary, which the models do match — writing
+/// a migration then would undo the newer ones, so the line says to rebuild.
+pub fn drift_line(
+    service: &str,
+    bin: &str,
+    set: &MigrationSet,
+    built_in: Option<&MigrationSet>,
+    models: &[TableSchema],
+) -> Option<String> {
     let steps = drift(set, models)?;
     let last = set.migrations.last().map_or_else(|| "no migration".to_owned(), file::Migration::label);
+    if let Some(built_in) = built_in
+        && built_in.migrations.len() < set.migrations.len()
+        && drift(built_in, models).is_none()
+    {
+        return Some(format!(
+            "this {bin} is older than {last} in {}: build it again (its models match its own migrations), or remove the folder to use the built-in ones",
+            set.dir.display()
+        ));
+    }
+    if diff::diff(&set.last_snapshot(), models).is_err() {
+        return Some(format!(
+            "models of {service} cannot be migrated from {last}: {steps}; change the models, then run `{bin} db migrate`"
+        ));
+    }
     Some(format!("models of {service} differ from {last} ({steps}): run `{bin} db migrate`"))
 }
 
