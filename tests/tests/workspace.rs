@@ -83,3 +83,89 @@ fn manage_system_lists_its_tables_with_their_schemas() {
     use keel::Table;
     assert_eq!(manage_system::db_model::main::Account::row_key(42), "sys_account:42");
 }
+
+/// The string literals of a Rust source, outside comments and before its
+/// `#[cfg(test)]` module (test fixtures may spell names out).
+fn string_literals(source: &str) -> Vec<String> {
+    let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+    let mut literals = Vec::new();
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            // A char literal such as '"' is not a string.
+            '\'' => {
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with("\"'") || rest.starts_with("\\\"'") {
+                    chars.nth(rest.find('\'').unwrap_or(0));
+                }
+            }
+            '"' => {
+                let mut literal = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        c => literal.push(c),
+                    }
+                }
+                literals.push(literal);
+            }
+            _ => {}
+        }
+    }
+    literals
+}
+
+/// Tables are named by their models, never by hand: no string literal in
+/// keel's runtime or a service's code spells the name of a table a model
+/// of the workspace declares (statements take `T::TABLE`, `{table}` in
+/// `Db::sql`, or the typed operations).
+#[test]
+fn no_string_literal_names_a_table_of_the_workspace() {
+    let tables: Vec<&str> = manage_system::db_model::models().iter().map(|t| t.name).collect();
+    assert!(tables.contains(&"keel_session") && tables.contains(&"sys_account"), "{tables:?}");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut pending = vec![root.join("runtime/src"), root.join("services")];
+    let mut offenders = Vec::new();
+    while let Some(path) = pending.pop() {
+        if let Ok(entries) = std::fs::read_dir(&path) {
+            // A service's tests may spell names out, as fixtures.
+            if !path.ends_with("tests") {
+                pending.extend(entries.flatten().map(|e| e.path()));
+            }
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap_or_default();
+        for literal in string_literals(&source) {
+            let named = tables.iter().find(|table| {
+                literal.match_indices(**table).any(|(at, _)| {
+                    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+                    literal[..at].chars().next_back().is_none_or(|c| !ident(c))
+                        && literal[at + table.len()..].chars().next().is_none_or(|c| !ident(c))
+                })
+            });
+            if let Some(table) = named {
+                offenders.push(format!("{}: \"{literal}\" names `{table}`", path.display()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "use the model's name (T::TABLE, `{{table}}` in Db::sql):\n{}",
+        offenders.join("\n")
+    );
+    // The scan itself finds a name spelled out.
+    assert_eq!(string_literals("let s = \"DELETE FROM sys_account\"; // \"x\""), ["DELETE FROM sys_account"]);
+}

@@ -394,7 +394,10 @@ pub async fn bootstrap(state: std::sync::Arc<keel::AppState>) -> Result<(), BoxE
             log::info!(target: keel::logging::INFO, "created the first account `{}` (id {}) with role `{ADMIN_ROLE}`", view.username, view.id);
         }
         _ => {
-            let hint = "sys_account is empty, so every protected route answers 401: set KEEL_ADMIN__USERNAME and KEEL_ADMIN__PASSWORD to create the first account at boot";
+            let hint = format!(
+                "{} is empty, so every protected route answers 401: set KEEL_ADMIN__USERNAME and KEEL_ADMIN__PASSWORD to create the first account at boot",
+                <Account as keel::Table>::TABLE
+            );
             log::info!(target: keel::logging::INFO, "{hint}");
             // The operator watching the console needs it most.
             println!("manage_system: {hint}");
