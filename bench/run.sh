@@ -8,6 +8,7 @@
 #   TARGET=cached bench/run.sh            # the row through Redis (a private redis-server on core 1)
 #   TARGET=outage bench/run.sh            # the cached read with Redis unreachable vs a plain DB read
 #   TARGET=auth bench/run.sh              # keel only: the cached read behind a token vs public
+#   TARGET=insert [BENCH_DB=mysql] bench/run.sh   # one row inserted: keel's insert vs rbatis `crud!` insert
 #
 # TARGET=account reads row 500 of bch_account: keel through ctx.db()?.get,
 # the baseline through rbatis `crud!` select_by_map in a bare salvo handler.
@@ -40,9 +41,11 @@ fi
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/5}"
 keel_cache=()
 bare_cache=()
+WRK_ARGS=()
 case "$TARGET" in
     hello) URL_PATH=/v1.00.00/hello; BARE_PATH=$URL_PATH ;;
     account) URL_PATH=/v1.00.00/account/500; BARE_PATH=$URL_PATH ;;
+    insert) URL_PATH=/v1.00.00/account; BARE_PATH=$URL_PATH; WRK_ARGS=(-s bench/post.lua) ;;
     cached)
         # keel through ctx.db()?.get_cached, bare salvo through its own GET/SET.
         URL_PATH=/v1.00.00/account/500/cached; BARE_PATH=$URL_PATH
@@ -58,7 +61,7 @@ case "$TARGET" in
         # checked from Redis) and the same read on a public route.
         URL_PATH=/v1.00.00/account/500/guarded; BARE_PATH=/v1.00.00/account/500/cached
         keel_cache=(KEEL_CACHE__DEFAULT="$REDIS_URL") ;;
-    *) echo "TARGET is hello, account, cached, outage or auth" >&2; exit 2 ;;
+    *) echo "TARGET is hello, account, insert, cached, outage or auth" >&2; exit 2 ;;
 esac
 
 if ! command -v wrk >/dev/null; then
@@ -104,7 +107,11 @@ start() {
     fi
     server=$!
     for _ in $(seq 100); do
-        curl -sf "http://127.0.0.1:$port$path" >/dev/null && return 0
+        if [ "$TARGET" = insert ]; then
+            curl -sf -X POST "http://127.0.0.1:$port$path" >/dev/null && return 0
+        else
+            curl -sf "http://127.0.0.1:$port$path" >/dev/null && return 0
+        fi
         sleep 0.05
     done
     echo "$kind server did not start" >&2
@@ -116,7 +123,7 @@ load() {
     local port=$1 path=$2
     local header=()
     [ -n "${TOKEN:-}" ] && [ "$path" = "$URL_PATH" ] && header=(-H "Authorization: Bearer $TOKEN")
-    wrk_run "$port" "$path" "${header[@]}"
+    wrk_run "$port" "$path" "${header[@]}" "${WRK_ARGS[@]}"
 }
 
 if [ "$TARGET" = auth ]; then
@@ -153,4 +160,4 @@ for pair in $(seq "$PAIRS"); do
     ratios+=("$(awk -v k="$k_rps" -v b="$b_rps" 'BEGIN { printf "%.3f", k / b }')")
 done
 median "keel/bare throughput" %.3f "${ratios[@]}"
-echo "target $TARGET$([ "$TARGET" != hello ] && echo " on $BENCH_DB"); access lines written by keel (info.log and rolled files): $(cat "$home"/logs/bench/info*.log | grep -c " GET $URL_PATH ")"
+echo "target $TARGET$([ "$TARGET" != hello ] && echo " on $BENCH_DB"); access lines written by keel (info.log and rolled files): $(cat "$home"/logs/bench/info*.log | grep -c " [A-Z]* $URL_PATH ")"

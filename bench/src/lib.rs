@@ -102,6 +102,27 @@ impl GuardedAccountHandler {
     }
 }
 
+/// A username no run repeats: the process id, the time and a counter.
+pub fn fresh_username() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("u{}-{}-{n}", std::process::id(), at.as_millis() % 100_000_000)
+}
+
+/// `POST /v1.00.00/account`: inserts one row (statement built once per table).
+#[keel::api(method = "post", path = "/account", public)]
+pub async fn insert_account(ctx: Ctx) -> ApiResult<i64> {
+    let row = Account {
+        id: None,
+        username: fresh_username(),
+        display_name: Some("New".to_owned()),
+        status: 1,
+        created_at: Some(keel::time::now_rfc3339()),
+    };
+    Ok(answer_json(ctx.db()?.insert(&row).await?))
+}
+
 /// A token for account 1 — benchmark only: a real service issues tokens
 /// from a login that checks a password.
 #[keel::api(method = "post", path = "/token", public)]
@@ -110,7 +131,9 @@ pub async fn bench_token(ctx: Ctx) -> ApiResult<String> {
     Ok(answer_json(issued.token))
 }
 
-keel::uri_router!(BenchConf => HelloHandler, AccountHandler, CachedAccountHandler, GuardedAccountHandler, bench_token);
+keel::uri_router!(
+    BenchConf => HelloHandler, AccountHandler, CachedAccountHandler, GuardedAccountHandler, bench_token, insert_account
+);
 
 /// Fills `bch_account` with [`SEEDED_ROWS`] rows when it is empty.
 pub async fn seed(state: std::sync::Arc<keel::AppState>) -> Result<(), keel::BoxError> {

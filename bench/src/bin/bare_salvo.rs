@@ -85,6 +85,29 @@ async fn account(req: &mut Request, res: &mut Response) {
     };
 }
 
+/// One row inserted through rbatis `crud!` (`insert`), its id answered.
+#[handler]
+async fn insert_account(res: &mut Response) {
+    let Some(rb) = RB.get() else {
+        res.status_code(StatusCode::SERVICE_UNAVAILABLE);
+        return;
+    };
+    let row = BchAccount {
+        id: None,
+        username: keel_bench::fresh_username(),
+        display_name: Some("New".to_owned()),
+        status: 1,
+        created_at: Some(keel::time::now_rfc3339()),
+    };
+    match BchAccount::insert(rb, &row).await {
+        Ok(done) => {
+            let id = done.last_insert_id.as_i64().unwrap_or_default();
+            res.render(Json(Envelope { code: 0, msg: "ok", data: id, request_id: ID }))
+        }
+        Err(err) => res.status_code(StatusCode::INTERNAL_SERVER_ERROR).render(err.to_string()),
+    };
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -124,6 +147,7 @@ async fn main() {
     }
     let router = Router::with_path("v1.00.00")
         .push(Router::with_path("hello").get(hello))
+        .push(Router::with_path("account").post(insert_account))
         .push(Router::with_path("account/{id}").get(account))
         .push(Router::with_path("account/{id}/cached").get(cached_account));
     let acceptor = TcpListener::new(addr.clone()).bind().await;

@@ -1,0 +1,2 @@
+-- wrk: every request a POST without a body (TARGET=insert).
+wrk.method = "POST"
