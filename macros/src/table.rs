@@ -15,7 +15,7 @@ use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 use syn::{Fields, ItemStruct, LitInt, LitStr};
 
-const TABLE_KEYS: &[&str] = &["prefix", "kind", "name", "renamed_from", "cache_ttl"];
+const TABLE_KEYS: &[&str] = &["prefix", "kind", "name", "renamed_from", "cache_ttl", "database"];
 /// Constants of the `Table` trait: a column constant of the same name
 /// would hide them (`Account::TABLE` would be the column).
 const RESERVED: &[&str] =
@@ -63,6 +63,20 @@ pub(crate) fn expand_table(args: TokenStream, item: TokenStream) -> TokenStream 
     let name = attr.string(&mut ctxt, "name");
     let renamed_from = attr.string(&mut ctxt, "renamed_from");
     let cache_ttl = attr.int(&mut ctxt, "cache_ttl");
+    let database = attr.string(&mut ctxt, "database");
+    if let Some(lit) = &database
+        && !keel_naming::is_snake(&lit.value())
+    {
+        ctxt.error_spanned_by(
+            lit,
+            format!("`database = \"{}\"` names a database of the configuration: snake_case `[a-z][a-z0-9_]*`, e.g. `stats`", lit.value()),
+        );
+    }
+    if let Some(lit) = &cache_ttl
+        && lit.base10_parse::<u64>().is_ok_and(|ttl| ttl == 0)
+    {
+        ctxt.error_spanned_by(lit, "`cache_ttl` is in seconds and at least 1; leave it out for the default");
+    }
     let mut table =
         prefix.as_ref().and_then(|prefix| table_name(&mut ctxt, &item, prefix, kind.as_ref(), name.as_ref()));
     if let (Some(table), Some(old)) = (&mut table, renamed_from) {
@@ -115,7 +129,7 @@ pub(crate) fn expand_table(args: TokenStream, item: TokenStream) -> TokenStream 
     }
     check_reserved(&mut ctxt, &columns);
     let code = match (&table, ctxt.has_errors()) {
-        (Some(table), false) => generate_table(&item, table, &columns, cache_ttl.as_ref()),
+        (Some(table), false) => generate_table(&item, table, &columns, cache_ttl.as_ref(), database.as_ref()),
         _ => fallback_table(&item, &columns),
     };
     ctxt.into_tokens_with(code)
@@ -415,6 +429,7 @@ fn generate_table(
     table: &TableName,
     columns: &[Column],
     cache_ttl: Option<&LitInt>,
+    database: Option<&LitStr>,
 ) -> TokenStream {
     let ident = &item.ident;
     let (full, prefix) = (&table.full, &table.prefix);
@@ -425,6 +440,7 @@ fn generate_table(
     let doc = format!("Table `{full}` (`#[keel::table]`).");
     let constants = column_constants(ident, columns, false);
     let cache_ttl = opt(cache_ttl);
+    let database = database.map_or_else(|| "default".to_owned(), LitStr::value);
     quote! {
         #[doc = #doc]
         #item
@@ -444,6 +460,7 @@ fn generate_table(
             const RENAMED_FROM: ::core::option::Option<&'static str> = #renamed_from;
             const CACHE_SKIP: &'static [&'static str] = &[#(#skipped),*];
             const CACHE_TTL: ::core::option::Option<u64> = #cache_ttl;
+            const DATABASE: &'static str = #database;
             fn statements() -> &'static ::keel::__private::Statements {
                 static STATEMENTS: ::std::sync::OnceLock<::keel::__private::Statements> = ::std::sync::OnceLock::new();
                 STATEMENTS.get_or_init(::keel::__private::Statements::of::<Self>)

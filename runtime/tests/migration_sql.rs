@@ -37,6 +37,7 @@ fn item() -> TableSchema {
             ColumnSchema { nullable: true, len: Some(100), ..col("note", SqlType::Text) },
             ColumnSchema { default: Some("0"), ..col("hidden", SqlType::Bool) },
         ],
+        database: "default",
     }
 }
 

@@ -7,6 +7,7 @@ pub mod freeze_proxy;
 pub mod ms;
 pub mod probe;
 pub mod redis_server;
+pub mod twodb;
 
 use std::collections::HashMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

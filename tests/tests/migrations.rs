@@ -374,3 +374,68 @@ async fn models_changed_without_a_migration_stop_boot_until_migrated() {
         panic!("after db migrate: {err}");
     }
 }
+
+/// Tables on two databases: `db migrate/upgrade` act on one database at a
+/// time (`--database stats` for `two_hit`), boot migrates and checks both,
+/// and each table is read through its own database — the other refuses it,
+/// naming the one to use. A database the configuration lacks stops boot.
+#[tokio::test]
+async fn tables_on_a_named_database_have_their_own_migrations_and_handle() {
+    use keel::config::{BackendEntry, Config};
+    use keel_tests::twodb::{Hit, Note};
+    let home = temp_home("twodb");
+    let main_db = format!("sqlite://{}", home.join("data/main.db").display());
+    let stats_db = format!("sqlite://{}", home.join("data/stats.db").display());
+    let db = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_service_twodb"))
+            .arg("db")
+            .args(args)
+            .env("KEEL_HOME", home.path())
+            .env("KEEL_DATABASE__DEFAULT", &main_db)
+            .env("KEEL_DATABASE__STATS", &stats_db)
+            .output()
+            .unwrap_or_else(|err| panic!("service_twodb: {err}"));
+        let text =
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output.status.success(), text)
+    };
+    let (ok, out) = db(&["migrate", "--name", "init"]);
+    assert!(ok && out.contains("create_table two_note") && !out.contains("two_hit"), "{out}");
+    let (ok, out) = db(&["migrate", "--database", "stats", "--name", "init"]);
+    assert!(ok && out.contains("create_table two_hit") && !out.contains("two_note"), "{out}");
+    assert!(home.join("migrations/twodb/stats/0001_init.json").is_file());
+    let (ok, out) = db(&["upgrade", "--database", "stats"]);
+    assert!(ok && out.contains("applied 0001_init"), "{out}");
+    let (ok, out) = db(&["upgrade"]);
+    assert!(ok && out.contains("applied 0001_init"), "{out}");
+    let (ok, out) = db(&["--database", "stats", "heads"]);
+    assert!(ok && out.contains("database `stats` is up to date (0001_init)"), "{out}");
+    let (ok, out) = db(&["migrate", "--database", "audit"]);
+    assert!(!ok && out.contains("database `audit` has no tables"), "{out}");
+
+    let mut config = Config::default();
+    config.database.insert("default".to_owned(), BackendEntry::Url(main_db.clone()));
+    let app = |config: Config| {
+        keel::testing::TestClient::boot(keel_tests::twodb::app().home(home.path()).config(config))
+    };
+    let Err(refused) = app(config.clone()).await.map(drop) else { panic!("booted without database.stats") };
+    assert!(refused.to_string().contains("table `two_hit` lives on database `stats`, which the configuration does not name: set database.stats"), "{refused}");
+
+    config.database.insert("stats".to_owned(), BackendEntry::Url(stats_db.clone()));
+    let client = app(config).await.unwrap_or_else(|err| panic!("boot: {err}"));
+    let state = client.state();
+    use keel::Backends;
+    let stats = state.db_named("stats").unwrap_or_else(|err| panic!("{err}"));
+    let main = state.db().unwrap_or_else(|err| panic!("{err}"));
+    let hit = Hit { id: None, page: "/home".to_owned() };
+    let id = stats.insert(&hit).await.unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(stats.get::<Hit>(id).await.ok().flatten().map(|h| h.page), Some("/home".to_owned()));
+    let misplaced = main.insert(&hit).await.map(drop).expect_err("two_hit is not on default");
+    assert!(misplaced.to_string().contains("ctx.db_named(\"stats\")"), "{misplaced}");
+    assert!(stats.count(&keel::db::Filter::<Note>::new()).await.is_err());
+    let note = main.insert(&Note { id: None, body: "hi".to_owned() }).await;
+    assert!(note.is_ok(), "{note:?}");
+    keel::testing::assert_migrations_match(
+        &keel_tests::twodb::app().migrations(home.join("migrations/twodb")),
+    );
+}

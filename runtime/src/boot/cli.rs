@@ -212,14 +212,27 @@ impl<K: Kind> App<K> {
             eprintln!("{}: the service has no tables (no `keel::models!` given to App::models)", info.name);
             return ExitCode::FAILURE;
         };
-        if database != "default" {
+        let models: Vec<crate::TableSchema> =
+            models().into_iter().filter(|t| t.database == database).collect();
+        if models.is_empty() {
             eprintln!(
-                "{}: database `{database}` has no models: keel::models! lists the `default` database's tables",
+                "{}: database `{database}` has no tables: a table goes there with #[keel::table(…, database = \"{database}\")]",
                 info.name
             );
             return ExitCode::FAILURE;
         }
-        let entry = self.config.database.get(&database).cloned().unwrap_or_else(|| self.embedded_database());
+        let entry = match self.config.database.get(&database) {
+            Some(entry) => entry.clone(),
+            None if database == "default" => self.embedded_database(),
+            None => {
+                eprintln!(
+                    "{}: database `{database}` is not configured: set database.{database} (KEEL_DATABASE__{})",
+                    info.name,
+                    database.to_ascii_uppercase()
+                );
+                return ExitCode::from(2);
+            }
+        };
         let target_is_default = database == "default";
         let target = crate::data::migrate::command::DbTarget {
             service: info.name,
@@ -227,7 +240,7 @@ impl<K: Kind> App<K> {
             database,
             entry,
             home: self.home.clone(),
-            models: models(),
+            models,
             embedded: self.embedded_migrations.filter(|_| target_is_default),
         };
         match crate::data::migrate::command::run(&command.into(), target).await {

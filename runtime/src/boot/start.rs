@@ -115,7 +115,8 @@ impl<K: Kind> App<K> {
     /// configured), which must be at its last migration.
     pub(super) async fn connect_database(&mut self) -> Result<(), BootError> {
         let mut entries = self.config.database.clone();
-        if self.models.is_some() && !entries.contains_key("default") {
+        let on_default = self.models.is_some_and(|models| models().iter().any(|t| t.database == "default"));
+        if on_default && !entries.contains_key("default") {
             entries.insert("default".to_owned(), self.embedded_database());
         }
         for (name, entry) in &entries {
@@ -135,13 +136,24 @@ impl<K: Kind> App<K> {
             };
             self.databases.insert(name.clone(), db);
         }
-        if let (Some(models), Some(db)) = (self.models, self.databases.get("default")) {
-            let auto_upgrade = match self.config.database.get("default") {
-                None => true, // the embedded SQLite
+        // Each database holding tables must be at its last migration.
+        let models = self.models.map(|models| models()).unwrap_or_default();
+        for name in databases_of(&models) {
+            let tables: Vec<crate::TableSchema> =
+                models.iter().filter(|t| t.database == name).cloned().collect();
+            let Some(db) = self.databases.get(name) else {
+                return Err(BootError(format!(
+                    "table `{}` lives on database `{name}`, which the configuration does not name: set database.{name} (KEEL_DATABASE__{})",
+                    tables.first().map_or("", |t| t.name),
+                    name.to_ascii_uppercase()
+                )));
+            };
+            let auto_upgrade = match self.config.database.get(name) {
+                None => name == "default", // the embedded SQLite
                 Some(crate::config::BackendEntry::Table(table)) => table.auto_upgrade.unwrap_or(false),
                 Some(crate::config::BackendEntry::Url(_)) => false,
             };
-            self.check_migrations(db, &models(), auto_upgrade).await?;
+            self.check_migrations(db, name, &tables, auto_upgrade).await?;
         }
         Ok(())
     }
@@ -152,6 +164,7 @@ impl<K: Kind> App<K> {
     pub(super) async fn check_migrations(
         &self,
         db: &crate::data::db::Db,
+        database: &str,
         models: &[crate::TableSchema],
         auto_upgrade: bool,
     ) -> Result<(), BootError> {
@@ -159,18 +172,19 @@ impl<K: Kind> App<K> {
         let info = self.service_info();
         // The binary's name as `#[keel::main]` recorded it, for the fix in messages.
         let bin = crate::service::binary_name().unwrap_or(info.name);
-        let dir = self.migrations_dir("default");
-        let set = MigrationSet::resolve(&dir, self.embedded_migrations)
-            .map_err(|err| BootError(err.to_string()))?;
+        let dir = self.migrations_dir(database);
+        // `embed_migrations!` carries the `default` database's folder.
+        let embedded = self.embedded_migrations.filter(|_| database == "default");
+        let flag = if database == "default" { String::new() } else { format!(" --database {database}") };
+        let set = MigrationSet::resolve(&dir, embedded).map_err(|err| BootError(err.to_string()))?;
         let Some(last) = set.migrations.last() else {
             return Err(BootError(format!(
-                "database `default`: no migrations in {} for the tables of `{}`: run `{bin} db init-db` (or start from the project root / set KEEL_HOME)",
+                "database `{database}`: no migrations in {} for the tables of `{}`: run `{bin} db init-db{flag}` (or start from the project root / set KEEL_HOME)",
                 dir.display(),
                 info.name
             )));
         };
-        let built_in =
-            self.embedded_migrations.and_then(|files| MigrationSet::from_embedded(&dir, files).ok());
+        let built_in = embedded.and_then(|files| MigrationSet::from_embedded(&dir, files).ok());
         if let Some(line) = crate::data::migrate::drift_line(info.name, bin, &set, built_in.as_ref(), models)
         {
             return Err(BootError(line));
@@ -184,18 +198,18 @@ impl<K: Kind> App<K> {
                     v => set.migrations[v as usize - 1].label(),
                 };
                 return Err(BootError(format!(
-                    "database `default` is behind its migrations (at {at}, the code needs {}): run `{bin} db upgrade`, or set database.default.auto_upgrade = true",
+                    "database `{database}` is behind its migrations (at {at}, the code needs {}): run `{bin} db upgrade{flag}`, or set database.{database}.auto_upgrade = true",
                     last.label()
                 )));
             }
             migrator
-                .upgrade(&|line| log::info!(target: crate::logging::INFO, "database `default`: {line}"))
+                .upgrade(&|line| log::info!(target: crate::logging::INFO, "database `{database}`: {line}"))
                 .await
                 .map_err(|err| BootError(err.to_string()))?;
         } else if auto_upgrade {
             migrator
                 .convert_legacy_charset(
-                    &|line| log::info!(target: crate::logging::INFO, "database `default`: {line}"),
+                    &|line| log::info!(target: crate::logging::INFO, "database `{database}`: {line}"),
                 )
                 .await
                 .map_err(|err| BootError(err.to_string()))?;
@@ -204,12 +218,12 @@ impl<K: Kind> App<K> {
         {
             log::warn!(
                 target: crate::logging::FAILED,
-                "database `default`: tables {} are not utf8mb4 (emoji and CJK do not fit, names compare loosely): run `{bin} db upgrade` to convert them",
+                "database `{database}`: tables {} are not utf8mb4 (emoji and CJK do not fit, names compare loosely): run `{bin} db upgrade{flag}` to convert them",
                 tables.join(", ")
             );
         }
         crate::metrics::metrics()
-            .migration_version("default", i64::try_from(set.migrations.len()).unwrap_or(i64::MAX));
+            .migration_version(database, i64::try_from(set.migrations.len()).unwrap_or(i64::MAX));
         Ok(())
     }
 
@@ -255,4 +269,12 @@ impl<K: Kind> App<K> {
     pub(crate) fn embedded_database(&self) -> crate::config::BackendEntry {
         crate::config::BackendEntry::Url(format!("sqlite://data/{}.db", self.service_info().name))
     }
+}
+
+/// The databases `models` live on, `default` first, each once.
+fn databases_of(models: &[crate::TableSchema]) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = models.iter().map(|t| t.database).collect();
+    names.sort_by_key(|name| (*name != "default", *name));
+    names.dedup();
+    names
 }

@@ -311,30 +311,43 @@ pub fn assert_migrations_match<K: Kind>(app: &App<K>) {
         .map(|dir| dir.join("migrations").join(service))
         .find(|dir| dir.is_dir())
         .unwrap_or_else(|| app.migrations_dir("default"));
-    let set = match crate::data::migrate::file::MigrationSet::resolve(&folder, app.embedded_migrations) {
-        Ok(set) => set,
-        Err(err) => panic!("migrations of {service}: {err}"),
-    };
-    if set.migrations.is_empty() && !models.is_empty() {
-        panic!(
-            "{service} has tables and no migration in {}: write the first with `<binary> db init-db`",
-            folder.display()
-        );
-    }
-    if let Some(line) = crate::data::migrate::drift_line(service, "<binary>", &set, None, &models) {
-        panic!("{line}");
-    }
-    // The binary must carry them all: a migration on disk that is not built
-    // in means the crate was not rebuilt after `db migrate` (a build script
-    // with `cargo::rerun-if-changed=<the folder>` makes cargo do it).
-    if let Some(files) = app.embedded_migrations
-        && files.len() < set.migrations.len()
-    {
-        panic!(
-            "{service}: {} has {} migration(s), the binary carries {}: its build script must rerun when the folder changes (`cargo::rerun-if-changed`)",
-            folder.display(),
-            set.migrations.len(),
-            files.len()
-        );
+    let mut databases: Vec<&str> = models.iter().map(|t| t.database).collect();
+    databases.sort_by_key(|name| (*name != "default", *name));
+    databases.dedup();
+    for database in databases {
+        let tables: Vec<crate::TableSchema> =
+            models.iter().filter(|t| t.database == database).cloned().collect();
+        let (dir, embedded) = match database {
+            "default" => (folder.clone(), app.embedded_migrations),
+            named => (folder.join(named), None),
+        };
+        let set = match crate::data::migrate::file::MigrationSet::resolve(&dir, embedded) {
+            Ok(set) => set,
+            Err(err) => panic!("migrations of {service}: {err}"),
+        };
+        if set.migrations.is_empty() {
+            panic!(
+                "{service} has tables on database `{database}` and no migration in {}: write the first with `<binary> db init-db{}`",
+                dir.display(),
+                if database == "default" { String::new() } else { format!(" --database {database}") }
+            );
+        }
+        if let Some(line) = crate::data::migrate::drift_line(service, "<binary>", &set, None, &tables) {
+            panic!("database `{database}`: {line}");
+        }
+        // The binary must carry them all: a migration on disk that is not
+        // built in means the crate was not rebuilt after `db migrate` (a
+        // build script with `cargo::rerun-if-changed=<the folder>` makes
+        // cargo do it).
+        if let Some(files) = embedded
+            && files.len() < set.migrations.len()
+        {
+            panic!(
+                "{service}: {} has {} migration(s), the binary carries {}: its build script must rerun when the folder changes (`cargo::rerun-if-changed`)",
+                dir.display(),
+                set.migrations.len(),
+                files.len()
+            );
+        }
     }
 }

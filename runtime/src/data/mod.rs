@@ -12,3 +12,4 @@ pub mod migrate;
 pub mod read_through;
 mod rows;
 pub(crate) mod table;
+mod transaction;

@@ -15,7 +15,7 @@ use crate::data::column::{Bind, SqlValue};
 use crate::data::db::{Db, DbError, Dialect};
 use crate::data::filter::{Filter, Paging, Set};
 use crate::data::table::Table;
-use rbatis::executor::RBatisTxExecutor;
+pub use crate::data::transaction::Tx;
 use rbs::Value;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -57,77 +57,6 @@ impl Statements {
     }
 }
 
-/// One transaction: the row operations of [`Db`] on one connection.
-/// [`Tx::commit`] makes the changes; dropped without it — an early `?`, a
-/// panic — it rolls back. Cached rows it changed are dropped at commit.
-///
-/// ```no_run
-/// # async fn demo(db: &keel::db::Db) -> Result<(), keel::db::DbError> {
-/// let tx = db.begin().await?;
-/// // tx.insert(&row).await?; tx.update_where(…).await?;
-/// tx.commit().await?;
-/// # Ok(()) }
-/// ```
-pub struct Tx {
-    db: Db,
-    tx: RBatisTxExecutor,
-    /// Cache keys of rows changed, dropped from the cache at commit.
-    touched: std::sync::Mutex<Vec<String>>,
-}
-
-impl std::fmt::Debug for Tx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tx").field("database", &self.db.name()).field("done", &self.tx.done()).finish()
-    }
-}
-
-impl Db {
-    /// Starts a transaction on a connection of its own.
-    pub async fn begin(&self) -> Result<Tx, DbError> {
-        let rb = self.rb.clone();
-        let tx = self.guarded(async move { rb.acquire_begin().await }).await?;
-        Ok(Tx { db: self.clone(), tx, touched: std::sync::Mutex::new(Vec::new()) })
-    }
-}
-
-impl Tx {
-    /// Makes the changes; drops the rows they touched from the cache.
-    pub async fn commit(self) -> Result<(), DbError> {
-        let tx = self.tx.clone();
-        self.db.guarded(async move { tx.commit().await }).await?;
-        let keys =
-            std::mem::take(&mut *self.touched.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        if let Some(cache) = &self.db.cache {
-            for key in keys {
-                let _ = cache.delete(&key).await;
-            }
-        }
-        Ok(())
-    }
-
-    /// Undoes the changes now (dropping the transaction does it too).
-    pub async fn rollback(self) -> Result<(), DbError> {
-        let tx = self.tx.clone();
-        self.db.guarded(async move { tx.rollback().await }).await
-    }
-}
-
-impl Drop for Tx {
-    fn drop(&mut self) {
-        if self.tx.done() {
-            return;
-        }
-        // Not committed: roll back before the connection goes back to the
-        // pool (it holds a clone of the connection until then).
-        let tx = self.tx.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let _ = tx.rollback().await;
-            });
-        }
-    }
-}
-
 /// Where a statement runs.
 #[derive(Clone, Copy)]
 pub(crate) struct On<'a> {
@@ -163,6 +92,20 @@ impl On<'_> {
         }
     }
 
+    /// Refuses a table of another named database: its rows are not here.
+    fn check<T: Table>(&self) -> Result<(), DbError> {
+        if T::DATABASE == self.db.name() {
+            return Ok(());
+        }
+        Err(DbError::Other(format!(
+            "table `{}` lives on database `{}`, not `{}`: read it through ctx.db_named(\"{}\")",
+            T::TABLE,
+            T::DATABASE,
+            self.db.name(),
+            T::DATABASE
+        )))
+    }
+
     /// Row `id` of `T` changed: out of the cache now, or at commit.
     async fn touched<T: Table>(&self, id: i64) {
         match self.tx {
@@ -175,6 +118,7 @@ impl On<'_> {
     }
 
     async fn get<T: Table + DeserializeOwned + Send + 'static>(&self, id: i64) -> Result<Option<T>, DbError> {
+        self.check::<T>()?;
         // exec_decode::<Option<T>> fails in rbatis 4.9.8 (docs/benchmarks.md).
         let mut rows: Vec<T> = self.query(&T::statements().get, vec![Value::I64(id)]).await?;
         Ok(if rows.is_empty() { None } else { Some(rows.swap_remove(0)) })
@@ -184,6 +128,7 @@ impl On<'_> {
         &self,
         filter: &Filter<T>,
     ) -> Result<Vec<T>, DbError> {
+        self.check::<T>()?;
         let sql = format!(
             "SELECT * FROM {}{}{}{}",
             T::TABLE,
@@ -195,12 +140,14 @@ impl On<'_> {
     }
 
     async fn count<T: Table>(&self, filter: &Filter<T>) -> Result<u64, DbError> {
+        self.check::<T>()?;
         let sql = format!("SELECT COUNT(*) AS total FROM {}{}", T::TABLE, filter.where_sql());
         let counted: Vec<Value> = self.query(&sql, filter.args.clone()).await?;
         Ok(counted.first().and_then(first_i64).unwrap_or(0).max(0).unsigned_abs())
     }
 
     async fn insert<T: Table + Serialize>(&self, row: &T) -> Result<i64, DbError> {
+        self.check::<T>()?;
         let statements = T::statements();
         let args = written_values(row, &statements.written)?;
         let id = if self.db.dialect() == Dialect::MySql {
@@ -218,6 +165,7 @@ impl On<'_> {
     }
 
     async fn update<T: Table + Serialize>(&self, id: i64, row: &T) -> Result<u64, DbError> {
+        self.check::<T>()?;
         let statements = T::statements();
         let mut args = written_values(row, &statements.written)?;
         args.push(Value::I64(id));
@@ -227,6 +175,7 @@ impl On<'_> {
     }
 
     async fn delete<T: Table>(&self, id: i64) -> Result<u64, DbError> {
+        self.check::<T>()?;
         let removed = self.exec(&T::statements().delete, vec![Value::I64(id)]).await?.rows_affected;
         self.touched::<T>(id).await;
         Ok(removed)
@@ -236,6 +185,7 @@ impl On<'_> {
     /// filter narrowed to exactly those rows — so every row the statement
     /// changes is one dropped from the cache.
     async fn pinned<T: Table>(&self, filter: &Filter<T>) -> Result<(Filter<T>, Vec<i64>), DbError> {
+        self.check::<T>()?;
         if self.db.cache.is_none() {
             return Ok((filter.clone(), Vec::new()));
         }
@@ -332,8 +282,10 @@ macro_rules! row_operations {
 
         /// Whether any row matches `filter`.
         pub async fn exists<T: Table>(&self, filter: &Filter<T>) -> Result<bool, DbError> {
+            let on = self.on();
+            on.check::<T>()?;
             let sql = format!("SELECT 1 AS found FROM {}{} LIMIT 1", T::TABLE, filter.where_sql());
-            let rows: Vec<Value> = self.on().query(&sql, filter.args.clone()).await?;
+            let rows: Vec<Value> = on.query(&sql, filter.args.clone()).await?;
             Ok(!rows.is_empty())
         }
 
@@ -366,7 +318,13 @@ macro_rules! row_operations {
         /// A hand-written statement on table `T`: `{table}` in `sql` is its
         /// name, `?` a value bound with [`Sql::bind`].
         pub fn sql<T: Table>(&self, sql: &str) -> Sql<'_> {
-            Sql { on: self.on(), sql: sql.replace("{table}", T::TABLE), args: Vec::new() }
+            let on = self.on();
+            Sql {
+                misplaced: on.check::<T>().err(),
+                on,
+                sql: sql.replace("{table}", T::TABLE),
+                args: Vec::new(),
+            }
         }
     };
 }
@@ -421,6 +379,8 @@ impl Tx {
 /// ```
 pub struct Sql<'a> {
     on: On<'a>,
+    /// The table is on another database: reported when run.
+    misplaced: Option<DbError>,
     sql: String,
     args: Vec<Value>,
 }
@@ -442,11 +402,17 @@ impl Sql<'_> {
 
     /// Runs it; returns the rows changed.
     pub async fn exec(self) -> Result<u64, DbError> {
+        if let Some(err) = self.misplaced {
+            return Err(err);
+        }
         Ok(self.on.exec(&self.sql, self.args).await?.rows_affected)
     }
 
     /// Runs it; the rows decoded into `R`.
     pub async fn fetch<R: DeserializeOwned + Send + 'static>(self) -> Result<Vec<R>, DbError> {
+        if let Some(err) = self.misplaced {
+            return Err(err);
+        }
         self.on.query(&self.sql, self.args).await
     }
 }

@@ -120,6 +120,8 @@ pub struct TableSchema {
     pub renamed_from: Option<&'static str>,
     /// Columns, in declaration order (column sets where they are flattened).
     pub columns: Vec<ColumnSchema>,
+    /// The named database it lives on (`#[table(database = "…")]`).
+    pub database: &'static str,
 }
 
 /// A struct whose fields are columns: a table or an abstract column set.
@@ -149,6 +151,11 @@ pub trait Table: Columns {
     /// default value instead.
     const CACHE_SKIP: &'static [&'static str] = &[];
 
+    /// The named database the table lives on (`#[table(database = "stats")]`;
+    /// `default` otherwise): its migrations are in
+    /// `migrations/<service>/<database>/`, and its rows are read through
+    /// `ctx.db_named("<database>")`.
+    const DATABASE: &'static str = "default";
     /// Seconds a row read through the cache stays there
     /// (`#[table(cache_ttl = …)]`); `None`: the default.
     const CACHE_TTL: Option<u64> = None;
@@ -163,7 +170,12 @@ pub trait Table: Columns {
 
     /// The schema description.
     fn schema() -> TableSchema {
-        TableSchema { name: Self::TABLE, renamed_from: Self::RENAMED_FROM, columns: Self::columns() }
+        TableSchema {
+            name: Self::TABLE,
+            renamed_from: Self::RENAMED_FROM,
+            columns: Self::columns(),
+            database: Self::DATABASE,
+        }
     }
 }
 

@@ -161,7 +161,7 @@ mod tests {
     }
 
     fn table(name: &'static str, columns: Vec<ColumnSchema>) -> TableSchema {
-        TableSchema { name, renamed_from: None, columns }
+        TableSchema { name, renamed_from: None, columns, database: "default" }
     }
 
     fn account() -> TableSchema {

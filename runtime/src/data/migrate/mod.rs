@@ -18,8 +18,8 @@
 //!     index: false, len: Some(200), default: None, renamed_from: None,
 //! };
 //! let id = ColumnSchema { name: "id", sql_type: SqlType::BigInt, nullable: false, primary: true, ..note.clone() };
-//! let before = Snapshot::from_models(&[TableSchema { name: "sys_account", renamed_from: None, columns: vec![id.clone()] }]);
-//! let now = [TableSchema { name: "sys_account", renamed_from: None, columns: vec![id, note] }];
+//! let before = Snapshot::from_models(&[TableSchema { name: "sys_account", renamed_from: None, columns: vec![id.clone()], database: "default" }]);
+//! let now = [TableSchema { name: "sys_account", renamed_from: None, columns: vec![id, note], database: "default" }];
 //! let steps = diff(&before, &now).expect("a migratable change");
 //! let sql = render(&before, &steps, Dialect::Postgres).expect("renders");
 //! assert_eq!(sql, ["ALTER TABLE sys_account ADD COLUMN note VARCHAR(200)"]);
