@@ -5,6 +5,7 @@
 #   PAIRS=5 DURATION=5s bench/run.sh
 #   TARGET=account bench/run.sh           # one row by primary key, embedded SQLite
 #   TARGET=account BENCH_DB=mysql bench/run.sh   # … from the local MariaDB
+#   TARGET=account BENCH_DB=both bench/run.sh    # SQLite then MariaDB, one summary each
 #   TARGET=cached bench/run.sh            # the row through Redis (a private redis-server on core 1)
 #   TARGET=outage bench/run.sh            # the cached read with Redis unreachable vs a plain DB read
 #   TARGET=auth bench/run.sh              # keel only: the cached read behind a token vs public
@@ -19,6 +20,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
+
+# BENCH_DB=both: the same target on SQLite, then on MariaDB, in one run.
+if [ "${BENCH_DB:-}" = both ]; then
+    for db in sqlite mysql; do
+        BENCH_DB=$db "$0" | tail -2
+    done
+    exit 0
+fi
 
 PAIRS="${PAIRS:-3}"
 DURATION="${DURATION:-10s}"
