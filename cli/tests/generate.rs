@@ -117,15 +117,19 @@ fn refused(output: &Output, expected: &str) {
     assert!(stderr.trim().lines().count() == 1 && stderr.contains(expected), "{stderr}");
 }
 
-/// `GET path` on `addr`: the status line and body.
-fn get(addr: &str, path: &str) -> String {
+/// `GET path` on `addr` (with `extra` header lines): the status line and body.
+fn get_with(addr: &str, path: &str, extra: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n{extra}connection: close\r\n\r\n");
     let _ = stream.write_all(request.as_bytes());
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     answer
+}
+
+fn get(addr: &str, path: &str) -> String {
+    get_with(addr, path, "")
 }
 
 /// The workspace manifest and the migrations folders, to show a refused
@@ -281,13 +285,23 @@ fn generated_services_of_every_kind_build_pass_clippy_and_their_tests_and_serve(
     let home = ws.root.join("empty-home");
     let _ = std::fs::create_dir_all(&home);
     let (mut child, addr) = start(&ws, "http_order", &home);
-    let (items, invoice) = match &addr {
-        Some(addr) => (get(addr, "/v1.00.00/item"), get(addr, "/v1.00.00/invoice")),
-        None => (String::new(), String::new()),
+    let (items, invoice, with_token) = match &addr {
+        Some(addr) => (
+            get(addr, "/v1.00.00/item"),
+            get(addr, "/v1.00.00/invoice"),
+            // Its own database holds no sessions: a token is unknown here.
+            get_with(addr, "/v1.00.00/invoice", &format!("authorization: Bearer {}\r\n", "ab".repeat(32))),
+        ),
+        None => (String::new(), String::new(), String::new()),
     };
+    // The log writer flushes every 50 ms; the process is killed, not stopped.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let _ = child.kill();
     let _ = child.wait();
     assert!(items.starts_with("HTTP/1.1 200") && items.contains("\"total\":0"), "{addr:?} {items}");
     assert!(invoice.starts_with("HTTP/1.1 401"), "{invoice}");
+    assert!(with_token.starts_with("HTTP/1.1 401"), "{with_token}");
+    let failed = std::fs::read_to_string(home.join("logs/order/failed.log")).unwrap_or_default();
+    assert!(failed.contains("has no `keel_session` table"), "{failed}");
     let _ = std::fs::remove_dir_all(&ws.root);
 }

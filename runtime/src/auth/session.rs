@@ -193,7 +193,16 @@ impl<'a> Sessions<'a> {
                 })
             });
         }
-        let row = self.db.first(&Filter::new().eq(Session::TOKEN_HASH, hash.as_str())).await?;
+        let row = match self.db.first(&Filter::new().eq(Session::TOKEN_HASH, hash.as_str())).await {
+            Ok(row) => row,
+            // A database that holds no sessions knows no token: 401, and
+            // one line saying where tokens should be checked.
+            Err(err) if err.is_missing_table() => {
+                no_sessions_here(self.db.name());
+                None
+            }
+            Err(err) => return Err(err),
+        };
         let Some(row) = row else { return Ok(Err(TokenError::Unknown)) };
         if row.expires_at <= now {
             self.db.delete_where::<Session>(&Filter::new().eq(Session::TOKEN_HASH, hash.as_str())).await?;
@@ -223,6 +232,20 @@ impl<'a> Sessions<'a> {
             let _ = self.cache.delete(&cache_key(&row.token_hash)).await;
         }
         Ok(rows.len())
+    }
+}
+
+/// Logs once per process that database `name` has no sessions table: every
+/// token is then unknown (401) until `database.default` points at the
+/// database of the service that issues tokens.
+fn no_sessions_here(name: &str) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        log::warn!(
+            target: crate::logging::FAILED,
+            "database `{name}` has no `{}` table, so no token can be valid here: point database.{name} at the database of the service that issues tokens (e.g. manage_system's)",
+            <Session as crate::data::table::Table>::TABLE
+        );
     }
 }
 

@@ -106,6 +106,19 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// Whether the statement named a table the database does not have
+    /// (SQLite "no such table", MySQL 1146 "doesn't exist", PostgreSQL
+    /// 42P01): a database that was never migrated for it.
+    pub fn is_missing_table(&self) -> bool {
+        let DbError::Other(message) = self else { return false };
+        let lower = message.to_ascii_lowercase();
+        lower.contains("no such table")
+            || (lower.contains("table") && lower.contains("doesn't exist"))
+            || message.starts_with("42P01")
+    }
+}
+
 impl From<rbatis::Error> for DbError {
     fn from(err: rbatis::Error) -> Self {
         DbError::classify(err.to_string())
@@ -324,6 +337,19 @@ mod tests {
             };
             assert_eq!(got, class, "{message}");
         }
+    }
+
+    #[test]
+    fn a_missing_table_is_told_apart_in_each_dialect() {
+        for message in [
+            "no such table: keel_session",
+            "1146 (42S02): Table 'test.keel_session' doesn't exist",
+            "42P01:relation \"keel_session\" does not exist",
+        ] {
+            assert!(DbError::classify(message.to_owned()).is_missing_table(), "{message}");
+        }
+        assert!(!DbError::classify("no such column: nme".to_owned()).is_missing_table());
+        assert!(!DbError::classify("connection refused".to_owned()).is_missing_table());
     }
 
     #[test]
