@@ -173,6 +173,14 @@ fn files(plan: &Plan) -> Result<Vec<(String, String)>, Refusal> {
     let socket = matches!(plan.kind, Kind::Ws | Kind::Server);
     let app_path = if routes { "uri_router::app" } else { "app" };
     let ws_dev = "\nfutures-util.workspace = true\ntokio-tungstenite = { version = \"0.30\", default-features = false, features = [\"connect\"] }";
+    let ws_models_check = if plan.kind == Kind::Ws {
+        format!(
+            "\n\n/// The models match the latest migration (boot refuses them otherwise).\n#[test]\nfn models_match_the_migrations() {{\n    keel::testing::assert_migrations_match(&{}::app());\n}}",
+            plan.name
+        )
+    } else {
+        String::new()
+    };
     let live_doc =
         if plan.kind == Kind::Ws { "The singleton entry (seed: `api_main.py`)" } else { "A live socket" };
     let values: Vec<(&str, &str)> = vec![
@@ -192,20 +200,9 @@ fn files(plan: &Plan) -> Result<Vec<(String, String)>, Refusal> {
         ("router_uses", if socket { "\nuse crate::interface::live::LiveSocket;" } else { "" }),
         ("router_extra", if socket { ", LiveSocket" } else { "" }),
         ("interface_extra", if socket { "\npub mod live;" } else { "" }),
-        (
-            "ws_models_check",
-            if plan.kind == Kind::Ws {
-                "\n\n/// The models match the latest migration (boot refuses them otherwise).\n#[test]\nfn models_match_the_migrations() {\n    keel::testing::assert_migrations_match(&{{crate}}::app());\n}"
-            } else {
-                ""
-            },
-        ),
+        ("ws_models_check", &ws_models_check),
     ];
-    let fill = |template: &str| -> Result<String, Refusal> {
-        // Twice: a value may itself hold a placeholder (`ws_models_check`).
-        let once = fill_partial(template, &values);
-        fill(&once, &values).map_err(Refusal)
-    };
+    let fill = |template: &str| fill(template, &values).map_err(Refusal);
     let mut out: Vec<(&str, &str)> = vec![
         ("Cargo.toml", text::CARGO_TOML),
         ("build.rs", text::BUILD_RS),
@@ -253,9 +250,4 @@ fn describe(kind: keel_naming::BinaryKind) -> &'static str {
         keel_naming::BinaryKind::Server => "HTTP and WebSocket (server_)",
         keel_naming::BinaryKind::Service => "nothing external (service_)",
     }
-}
-
-/// Replaces the placeholders it knows, leaves the rest.
-fn fill_partial(template: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(template.to_owned(), |out, (key, value)| out.replace(&format!("{{{{{key}}}}}"), value))
 }

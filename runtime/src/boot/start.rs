@@ -115,8 +115,8 @@ impl<K: Kind> App<K> {
     /// configured), which must be at its last migration.
     pub(super) async fn connect_database(&mut self) -> Result<(), BootError> {
         let mut entries = self.config.database.clone();
-        let on_default = self.models.is_some_and(|models| models().iter().any(|t| t.database == "default"));
-        if on_default && !entries.contains_key("default") {
+        let models = self.models.map(|models| models()).unwrap_or_default();
+        if models.iter().any(|t| t.database == "default") && !entries.contains_key("default") {
             entries.insert("default".to_owned(), self.embedded_database());
         }
         for (name, entry) in &entries {
@@ -137,8 +137,7 @@ impl<K: Kind> App<K> {
             self.databases.insert(name.clone(), db);
         }
         // Each database holding tables must be at its last migration.
-        let models = self.models.map(|models| models()).unwrap_or_default();
-        for name in databases_of(&models) {
+        for name in crate::data::table::databases_of(&models) {
             let tables: Vec<crate::TableSchema> =
                 models.iter().filter(|t| t.database == name).cloned().collect();
             let Some(db) = self.databases.get(name) else {
@@ -184,9 +183,8 @@ impl<K: Kind> App<K> {
                 info.name
             )));
         };
-        let built_in = embedded.and_then(|files| MigrationSet::from_embedded(&dir, files).ok());
-        if let Some(line) = crate::data::migrate::drift_line(info.name, bin, &set, built_in.as_ref(), models)
-        {
+        let built_in = || embedded.and_then(|files| MigrationSet::from_embedded(&dir, files).ok());
+        if let Some(line) = crate::data::migrate::drift_line(info.name, bin, &set, built_in, models) {
             return Err(BootError(line));
         }
         let migrator = Migrator { db, set: &set, service: info.name };
@@ -269,12 +267,4 @@ impl<K: Kind> App<K> {
     pub(crate) fn embedded_database(&self) -> crate::config::BackendEntry {
         crate::config::BackendEntry::Url(format!("sqlite://data/{}.db", self.service_info().name))
     }
-}
-
-/// The databases `models` live on, `default` first, each once.
-fn databases_of(models: &[crate::TableSchema]) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = models.iter().map(|t| t.database).collect();
-    names.sort_by_key(|name| (*name != "default", *name));
-    names.dedup();
-    names
 }

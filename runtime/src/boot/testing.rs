@@ -311,10 +311,7 @@ pub fn assert_migrations_match<K: Kind>(app: &App<K>) {
         .map(|dir| dir.join("migrations").join(service))
         .find(|dir| dir.is_dir())
         .unwrap_or_else(|| app.migrations_dir("default"));
-    let mut databases: Vec<&str> = models.iter().map(|t| t.database).collect();
-    databases.sort_by_key(|name| (*name != "default", *name));
-    databases.dedup();
-    for database in databases {
+    for database in crate::data::table::databases_of(&models) {
         let tables: Vec<crate::TableSchema> =
             models.iter().filter(|t| t.database == database).cloned().collect();
         let (dir, embedded) = match database {
@@ -332,7 +329,7 @@ pub fn assert_migrations_match<K: Kind>(app: &App<K>) {
                 if database == "default" { String::new() } else { format!(" --database {database}") }
             );
         }
-        if let Some(line) = crate::data::migrate::drift_line(service, "<binary>", &set, None, &tables) {
+        if let Some(line) = crate::data::migrate::drift_line(service, "<binary>", &set, || None, &tables) {
             panic!("database `{database}`: {line}");
         }
         // The binary must carry them all: a migration on disk that is not

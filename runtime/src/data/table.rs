@@ -179,6 +179,14 @@ pub trait Table: Columns {
     }
 }
 
+/// The databases `models` live on, `default` first, each once.
+pub(crate) fn databases_of(models: &[TableSchema]) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = models.iter().map(|t| t.database).collect();
+    names.sort_by_key(|name| (*name != "default", *name));
+    names.dedup();
+    names
+}
+
 /// Fails const evaluation when `tables[index]`'s prefix differs from the
 /// service's (framework tables, prefix `keel`, go anywhere), or it has the
 /// name of a table listed before it. `keel::models!` emits one check per

@@ -108,19 +108,17 @@ impl SharedFile {
         let Some((file, _)) = &self.file else {
             return Err(std::io::Error::other(format!("{} is not open", self.path.display())));
         };
-        let size = file.metadata()?.len();
-        if may_rotate
-            && size > 0
-            && size + text.len() as u64 > self.max_bytes
-            && let Err(err) = self.rotate()
-        {
-            // The lines still go to the file at hand.
-            eprintln!("keel: cannot rotate {}: {err}", self.path.display());
+        let mut before = file.metadata()?.len();
+        if may_rotate && before > 0 && before + text.len() as u64 > self.max_bytes {
+            match self.rotate() {
+                Ok(()) => before = 0,
+                // The lines still go to the file at hand.
+                Err(err) => eprintln!("keel: cannot rotate {}: {err}", self.path.display()),
+            }
         }
         let Some((file, _)) = &mut self.file else {
             return Err(std::io::Error::other(format!("{} is not open", self.path.display())));
         };
-        let before = file.metadata()?.len();
         let written = file.write_all(text);
         if written.is_err() && may_rotate {
             // No cut line left for the next batch to be glued to (only

@@ -76,16 +76,16 @@ pub fn next_migration(
     Ok(Some(MigrationFile { keel_migration: file::FORMAT, version, name, upgrade, downgrade, snapshot }))
 }
 
-/// Why `models` differ from the latest migration of `set` — the steps a
-/// `db migrate` would write, or why it could not — or `None` when they
-/// match. Boot refuses drifted models, as it refuses a database behind its
-/// migrations: a column added without a migration would otherwise boot and
-/// fail on every write.
-pub fn drift(set: &MigrationSet, models: &[TableSchema]) -> Option<String> {
+/// How `models` differ from the latest migration of `set`: `Ok` with the
+/// steps a `db migrate` would write, `Err` with why it could not — or
+/// `None` when they match. Boot refuses drifted models, as it refuses a
+/// database behind its migrations: a column added without a migration
+/// would otherwise boot and fail on every write.
+pub fn drift(set: &MigrationSet, models: &[TableSchema]) -> Option<Result<String, String>> {
     match diff::diff(&set.last_snapshot(), models) {
         Ok(steps) if steps.is_empty() => None,
-        Ok(steps) => Some(steps.iter().map(op::Op::describe).collect::<Vec<_>>().join(", ")),
-        Err(errors) => Some(errors.join("; ")),
+        Ok(steps) => Some(Ok(steps.iter().map(op::Op::describe).collect::<Vec<_>>().join(", "))),
+        Err(errors) => Some(Err(errors.join("; "))),
     }
 }
 
@@ -93,32 +93,33 @@ pub fn drift(set: &MigrationSet, models: &[TableSchema]) -> Option<String> {
 /// or `None` when they match. Two cases: the models changed without a
 /// migration (`models of <service> differ from <last> (<steps>): run
 /// `<bin> db migrate``), or the folder on disk holds migrations newer than
-/// the ones `built_in` to the binary, which the models do match — writing
-/// a migration then would undo the newer ones, so the line says to rebuild.
+/// the ones `built_in` to the binary (read only when there is drift), which
+/// the models do match — writing a migration then would undo the newer
+/// ones, so the line says to rebuild.
 pub fn drift_line(
     service: &str,
     bin: &str,
     set: &MigrationSet,
-    built_in: Option<&MigrationSet>,
+    built_in: impl FnOnce() -> Option<MigrationSet>,
     models: &[TableSchema],
 ) -> Option<String> {
-    let steps = drift(set, models)?;
+    let drifted = drift(set, models)?;
     let last = set.migrations.last().map_or_else(|| "no migration".to_owned(), file::Migration::label);
-    if let Some(built_in) = built_in
+    if let Some(built_in) = built_in()
         && built_in.migrations.len() < set.migrations.len()
-        && drift(built_in, models).is_none()
+        && drift(&built_in, models).is_none()
     {
         return Some(format!(
             "this {bin} is older than {last} in {}: build it again (its models match its own migrations), or remove the folder to use the built-in ones",
             set.dir.display()
         ));
     }
-    if diff::diff(&set.last_snapshot(), models).is_err() {
-        return Some(format!(
-            "models of {service} cannot be migrated from {last}: {steps}; change the models, then run `{bin} db migrate`"
-        ));
-    }
-    Some(format!("models of {service} differ from {last} ({steps}): run `{bin} db migrate`"))
+    Some(match drifted {
+        Ok(steps) => format!("models of {service} differ from {last} ({steps}): run `{bin} db migrate`"),
+        Err(why) => format!(
+            "models of {service} cannot be migrated from {last}: {why}; change the models, then run `{bin} db migrate`"
+        ),
+    })
 }
 
 /// Writes `file` into the set's folder; refuses to overwrite.
