@@ -20,7 +20,10 @@ pub fn now_rfc3339() -> String {
 }
 
 /// A point in time, UTC; sent and received as RFC 3339 with `Z`
-/// (`2026-11-25T10:00:00Z`), stored as a timestamp column.
+/// (`2026-11-25T10:00:00Z`, whole seconds), stored in the database's own
+/// time type: `DATETIME(6)` on MySQL (UTC wall clock), `TIMESTAMPTZ` on
+/// PostgreSQL, RFC 3339 text on SQLite (fixed width, so it sorts and
+/// compares in time order).
 ///
 /// ```
 /// let at: keel::time::DateTime = serde_json::from_str("\"2026-11-25T10:00:00+02:00\"").unwrap();
@@ -42,23 +45,35 @@ impl std::fmt::Display for DateTime {
     }
 }
 
+/// The name the database drivers give their date-time values: a row
+/// serialized for a statement carries the time as this newtype, which
+/// each driver binds as its native time type.
+pub(crate) const DRIVER_NAME: &str = "DateTime";
+
 impl serde::Serialize for DateTime {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&rfc3339(self.0))
+        // JSON sees the text (a newtype is transparent there); the database
+        // drivers see their own date-time type.
+        serializer.serialize_newtype_struct(DRIVER_NAME, &rfc3339(self.0))
     }
 }
 
 impl<'de> serde::Deserialize<'de> for DateTime {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        OffsetDateTime::parse(&text, &Rfc3339).map(|at| DateTime(at.to_offset(time::UtcOffset::UTC))).map_err(
-            |err| {
-                serde::de::Error::custom(format_args!(
-                    "`{text}` is not an RFC 3339 time ({err}), e.g. `2026-11-25T10:00:00Z`"
-                ))
-            },
-        )
+        parse(&text).map_err(|err| {
+            serde::de::Error::custom(format_args!(
+                "`{text}` is not an RFC 3339 time ({err}), e.g. `2026-11-25T10:00:00Z`"
+            ))
+        })
     }
+}
+
+/// RFC 3339, any offset; the instant is kept, in UTC. (The drivers hand
+/// back their times in this form too: MySQL's wall clock is read at
+/// offset 0, see `Db::connect`.)
+fn parse(text: &str) -> Result<DateTime, time::error::Parse> {
+    OffsetDateTime::parse(text, &Rfc3339).map(|at| DateTime(at.to_offset(time::UtcOffset::UTC)))
 }
 
 impl salvo::oapi::ComposeSchema for DateTime {

@@ -100,6 +100,15 @@ fn cases() -> Vec<(&'static str, Vec<TableSchema>, Vec<TableSchema>)> {
         ("drop_unique", base.clone(), changed(|t| t.columns[1].unique = false)),
         ("add_index", base.clone(), changed(|t| t.columns[3].index = true)),
         ("drop_index", base.clone(), changed(|t| t.columns[2].index = false)),
+        // Its downgrade adds a NOT NULL time back to rows: they get the epoch.
+        ("drop_column_time", changed(|t| t.columns.push(col("sold_at", SqlType::DateTime))), base.clone()),
+        (
+            "native_time",
+            changed(|t| {
+                t.columns.push(ColumnSchema { nullable: true, ..col("sold_at", SqlType::Timestamp) })
+            }),
+            changed(|t| t.columns.push(ColumnSchema { nullable: true, ..col("sold_at", SqlType::DateTime) })),
+        ),
     ]
 }
 

@@ -218,7 +218,7 @@ async fn boot_is_refused_while_behind(home: &Path, url: &str) {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains(
-            "database `default` is behind its migrations (at no migration, the code needs 0004_roles)"
+            "database `default` is behind its migrations (at no migration, the code needs 0005_native_times)"
         ) && err.contains("db upgrade")
             && err.contains("auto_upgrade"),
         "{err}"

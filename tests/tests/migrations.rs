@@ -316,11 +316,169 @@ async fn scenario(url: &str, tag: &str) {
     assert!(err.contains(&set.migrations[0].checksum), "{err}");
 }
 
+/// manage_system's own migrations on a database holding rows written
+/// while times were RFC 3339 text: `0005_native_times` makes them the
+/// database's time type without losing or shifting a row; they read back
+/// as the same instants, compare as times, and a downgrade gives the text
+/// back as it was.
+async fn native_times(url: &str, tag: &str) {
+    use keel::db::Filter;
+    use keel::time::DateTime;
+    use keel_common::model_db::Stamps;
+    use manage_system::db_model::main::Account;
+
+    let home = temp_home(&format!("mig-times-{tag}"));
+    let dir = home.join("migrations/manage_system");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/manage_system");
+    let copy = |name: &str| {
+        if let Err(err) =
+            std::fs::create_dir_all(&dir).and_then(|()| std::fs::copy(shipped.join(name), dir.join(name)))
+        {
+            panic!("{name}: {err}");
+        }
+    };
+    let db = connect(url, &home).await;
+    let upgrade = |dir: PathBuf| {
+        let db = &db;
+        async move {
+            let set = load(&dir);
+            match (Migrator { db, set: &set, service: "manage_system" }).upgrade(&|_| {}).await {
+                Ok(done) => done,
+                Err(err) => panic!("{err}"),
+            }
+        }
+    };
+    for name in ["0001_init.json", "0002_sessions.json", "0003_scripts.json", "0004_roles.json"] {
+        copy(name);
+    }
+    assert_eq!(upgrade(dir.clone()).await.len(), 4);
+    // Rows as the text-times binary wrote them.
+    exec(
+        &db,
+        "INSERT INTO sys_account (username, password_hash, status, created_at, updated_at) \
+               VALUES ('old', 'h', 1, '2026-11-25T10:00:00Z', NULL)",
+    )
+    .await;
+    exec(
+        &db,
+        "INSERT INTO sys_account (username, password_hash, status, created_at, updated_at) \
+               VALUES ('older', 'h', 1, '1999-12-31T23:59:59Z', '2000-01-01T00:00:01Z')",
+    )
+    .await;
+    exec(
+        &db,
+        "INSERT INTO sys_records_login (account_id, username, ip, success, created_at) \
+               VALUES (1, 'old', '127.0.0.1', TRUE, '2026-11-25T10:00:00Z')",
+    )
+    .await;
+
+    // Every pooled connection reads the schema before the migration
+    // rebuilds tables (SQLite) through one of them.
+    let all = Filter::<Account>::new().order_by(Account::ID);
+    let read_all = || futures_util::future::join_all((0..8).map(|_| db.select(&all)));
+    for read in read_all().await {
+        assert_eq!(read.map(|rows| rows.len()).ok(), Some(2), "text times read before the migration");
+    }
+    copy("0005_native_times.json");
+    assert_eq!(upgrade(dir.clone()).await, ["0005_native_times"]);
+    let column_type = match db.dialect() {
+        Dialect::MySql => {
+            "SELECT CAST(column_type AS CHAR(64)) AS t FROM information_schema.columns \
+                           WHERE table_schema = DATABASE() AND table_name = 'sys_account' AND column_name = 'created_at'"
+        }
+        Dialect::Postgres => {
+            "SELECT data_type AS t FROM information_schema.columns \
+                              WHERE table_name = 'sys_account' AND column_name = 'created_at'"
+        }
+        Dialect::Sqlite => "SELECT type AS t FROM pragma_table_info('sys_account') WHERE name = 'created_at'",
+    };
+    let expected = match db.dialect() {
+        Dialect::MySql => "datetime(6)",
+        Dialect::Postgres => "timestamp with time zone",
+        Dialect::Sqlite => "TEXT",
+    };
+    assert_eq!(rows(&db, column_type).await[0]["t"].as_str(), Some(expected));
+    // The instant, as the database itself counts it (no zone involved).
+    let seconds = match db.dialect() {
+        Dialect::MySql => {
+            "SELECT TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', created_at) AS s FROM sys_account ORDER BY id"
+        }
+        Dialect::Postgres => {
+            "SELECT CAST(EXTRACT(EPOCH FROM created_at) AS BIGINT) AS s FROM sys_account ORDER BY id"
+        }
+        Dialect::Sqlite => {
+            "SELECT CAST(strftime('%s', created_at) AS INTEGER) AS s FROM sys_account ORDER BY id"
+        }
+    };
+    let seconds: Vec<Option<i64>> = rows(&db, seconds).await.iter().map(|r| r["s"].as_i64()).collect();
+    assert_eq!(seconds, [Some(1_795_600_800), Some(946_684_799)]);
+
+    let at = |text: &str| match serde_json::from_value::<DateTime>(Value::String(text.to_owned())) {
+        Ok(at) => at,
+        Err(err) => panic!("{err}"),
+    };
+    let mut reads = read_all().await.into_iter();
+    let accounts = match reads.next() {
+        Some(Ok(rows)) => rows,
+        other => panic!("{other:?}"),
+    };
+    let stamps: Vec<Stamps> = accounts.iter().map(|a| a.stamps).collect();
+    for read in reads {
+        let read = read.map(|rows| rows.iter().map(|a| a.stamps).collect::<Vec<_>>());
+        assert_eq!(read.ok().as_ref(), Some(&stamps), "every pooled connection reads the new shape");
+    }
+    assert_eq!(
+        stamps,
+        [
+            Stamps { created_at: Some(at("2026-11-25T10:00:00Z")), updated_at: None },
+            Stamps {
+                created_at: Some(at("1999-12-31T23:59:59Z")),
+                updated_at: Some(at("2000-01-01T00:00:01Z"))
+            },
+        ]
+    );
+    // New rows are native times too, and filters compare times, not text.
+    let mut new = accounts[0].clone();
+    (new.id, new.username) = (None, "new".to_owned());
+    new.stamps.created_at = Some(at("2030-01-02T03:04:05+02:00"));
+    if let Err(err) = db.insert(&new).await {
+        panic!("{err}");
+    }
+    let since =
+        Filter::<Account>::new().gt(Stamps::CREATED_AT, at("2000-01-01T00:00:00Z")).order_by(Account::ID);
+    let names: Vec<String> = match db.select(&since).await {
+        Ok(rows) => rows.into_iter().map(|a| a.username).collect(),
+        Err(err) => panic!("{err}"),
+    };
+    assert_eq!(names, ["old", "new"]);
+
+    // Downgrade: the text comes back as the text-times binary reads it.
+    let set = load(&dir);
+    if let Err(err) = (Migrator { db: &db, set: &set, service: "manage_system" }).downgrade(4, &|_| {}).await
+    {
+        panic!("{err}");
+    }
+    let texts = rows(&db, "SELECT created_at, updated_at FROM sys_account ORDER BY id").await;
+    let texts: Vec<(Option<&str>, Option<&str>)> =
+        texts.iter().map(|r| (r["created_at"].as_str(), r["updated_at"].as_str())).collect();
+    assert_eq!(
+        texts,
+        [
+            (Some("2026-11-25T10:00:00Z"), None),
+            (Some("1999-12-31T23:59:59Z"), Some("2000-01-01T00:00:01Z")),
+            (Some("2030-01-02T01:04:05Z"), None),
+        ]
+    );
+    let logins = rows(&db, "SELECT created_at FROM sys_records_login").await;
+    assert_eq!(logins[0]["created_at"].as_str(), Some("2026-11-25T10:00:00Z"));
+}
+
 #[tokio::test]
 async fn migrations_on_sqlite() {
     let home = temp_home("mig-sqlite-db");
     let url = format!("sqlite://{}", home.join("data/tst.db").display());
     scenario(&url, "sqlite").await;
+    native_times(&url, "sqlite").await;
 }
 
 async fn on_server(variable: &str, tag: &str) {
@@ -330,6 +488,7 @@ async fn on_server(variable: &str, tag: &str) {
     };
     let scratch = ScratchDb::create(&base, &format!("mig_{tag}")).await;
     scenario(&scratch.url, tag).await;
+    native_times(&scratch.url, tag).await;
     scratch.drop().await;
 }
 

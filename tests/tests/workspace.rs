@@ -79,7 +79,7 @@ fn manage_system_lists_its_tables_with_their_schemas() {
     let status = &account.columns[4];
     assert_eq!((status.sql_type, status.default), (keel::SqlType::SmallInt, Some("1")));
     assert!(account.columns[0].primary && account.columns[0].nullable);
-    assert_eq!(account.columns[6].sql_type, keel::SqlType::Timestamp);
+    assert_eq!(account.columns[6].sql_type, keel::SqlType::DateTime);
     use keel::Table;
     assert_eq!(manage_system::db_model::main::Account::row_key(42), "sys_account:42");
 }

@@ -146,7 +146,7 @@ sql_values! {
     String => |v| Value::String(v.clone()),
     str => |v| Value::String(v.to_owned()),
     Vec<u8> => |v| Value::Binary(v.clone()),
-    crate::time::DateTime => |v| Value::String(v.to_string()),
+    crate::time::DateTime => |v| Value::Ext(crate::time::DRIVER_NAME, Box::new(Value::String(v.to_string()))),
 }
 
 impl<E: BaseEnum> SqlValue for E {

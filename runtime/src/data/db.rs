@@ -10,6 +10,7 @@ use rbdc_pool_fast::{ConnManagerProxy, FastPool};
 use rbs::Value;
 use serde::de::DeserializeOwned;
 use std::path::Path;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 pub use crate::data::column::{Bind, Column, ColumnOf, Flattens, SetColumn, SqlValue, TextColumn};
@@ -181,7 +182,14 @@ impl Db {
             let url = format!("sqlite://{}", path.display());
             (Dialect::Sqlite, FastPool::new_url(rbdc_sqlite::SqliteDriver {}, &url))
         } else if url.starts_with("mysql://") {
-            (Dialect::MySql, FastPool::new_url(rbdc_mysql::MysqlDriver {}, url))
+            // DATETIME keeps no zone and keel stores the UTC wall clock: read
+            // it back at offset 0, not at the machine's local offset (the
+            // driver's default), so the same row is the same instant on every
+            // machine.
+            let options = rbdc_mysql::options::MySqlConnectOptions::from_str(url)
+                .map(|options| options.offset_sec(0))
+                .map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
+            (Dialect::MySql, FastPool::new_option(rbdc_mysql::MysqlDriver {}, options))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Dialect::Postgres, FastPool::new_url(rbdc_pg::PgDriver {}, url))
         } else {

@@ -23,7 +23,12 @@ use serde::de::DeserializeOwned;
 /// The fixed statements of one table, built on first use (`Table::statements`).
 #[derive(Debug)]
 pub struct Statements {
-    /// `SELECT * FROM t WHERE pk = ?`.
+    /// `SELECT <every column> FROM t`. The columns are named, not `*`:
+    /// SQLite expands `*` with the schema a connection last read, and
+    /// after a table was rebuilt by another connection (a migration) the
+    /// driver would pair the old column names with the new order's values.
+    pub select: String,
+    /// `SELECT <every column> FROM t WHERE pk = ?`.
     pub get: String,
     /// `INSERT INTO t (…) VALUES (…)` without the primary key.
     pub insert: String,
@@ -46,8 +51,11 @@ impl Statements {
         let marks = vec!["?"; written.len()].join(", ");
         let insert = format!("INSERT INTO {table} ({}) VALUES ({marks})", written.join(", "));
         let sets: Vec<String> = written.iter().map(|c| format!("{c} = ?")).collect();
+        let all: Vec<&str> = T::columns().iter().map(|c| c.name).collect();
+        let select = format!("SELECT {} FROM {table}", all.join(", "));
         Statements {
-            get: format!("SELECT * FROM {table} WHERE {pk} = ?"),
+            get: format!("{select} WHERE {pk} = ?"),
+            select,
             insert_returning: format!("{insert} RETURNING {pk}"),
             insert,
             update: format!("UPDATE {table} SET {} WHERE {pk} = ?", sets.join(", ")),
@@ -130,8 +138,8 @@ impl On<'_> {
     ) -> Result<Vec<T>, DbError> {
         self.check::<T>()?;
         let sql = format!(
-            "SELECT * FROM {}{}{}{}",
-            T::TABLE,
+            "{}{}{}{}",
+            T::statements().select,
             filter.where_sql(),
             filter.order_sql(T::PRIMARY_KEY),
             filter.limit_sql()

@@ -54,8 +54,14 @@ pub enum SqlType {
     Text,
     /// Bytes.
     Blob,
-    /// A UTC timestamp.
+    /// A time as RFC 3339 text (`VARCHAR(32)`): how time columns were
+    /// stored before native times; kept so migrations written then read
+    /// the same, and converted by the next `db migrate`.
     Timestamp,
+    /// A UTC time in the database's own type: `DATETIME(6)` on MySQL,
+    /// `TIMESTAMPTZ` on PostgreSQL, RFC 3339 `TEXT` on SQLite.
+    #[serde(rename = "datetime")]
+    DateTime,
 }
 
 /// A Rust type's column type. Implemented for the primitive types, `String`,
@@ -80,7 +86,7 @@ macro_rules! column_types {
 column_types! {
     bool => Bool, i8 => SmallInt, i16 => SmallInt, u8 => SmallInt, i32 => Integer, u16 => Integer,
     i64 => BigInt, u32 => BigInt, u64 => BigInt, f32 => Float, f64 => Double, String => Text,
-    Vec<u8> => Blob, crate::time::DateTime => Timestamp,
+    Vec<u8> => Blob, crate::time::DateTime => DateTime,
 }
 
 impl<T: ColumnType> ColumnType for Option<T> {

@@ -218,11 +218,14 @@ fn upgrade_then_history_and_heads_and_init_db_beside_built_in_migrations() {
     let home = std::env::temp_dir().join(format!("keel-cli-init-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let (ok, out, err) = db(&home, &["upgrade"], &[]);
-    assert!(ok && out.contains("applied 0001_init") && out.contains("applied 0004_roles"), "{out}{err}");
+    assert!(
+        ok && out.contains("applied 0001_init") && out.contains("applied 0005_native_times"),
+        "{out}{err}"
+    );
     let (ok, out, err) = db(&home, &["history"], &[]);
-    assert!(ok && out.starts_with("0001_init  applied 20") && out.lines().count() == 4, "{out}{err}");
+    assert!(ok && out.starts_with("0001_init  applied 20") && out.lines().count() == 5, "{out}{err}");
     let (ok, out, err) = db(&home, &["heads"], &[]);
-    assert!(ok && out.trim() == "database `default` is up to date (0004_roles)", "{out}{err}");
+    assert!(ok && out.trim() == "database `default` is up to date (0005_native_times)", "{out}{err}");
     let (ok, out, err) = db(&home, &["downgrade", "--to", "0", "--dry-run"], &[]);
     assert!(ok && out.contains("DROP TABLE sys_records_login;"), "{out}{err}");
     let (ok, out, err) = db(&home, &["downgrade", "--to", "0"], &[]);

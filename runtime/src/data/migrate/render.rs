@@ -56,7 +56,7 @@ fn render_op(before: &Snapshot, after: &Snapshot, op: &Op, dialect: Dialect) -> 
                     let filled = Column { default: Some(zero.to_owned()), ..column.clone() };
                     let mut sql =
                         vec![format!("ALTER TABLE {table} ADD COLUMN {}", column_sql(dialect, &filled))];
-                    if dialect == Postgres {
+                    if dialect != Sqlite {
                         sql.push(format!("ALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT", column.name));
                     }
                     sql
@@ -90,6 +90,12 @@ fn render_op(before: &Snapshot, after: &Snapshot, op: &Op, dialect: Dialect) -> 
             let current = table_after(table)?
                 .column(&to.name)
                 .ok_or_else(|| format!("no column `{table}.{}`", to.name))?;
+            if let Some(mut sql) = convert_times(dialect, table, from, current) {
+                if dialect == Sqlite {
+                    sql.extend(rebuild(table_before(table)?, table_after(table)?));
+                }
+                return Ok(sql);
+            }
             match dialect {
                 MySql => vec![format!("ALTER TABLE {table} MODIFY COLUMN {}", column_sql(dialect, current))],
                 Postgres => alter_postgres(table, from, current),
@@ -137,17 +143,74 @@ fn render_op(before: &Snapshot, after: &Snapshot, op: &Op, dialect: Dialect) -> 
 }
 
 /// The value rows get when a NOT NULL column without default is added to
-/// a table that may have rows (PostgreSQL and SQLite refuse it otherwise).
+/// a table that may have rows (PostgreSQL and SQLite refuse it otherwise;
+/// MySQL fills in the type's zero, which for a time is no time at all).
 fn fill_value(dialect: Dialect, column: &Column) -> Option<&'static str> {
-    if column.nullable || column.default.is_some() || column.primary || dialect == Dialect::MySql {
+    if column.nullable || column.default.is_some() || column.primary {
         return None;
     }
     Some(match (column.sql_type, dialect) {
+        (SqlType::DateTime, _) => epoch(dialect),
+        (_, Dialect::MySql) => return None,
         (SqlType::Bool, Dialect::Postgres) => "FALSE",
         (SqlType::Text | SqlType::Timestamp, _) => "''",
         (SqlType::Blob, Dialect::Postgres) => "''::bytea",
         (SqlType::Blob, _) => "X''",
         _ => "0",
+    })
+}
+
+/// The first time there is, as a literal of `dialect`'s time type.
+fn epoch(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::MySql => "'1970-01-01 00:00:00'",
+        Dialect::Postgres | Dialect::Sqlite => "'1970-01-01T00:00:00Z'",
+    }
+}
+
+/// Converts a time column between RFC 3339 text (`SqlType::Timestamp`)
+/// and the native type (`SqlType::DateTime`), rows kept: empty text
+/// (what a NOT NULL text column got when it was added) becomes NULL or
+/// the epoch first; MySQL reads no `T`/`Z`, so its text is rewritten to
+/// its own spelling before the type changes, and back after. `None` when
+/// the change is not between those two types.
+fn convert_times(dialect: Dialect, table: &str, from: &Column, to: &Column) -> Option<Vec<String>> {
+    use Dialect::{MySql, Postgres, Sqlite};
+    let c = &to.name;
+    let empty = if from.nullable && to.nullable { "NULL" } else { epoch(dialect) };
+    let clear_empty = format!("UPDATE {table} SET {c} = {empty} WHERE {c} = ''");
+    Some(match (from.sql_type, to.sql_type, dialect) {
+        (SqlType::Timestamp, SqlType::DateTime, MySql) => vec![
+            clear_empty,
+            format!("UPDATE {table} SET {c} = REPLACE(REPLACE({c}, 'T', ' '), 'Z', '') WHERE {c} LIKE '%Z'"),
+            format!("ALTER TABLE {table} MODIFY COLUMN {}", column_sql(MySql, to)),
+        ],
+        (SqlType::DateTime, SqlType::Timestamp, MySql) => vec![
+            format!("ALTER TABLE {table} MODIFY COLUMN {}", column_sql(MySql, to)),
+            format!(
+                "UPDATE {table} SET {c} = CONCAT(REPLACE(LEFT({c}, 19), ' ', 'T'), 'Z') WHERE {c} NOT LIKE '%Z'"
+            ),
+        ],
+        (SqlType::Timestamp, SqlType::DateTime, Postgres) => {
+            let mut sql = vec![
+                clear_empty,
+                format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE TIMESTAMPTZ USING {c}::timestamptz"),
+            ];
+            sql.extend(alter_postgres(table, &Column { sql_type: to.sql_type, ..from.clone() }, to));
+            sql
+        }
+        (SqlType::DateTime, SqlType::Timestamp, Postgres) => {
+            let mut sql = vec![format!(
+                "ALTER TABLE {table} ALTER COLUMN {c} TYPE VARCHAR(32) \
+                 USING to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            )];
+            sql.extend(alter_postgres(table, &Column { sql_type: to.sql_type, ..from.clone() }, to));
+            sql
+        }
+        // SQLite's text is RFC 3339 both ways: only the declared type changes.
+        (SqlType::Timestamp, SqlType::DateTime, Sqlite) => vec![clear_empty],
+        (SqlType::DateTime, SqlType::Timestamp, Sqlite) => Vec::new(),
+        _ => return None,
     })
 }
 
@@ -338,8 +401,13 @@ fn type_sql(dialect: Dialect, column: &Column) -> String {
         (SqlType::Blob, MySql) => "LONGBLOB".to_owned(),
         (SqlType::Blob, Postgres) => "BYTEA".to_owned(),
         (SqlType::Blob, Sqlite) => "BLOB".to_owned(),
-        // Times travel as RFC 3339 UTC text (`2026-11-25T10:00:00Z`): one
-        // format on all three databases, and it sorts in time order.
+        // Times of migrations written before native times: RFC 3339 UTC
+        // text (`2026-11-25T10:00:00Z`).
         (SqlType::Timestamp, _) => "VARCHAR(32)".to_owned(),
+        // MySQL keeps no zone: the column holds the UTC wall clock.
+        (SqlType::DateTime, MySql) => "DATETIME(6)".to_owned(),
+        (SqlType::DateTime, Postgres) => "TIMESTAMPTZ".to_owned(),
+        // Fixed-width RFC 3339 UTC text sorts and compares in time order.
+        (SqlType::DateTime, Sqlite) => "TEXT".to_owned(),
     }
 }
