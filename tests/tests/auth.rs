@@ -215,16 +215,37 @@ async fn two_instances_share_sessions_through_mariadb_and_redis() {
         eprintln!("skipped: TEST_MYSQL_URL and TEST_REDIS_URL are not both set");
         return;
     };
-    let scratch = ScratchDb::create(&mysql, "auth_shared").await;
     // Redis database 11 is this test's; session keys are unique per login.
-    let redis = format!("{}/11", redis.trim_end_matches('/'));
+    two_instances_share_sessions(&mysql, format!("{}/11", redis.trim_end_matches('/')), "auth_shared").await;
+}
+
+/// The same through a Redis Cluster (`TEST_REDIS_CLUSTER`).
+#[tokio::test]
+async fn two_instances_share_sessions_through_mariadb_and_a_redis_cluster() {
+    let (Ok(mysql), Some(redis)) = (
+        std::env::var("TEST_MYSQL_URL"),
+        std::env::var("TEST_REDIS_CLUSTER").ok().filter(|url| url.starts_with("redis+cluster://")),
+    ) else {
+        eprintln!("skipped: TEST_MYSQL_URL and a TEST_REDIS_CLUSTER URL are not both set");
+        return;
+    };
+    // Rows cached by an earlier run under the same ids must not answer.
+    let cache = keel::cache::Cache::open("flush", &redis, vec![]).unwrap_or_else(|err| panic!("{err}"));
+    for id in 1..=20 {
+        cache.delete(&format!("sys_account:{id}")).await.unwrap_or_else(|err| panic!("{err}"));
+    }
+    two_instances_share_sessions(&mysql, redis, "auth_cluster").await;
+}
+
+async fn two_instances_share_sessions(mysql: &str, redis: String, tag: &str) {
+    let scratch = ScratchDb::create(mysql, tag).await;
     let config = || {
         let mut config = Config::default();
         config.database.insert("default".to_owned(), upgrading(&scratch.url));
         config.cache.insert("default".to_owned(), BackendEntry::Url(redis.clone()));
         config
     };
-    let (home_a, home_b) = (temp_home("auth-a"), temp_home("auth-b"));
+    let (home_a, home_b) = (temp_home(&format!("{tag}-a")), temp_home(&format!("{tag}-b")));
     let first = boot_with(&home_a, config()).await;
     let second = boot_with(&home_b, config()).await;
     let token = login(first, KEEPER.0, KEEPER.1).await;

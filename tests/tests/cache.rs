@@ -93,6 +93,20 @@ async fn exercise_api(cache: &Cache) {
     ok(Seen::delete(cache, (&run, &"2026-11-25")).await);
 
     assert_eq!(AccountCard::key_of((&42,)), "sys_account:42:card");
+
+    // Limits and locks: counts in a window (an atomic pipeline on one key)
+    // land in the store itself, and a lock is taken once.
+    let counter = format!("tst_limit:{run}");
+    let window = Duration::from_secs(30);
+    assert_eq!(cache.incr(&counter, window).await.0, 1);
+    assert_eq!(cache.incr(&counter, window).await.0, 2);
+    assert_eq!(cache.count_of(&counter).await.0, 2);
+    assert_eq!(cache.get(&counter).await.ok().flatten().as_deref(), Some(&b"2"[..]), "counted in the store");
+    let lock = format!("tst_lock:{run}");
+    assert_eq!(cache.set_nx(&lock, b"a", window).await.ok(), Some(true));
+    assert_eq!(cache.set_nx(&lock, b"b", window).await.ok(), Some(false), "taken once");
+    ok(cache.delete(&counter).await);
+    ok(cache.delete(&lock).await);
 }
 
 fn token_key(token: &Token) -> String {
@@ -301,4 +315,121 @@ async fn a_redis_outage_costs_nothing_and_serves_nothing_stale() {
     assert_eq!(failed_lines("cache `default` unreachable"), 1);
     assert_eq!(failed_lines("cache `default` reachable again"), 1);
     drop(redis);
+}
+
+// ---------------------------------------------------------------- cluster
+
+/// `TEST_REDIS_CLUSTER`: a cluster URL (`redis+cluster://…`) shared by the
+/// suites; any other value only asks the failover test to run (it starts a
+/// cluster of its own, since it kills a node).
+fn cluster_url() -> Option<String> {
+    std::env::var("TEST_REDIS_CLUSTER").ok().filter(|url| url.starts_with("redis+cluster://"))
+}
+
+#[tokio::test]
+async fn the_api_on_a_redis_cluster() {
+    let Some(url) = cluster_url() else {
+        eprintln!("skipped: TEST_REDIS_CLUSTER names no cluster");
+        return;
+    };
+    let cache = match Cache::open("default", &url, vec![]) {
+        Ok(cache) => cache,
+        Err(err) => panic!("{err}"),
+    };
+    exercise_api(&cache).await;
+}
+
+#[tokio::test]
+async fn account_reads_go_through_a_redis_cluster() {
+    let Some(url) = cluster_url() else {
+        eprintln!("skipped: TEST_REDIS_CLUSTER names no cluster");
+        return;
+    };
+    let cache = match Cache::open("flush", &url, vec![]) {
+        Ok(cache) => cache,
+        Err(err) => panic!("{err}"),
+    };
+    flush(&cache).await;
+    let home = temp_home("rt-cluster");
+    let addr = boot(&home, Some(&url)).await;
+    reads_go_through_the_cache(addr, &home).await;
+}
+
+/// A primary of the cluster dies while reads flow: no read fails (they go
+/// to the database while its slots have no primary), a write made then is
+/// not hidden by the row cached before, and once the replica took over the
+/// cache serves again. Prints the figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_primary_killed_under_load_fails_no_read_and_serves_nothing_stale() {
+    if std::env::var("TEST_REDIS_CLUSTER").is_err() {
+        eprintln!("skipped: TEST_REDIS_CLUSTER is not set");
+        return;
+    }
+    let cluster =
+        tokio::task::spawn_blocking(|| keel_tests::redis_server::RedisCluster::start("failover")).await;
+    let mut cluster = cluster.unwrap_or_else(|err| panic!("{err}"));
+    keel_tests::failed_log::capture();
+    let home = temp_home("cluster-failover");
+    let addr = boot(&home, Some(&cluster.url())).await;
+    assert_eq!(health_cache(addr).await, (200, "up".to_owned()));
+    let id = create_account(addr, "fay").await;
+    assert_eq!(display_name(addr, id).await, "First");
+
+    // Bounded load: four readers, at most 20 000 reads or until stopped.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = std::sync::Arc::clone(&stop);
+            tokio::spawn(async move {
+                let (mut done, mut failed) = (0u32, 0u32);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && done < 5_000 {
+                    let reply = call(addr, "GET", &format!("/v1.00.02/account/{id}"), None).await;
+                    done += 1;
+                    failed += u32::from(reply.status != 200);
+                }
+                (done, failed)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let victim = cluster.primary_of(&format!("sys_account:{id}"));
+    cluster.kill(victim);
+    let killed = Instant::now();
+    // A write while the row's slot has no primary: it reaches the database,
+    // its invalidation cannot reach the cache.
+    rename(addr, id, "During").await;
+    assert_eq!(display_name(addr, id).await, "During");
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while health_cache(addr).await.1 != "up" || display_name(addr, id).await != "During" {
+        if Instant::now() > deadline {
+            let health = call(addr, "GET", "/health", None).await;
+            panic!(
+                "the cache never came back after the failover: {}\n{:?}",
+                health.body,
+                keel_tests::failed_log::lines()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let recovered = killed.elapsed();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut requests, mut failed) = (0, 0);
+    for reader in readers {
+        let (done, bad) = reader.await.unwrap_or_else(|err| panic!("{err}"));
+        (requests, failed) = (requests + done, failed + bad);
+    }
+    println!(
+        "cluster failover: primary :{victim} killed under load; {requests} reads, {failed} failed; \
+         cache serving again after {:.1} s",
+        recovered.as_secs_f64()
+    );
+    assert_eq!(failed, 0, "reads failed during the failover");
+    assert!(requests > 100, "the load ran ({requests} reads)");
+    // The promoted replica serves the slot, and the cache is used again.
+    assert_eq!(display_name(addr, id).await, "During", "nothing stale after the failover");
+    rename_behind(&home, id, "Behind").await;
+    assert_eq!(display_name(addr, id).await, "During", "cached again on the promoted replica");
+    drop(cluster);
 }

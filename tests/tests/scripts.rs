@@ -32,7 +32,22 @@ async fn each_tick_runs_once_across_three_instances() {
         return;
     };
     // Redis database 12 is this test's; lock keys name the tick, so runs never meet.
-    let url = format!("{}/12", url.trim_end_matches('/'));
+    once_per_tick(format!("{}/12", url.trim_end_matches('/'))).await;
+}
+
+/// The same with the locks on a Redis Cluster (`TEST_REDIS_CLUSTER`).
+#[tokio::test]
+async fn each_tick_runs_once_across_three_instances_on_a_redis_cluster() {
+    let Some(url) =
+        std::env::var("TEST_REDIS_CLUSTER").ok().filter(|url| url.starts_with("redis+cluster://"))
+    else {
+        eprintln!("skipped: TEST_REDIS_CLUSTER names no cluster");
+        return;
+    };
+    once_per_tick(url).await;
+}
+
+async fn once_per_tick(url: String) {
     let ticks = Ticks::default();
     let mut servers = Vec::new();
     for _ in 0..3 {

@@ -25,17 +25,24 @@ struct Stack {
     redis: RedisServer,
     manage: SocketAddr,
     token: String,
+    /// The cache URL: `redis` by default, a cluster's with [`stack_on`].
+    cache_url: String,
 }
 
-fn shared(home: &Path, redis: &RedisServer) -> Config {
+fn shared(home: &Path, cache_url: &str) -> Config {
     let mut config = Config::default();
     let db = format!("sqlite://{}", home.join("data/manage_system.db").display());
     config.database.insert("default".to_owned(), upgrading(&db));
-    config.cache.insert("default".to_owned(), BackendEntry::Url(redis.url()));
+    config.cache.insert("default".to_owned(), BackendEntry::Url(cache_url.to_owned()));
     config
 }
 
 async fn stack(tag: &str) -> Option<Stack> {
+    stack_on(tag, None).await
+}
+
+/// A stack on a test-owned `redis-server`, or on `cache_url` when given.
+async fn stack_on(tag: &str, cache_url: Option<String>) -> Option<Stack> {
     if !RedisServer::available() {
         assert!(
             std::env::var("TEST_REDIS_URL").is_err(),
@@ -46,17 +53,18 @@ async fn stack(tag: &str) -> Option<Stack> {
     }
     let home = temp_home(tag);
     let redis = RedisServer::start(None);
+    let cache_url = cache_url.unwrap_or_else(|| redis.url());
     let app = manage_system::uri_router::app()
         .migrations(MIGRATIONS)
         .home(&home)
-        .config(with_keeper(shared(&home, &redis)));
+        .config(with_keeper(shared(&home, &cache_url)));
     let manage = keel_tests::serve(app).await;
     let token = login(manage, KEEPER.0, KEEPER.1).await;
-    Some(Stack { home, redis, manage, token })
+    Some(Stack { home, redis, manage, token, cache_url })
 }
 
 async fn guidance(stack: &Stack, tweak: impl FnOnce(&mut Config)) -> keel::RunningServer {
-    let mut config = shared(&stack.home, &stack.redis);
+    let mut config = shared(&stack.home, &stack.cache_url);
     tweak(&mut config);
     match guidance::app().home(&stack.home).config(config).bind("127.0.0.1:0").await {
         Ok(server) => server,
@@ -248,6 +256,47 @@ async fn fan_out_reaches_two_instances_and_survives_a_redis_restart() {
     while !(a_got && b_got) {
         assert!(Instant::now() < deadline, "after the restart: first {a_got}, second {b_got}");
         let body = serde_json::json!({ "title": "two", "body": "after the restart" }).to_string();
+        let reply =
+            call_with(stack.manage, Some(&stack.token), "POST", "/v1.00.02/notice", Some(&body)).await;
+        if reply.status != 202 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        a_got |=
+            next_frame(&mut a, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
+        b_got |=
+            next_frame(&mut b, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
+    }
+}
+
+/// Fan-out through a Redis Cluster (a test-owned one: a node is killed).
+/// Each listener hears every channel on whichever node it is connected to
+/// (a classic PUBLISH reaches them all); when that node dies the listener
+/// moves to the next seed and subscribes again.
+#[tokio::test]
+async fn fan_out_through_a_redis_cluster_survives_the_loss_of_a_node() {
+    if std::env::var("TEST_REDIS_CLUSTER").is_err() {
+        eprintln!("skipped: TEST_REDIS_CLUSTER is not set");
+        return;
+    }
+    let cluster = tokio::task::spawn_blocking(|| keel_tests::redis_server::RedisCluster::start("ws")).await;
+    let mut cluster = cluster.unwrap_or_else(|err| panic!("{err}"));
+    let Some(stack) = stack_on("ws-cluster", Some(cluster.url())).await else { return };
+    let (first, second) = (guidance(&stack, |_| {}).await, guidance(&stack, |_| {}).await);
+    let mut a = connect(first.addr, &stack.token, true).await;
+    let mut b = connect(second.addr, &stack.token, true).await;
+    post_notice(&stack, None, "one").await;
+    assert_eq!(expect_frame(&mut a, "notice").await["data"]["title"], "one");
+    assert_eq!(expect_frame(&mut b, "notice").await["data"]["title"], "one");
+
+    // The first seed (where both listeners are) dies; its replica takes over.
+    let first_seed = cluster.ports[0];
+    cluster.kill(first_seed);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut a_got, mut b_got) = (false, false);
+    while !(a_got && b_got) {
+        assert!(Instant::now() < deadline, "after losing :{first_seed}: first {a_got}, second {b_got}");
+        let body = serde_json::json!({ "title": "two", "body": "after the loss" }).to_string();
         let reply =
             call_with(stack.manage, Some(&stack.token), "POST", "/v1.00.02/notice", Some(&body)).await;
         if reply.status != 202 {

@@ -57,9 +57,11 @@
 pub(crate) mod breaker;
 mod memory;
 pub mod pubsub;
+mod redis_link;
 mod redis_store;
 
 use memory::MemoryStore;
+pub(crate) use redis_link::Target;
 use redis_store::RedisStore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -131,20 +133,17 @@ impl Cache {
         Cache::with(name, Backend::Memory(MemoryStore::default()))
     }
 
-    /// A cache by URL: `redis://…` (or `rediss://`), or `memory://` for the
-    /// in-process one. Redis is connected lazily: this never waits for it.
+    /// A cache by URL: `redis://…` (or `rediss://`), a Redis Cluster as
+    /// `redis+cluster://host:port,host:port…` (any nodes as seeds), or
+    /// `memory://` for the in-process one. Redis is connected lazily: this never waits for it.
     /// When too many invalidations were lost in an outage, recovery drops
     /// every key matching `purge_patterns` (e.g. `sys_*`).
     pub fn open(name: &str, url: &str, purge_patterns: Vec<String>) -> Result<Cache, CacheError> {
         if url.starts_with("memory://") {
             return Ok(Cache::memory(name));
         }
-        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-            return Err(CacheError::Config(format!(
-                "cache `{name}`: URL scheme must be redis://, rediss:// or memory://"
-            )));
-        }
-        let store = RedisStore::open(name, url, purge_patterns)?;
+        let target = Target::parse(name, url)?;
+        let store = RedisStore::open(name, &target, purge_patterns)?;
         Ok(Cache::with(name, Backend::Redis(Arc::new(store))))
     }
 
@@ -395,7 +394,7 @@ impl Cache {
     pub async fn ping(&self) -> Result<(), CacheError> {
         match &self.inner.backend {
             Backend::Memory(_) => Ok(()),
-            Backend::Redis(store) => store.query::<String>(&redis::cmd("PING")).await.map(drop),
+            Backend::Redis(store) => store.ping().await,
         }
     }
 }

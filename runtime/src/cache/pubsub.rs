@@ -47,15 +47,23 @@ impl PubSub {
     /// `commands` (a cache opened on the same URL), listens on a dedicated
     /// one (connected lazily, re-subscribed after every reconnect). Must be
     /// called inside a Tokio runtime.
+    ///
+    /// On a cluster (`redis+cluster://`) it listens on one node at a time,
+    /// the next seed after a drop: a classic `PUBLISH` reaches every node.
     pub fn redis(url: &str, commands: Cache) -> Result<PubSub, CacheError> {
-        let client = redis::Client::open(url).map_err(|e| CacheError::Config(format!("pub/sub: {e}")))?;
+        let nodes = crate::cache::Target::parse(commands.name(), url)?.pubsub_nodes();
+        let clients = nodes
+            .iter()
+            .map(|node| redis::Client::open(node.as_str()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CacheError::Config(format!("pub/sub: {e}")))?;
         let channels = Arc::new(Mutex::new(BTreeSet::new()));
         let (wake, woken) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             local: Mutex::default(),
             redis: Some(RedisSide { commands, channels: Arc::clone(&channels), wake }),
         });
-        tokio::spawn(listen(client, channels, woken, Arc::downgrade(&inner)));
+        tokio::spawn(listen(clients, channels, woken, Arc::downgrade(&inner)));
         Ok(PubSub { inner })
     }
 
@@ -94,17 +102,17 @@ impl PubSub {
 }
 
 /// The dedicated connection: subscribe every known channel, forward what
-/// arrives to the local subscribers; on a drop, reconnect with backoff and
-/// subscribe again. Ends when the `PubSub` is gone.
+/// arrives to the local subscribers; on a drop, reconnect (to the next of
+/// `clients`) with backoff and subscribe again. Ends when the `PubSub` is gone.
 async fn listen(
-    client: redis::Client,
+    clients: Vec<redis::Client>,
     channels: Arc<Mutex<BTreeSet<String>>>,
     mut woken: mpsc::UnboundedReceiver<String>,
     inner: std::sync::Weak<Inner>,
 ) {
     let mut wait = Duration::from_millis(100);
     let mut down_since: Option<std::time::Instant> = None;
-    loop {
+    for client in clients.iter().cycle() {
         if inner.strong_count() == 0 {
             return;
         }

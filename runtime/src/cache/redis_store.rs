@@ -1,12 +1,12 @@
-//! Redis through one multiplexed, self-reconnecting `ConnectionManager`,
-//! created lazily (a service boots while Redis is down), behind a circuit
-//! breaker. After an outage it drops every key of its purge patterns (and
+//! Redis (one server or a cluster, see `redis_link`) through one
+//! multiplexed, self-reconnecting connection, created lazily (a service
+//! boots while Redis is down), behind a circuit breaker. After an outage it drops every key of its purge patterns (and
 //! the keys whose invalidation could not reach Redis, as they come) before
 //! the cache is read again.
 
 use super::CacheError;
 use super::breaker::Breaker;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use super::redis_link::{Link, Target};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,7 +30,7 @@ struct Dirty {
 
 pub(crate) struct RedisStore {
     name: String,
-    manager: ConnectionManager,
+    link: Link,
     breaker: Breaker,
     dirty: Mutex<Dirty>,
     /// `SCAN MATCH` patterns dropped after an outage: the service's and the framework's keys.
@@ -46,27 +46,24 @@ impl std::fmt::Debug for RedisStore {
 
 impl RedisStore {
     /// Must be called inside a Tokio runtime (the manager spawns its task).
-    pub(crate) fn open(name: &str, url: &str, purge_patterns: Vec<String>) -> Result<RedisStore, CacheError> {
-        let client =
-            redis::Client::open(url).map_err(|e| CacheError::Config(format!("cache `{name}`: {e}")))?;
-        // Short timeouts and one retry: the breaker, not the driver, decides
-        // how an outage is handled.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_response_timeout(Some(OP_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_secs(1));
-        let manager = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| CacheError::Config(format!("cache `{name}`: {e}")))?;
+    pub(crate) fn open(
+        name: &str,
+        target: &Target,
+        purge_patterns: Vec<String>,
+    ) -> Result<RedisStore, CacheError> {
         Ok(RedisStore {
             name: name.to_owned(),
-            manager,
+            link: Link::open(name, target, OP_TIMEOUT)?,
             breaker: Breaker::new(),
             dirty: Mutex::new(Dirty::default()),
             purge_patterns,
             recovering: AtomicBool::new(false),
         })
+    }
+
+    /// Whether Redis answers (every slot served, on a cluster).
+    pub(crate) async fn ping(self: &Arc<Self>) -> Result<(), CacheError> {
+        self.guarded(self.link.ping()).await
     }
 
     pub(crate) fn is_available(&self) -> bool {
@@ -82,8 +79,7 @@ impl RedisStore {
         self: &Arc<Self>,
         cmd: &redis::Cmd,
     ) -> Result<T, CacheError> {
-        let mut conn = self.manager.clone();
-        self.guarded(cmd.query_async::<T>(&mut conn)).await
+        self.guarded(async { cmd.query_async::<T>(&mut self.link.conn().await?).await }).await
     }
 
     /// Runs a pipeline, with the same breaker rules.
@@ -91,8 +87,7 @@ impl RedisStore {
         self: &Arc<Self>,
         pipe: &redis::Pipeline,
     ) -> Result<T, CacheError> {
-        let mut conn = self.manager.clone();
-        self.guarded(pipe.query_async::<T>(&mut conn)).await
+        self.guarded(async { pipe.query_async::<T>(&mut self.link.conn().await?).await }).await
     }
 
     /// Awaits `call` unless the breaker is open; a connection failure or a
@@ -113,7 +108,11 @@ impl RedisStore {
                 if !(err.is_io_error()
                     || err.is_timeout()
                     || err.is_connection_dropped()
-                    || err.is_connection_refusal()) =>
+                    || err.is_connection_refusal()
+                    // A cluster whose slot has no serving primary (failover
+                    // under way) is as good as unreachable for that key.
+                    || err.is_cluster_error()
+                    || err.kind() == redis::ErrorKind::ClusterConnectionNotFound) =>
             {
                 return Err(CacheError::Command(format!("cache `{}`: {err}", self.name)));
             }
@@ -185,15 +184,11 @@ impl RedisStore {
     async fn recover(self: Arc<Self>) {
         self.dirty().purge_all = true;
         let mut wait = Duration::from_millis(100);
-        let mut conn = self.manager.clone();
         loop {
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(2));
-            let ping = redis::cmd("PING");
-            if !matches!(
-                tokio::time::timeout(OP_TIMEOUT, ping.query_async::<String>(&mut conn)).await,
-                Ok(Ok(_))
-            ) {
+            self.link.reset().await;
+            if !matches!(tokio::time::timeout(OP_TIMEOUT * 2, self.link.ping()).await, Ok(Ok(()))) {
                 continue;
             }
             let mut dropped = 0;
@@ -207,7 +202,7 @@ impl RedisStore {
                     let taken = std::mem::take(&mut *dirty);
                     (taken.keys, taken.purge_all)
                 };
-                match self.purge(&mut conn, &keys, purge_all).await {
+                match self.purge(&keys, purge_all).await {
                     Ok(count) => dropped += count,
                     Err(err) => {
                         let mut dirty = self.dirty();
@@ -231,45 +226,21 @@ impl RedisStore {
         }
     }
 
-    async fn purge(
-        &self,
-        conn: &mut ConnectionManager,
-        keys: &HashSet<String>,
-        purge_all: bool,
-    ) -> Result<usize, String> {
+    async fn purge(&self, keys: &HashSet<String>, purge_all: bool) -> Result<usize, String> {
         let keys: Vec<&String> = keys.iter().collect();
         let mut dropped = 0;
+        let mut conn = self.link.conn().await.map_err(|e| format!("connecting: {e}"))?;
         for batch in keys.chunks(PURGE_BATCH) {
-            let count: usize =
-                redis::cmd("DEL").arg(batch).query_async(conn).await.map_err(|e| e.to_string())?;
+            let count: usize = redis::cmd("DEL")
+                .arg(batch)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| format!("DEL of {} remembered key(s): {e}", batch.len()))?;
             dropped += count;
         }
         if purge_all {
             for pattern in &self.purge_patterns {
-                let mut cursor: u64 = 0;
-                loop {
-                    let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(pattern)
-                        .arg("COUNT")
-                        .arg(1000)
-                        .query_async(conn)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    if !found.is_empty() {
-                        let count: usize = redis::cmd("DEL")
-                            .arg(&found)
-                            .query_async(conn)
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        dropped += count;
-                    }
-                    if next == 0 {
-                        break;
-                    }
-                    cursor = next;
-                }
+                dropped += self.link.delete_matching(pattern).await?;
             }
         }
         Ok(dropped)
