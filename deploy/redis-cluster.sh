@@ -40,7 +40,10 @@ start)
     done
     addresses=()
     for port in $ports; do addresses+=("127.0.0.1:$port"); done
-    redis-cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log"
+    if ! timeout 60 redis-cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1; then
+        cat "$dir/create.log" >&2
+        exit 1
+    fi
     for _ in $(seq 200); do
         ok=1
         for port in $ports; do

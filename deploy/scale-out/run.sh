@@ -34,6 +34,6 @@ export SCALE_NGINX_CONF="deploy/nginx/keel.conf"
 export SCALE_MYSQL="${TEST_MYSQL_URL:-mysql://root:@127.0.0.1:3306/test}"
 export SCALE_REDIS="${TEST_REDIS_URL:-redis://127.0.0.1:6379/}"
 # Its own Redis database: keys of the scratch rows must not meet a test's.
-SCALE_REDIS="${SCALE_REDIS%/}/5"
+SCALE_REDIS="$(echo "$SCALE_REDIS" | sed -E 's#/[0-9]*/?$##')/5"
 export SCALE_LOAD_SECS="${SCALE_LOAD_SECS:-30}"
 timeout 5m "$SCALE_BIN/scale_out"

@@ -127,11 +127,17 @@ impl Backends for AppState {
 pub struct Sockets {
     open: AtomicUsize,
     shutdown: watch::Sender<bool>,
+    /// Shutdown started: HTTP answers close their connections from now on.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Default for Sockets {
     fn default() -> Self {
-        Sockets { open: AtomicUsize::new(0), shutdown: watch::channel(false).0 }
+        Sockets {
+            open: AtomicUsize::new(0),
+            shutdown: watch::channel(false).0,
+            stopping: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 }
 
@@ -143,7 +149,14 @@ impl Sockets {
 
     /// Tells every connection to close with 1001.
     pub fn shutdown(&self) {
+        self.stopping.store(true, Ordering::Release);
         let _ = self.shutdown.send(true);
+    }
+
+    /// Whether shutdown started (every HTTP answer then says
+    /// `Connection: close`).
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
     }
 
     /// Tells every connection to close with 1001 and waits up to `timeout`

@@ -431,5 +431,23 @@ async fn a_cluster_primary_killed_under_load_fails_no_read_and_serves_nothing_st
     assert_eq!(display_name(addr, id).await, "During", "nothing stale after the failover");
     rename_behind(&home, id, "Behind").await;
     assert_eq!(display_name(addr, id).await, "During", "cached again on the promoted replica");
+    // Sessions, limits and locks work again on every slot, the promoted
+    // replica's included: a new login is honoured, and counts and locks on
+    // keys spread over all slots land.
+    sign_in(addr).await;
+    assert_eq!(display_name(addr, id).await, "During");
+    let cache = Cache::open("check", &cluster.url(), vec![]).unwrap_or_else(|err| panic!("{err}"));
+    let run = std::process::id();
+    for i in 0..64 {
+        let (counter, lock) = (format!("tst_limit:{run}:{i}"), format!("tst_lock:{run}:{i}"));
+        assert_eq!(cache.incr(&counter, Duration::from_secs(30)).await.0, 1, "{counter}");
+        assert_eq!(
+            cache.get(&counter).await.ok().flatten().as_deref(),
+            Some(&b"1"[..]),
+            "{counter} in Redis"
+        );
+        assert_eq!(cache.set_nx(&lock, b"x", Duration::from_secs(30)).await.ok(), Some(true), "{lock}");
+        assert_eq!(cache.set_nx(&lock, b"y", Duration::from_secs(30)).await.ok(), Some(false), "{lock}");
+    }
     drop(cluster);
 }

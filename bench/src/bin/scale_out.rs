@@ -31,6 +31,10 @@ const WS_PORTS: [u16; 2] = [8201, 8202];
 const ADMIN: (&str, &str) = ("scale_admin", "scale-admin-password-1");
 /// Concurrent keep-alive connections of the load, and its request cap.
 const LOAD_CONNECTIONS: usize = 16;
+/// Of those, the ones posting notices: nginx does not send a POST that
+/// reached an instance to another, so one cut off by a stopping instance
+/// is a failed request — what shows a shutdown that drops work.
+const POSTING_CONNECTIONS: usize = 4;
 const LOAD_MAX_REQUESTS: u64 = 400_000;
 
 type Outcome = Result<(), String>;
@@ -112,7 +116,7 @@ impl Fleet {
     }
 
     /// SIGTERM, then waits for the process to finish its requests and exit.
-    fn stop_http(&mut self, index: usize) -> Result<Duration, String> {
+    async fn stop_http(&mut self, index: usize) -> Result<Duration, String> {
         let Some(mut child) = self.http[index].take() else { return Ok(Duration::ZERO) };
         let started = Instant::now();
         let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
@@ -127,7 +131,7 @@ impl Fleet {
                     Err(format!("http instance {} exited with {status} after SIGTERM", index + 1))
                 };
             }
-            std::thread::sleep(Duration::from_millis(10));
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let _ = child.kill();
         Err(format!("http instance {} did not stop within 35 s of SIGTERM", index + 1))
@@ -210,7 +214,7 @@ async fn scale_out(
     check_sessions_and_freshness(through, &token).await?;
     check_fan_out(through, &token).await?;
     check_client_ip(&db_url, &work).await?;
-    check_jobs(&fleet)?;
+    check_jobs(&fleet).await?;
     rolling_restart(&mut fleet, through, &token, load_secs).await?;
     Ok(())
 }
@@ -220,7 +224,8 @@ fn addr(port: u16) -> SocketAddr {
 }
 
 async fn connect(url: &str, home: &Path) -> Result<Db, String> {
-    Db::connect("scale", &BackendEntry::Url(url.to_owned()), home).await.map_err(|e| format!("{url}: {e}"))
+    // The error names the database, never the URL (it may hold a password).
+    Db::connect("scale", &BackendEntry::Url(url.to_owned()), home).await.map_err(|e| e.to_string())
 }
 
 async fn exec(db: &Db, sql: &str) -> Outcome {
@@ -396,7 +401,7 @@ async fn check_client_ip(db_url: &str, work: &Path) -> Outcome {
 
 /// `job `refresh_account_stats` ran (tick T)` lines of the three instances:
 /// each tick once, over at least ten ticks.
-fn check_jobs(fleet: &Fleet) -> Outcome {
+async fn check_jobs(fleet: &Fleet) -> Outcome {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let mut runs: BTreeMap<String, u32> = BTreeMap::new();
@@ -422,7 +427,7 @@ fn check_jobs(fleet: &Fleet) -> Outcome {
         if Instant::now() > deadline {
             return Err(format!("only {} ticks ran in 20 s", runs.len()));
         }
-        std::thread::sleep(Duration::from_millis(500));
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -441,14 +446,17 @@ async fn rolling_restart(fleet: &mut Fleet, through: SocketAddr, token: &str, lo
     let budget = LOAD_MAX_REQUESTS / LOAD_CONNECTIONS as u64;
     let started = Instant::now();
     let load: Vec<_> = (0..LOAD_CONNECTIONS)
-        .map(|_| tokio::spawn(load_connection(through, token.to_owned(), Arc::clone(&stop), budget)))
+        .map(|n| {
+            let post = n < POSTING_CONNECTIONS;
+            tokio::spawn(load_connection(through, token.to_owned(), post, Arc::clone(&stop), budget))
+        })
         .collect();
     let restarts = {
         let stop = Arc::clone(&stop);
         let mut log = Vec::new();
         tokio::time::sleep(Duration::from_secs(2)).await;
         for (index, port) in HTTP_PORTS.iter().enumerate() {
-            let drained = fleet.stop_http(index)?;
+            let drained = fleet.stop_http(index).await?;
             let down = Instant::now();
             fleet.start_http(index)?;
             wait_ready(*port).await?;
@@ -482,7 +490,8 @@ async fn rolling_restart(fleet: &mut Fleet, through: SocketAddr, token: &str, lo
     };
     let total = figures.ok + figures.failed;
     println!(
-        "rolling restart under load: {total} requests in {elapsed:.1} s ({:.0}/s) over {LOAD_CONNECTIONS} connections, \
+        "rolling restart under load: {total} requests in {elapsed:.1} s ({:.0}/s) over {LOAD_CONNECTIONS} connections \
+         ({POSTING_CONNECTIONS} posting), \
          p50 {:.2} ms, p99 {:.2} ms, {} failed",
         total as f64 / elapsed,
         f64::from(pct(0.50)) / 1000.0,
@@ -491,6 +500,21 @@ async fn rolling_restart(fleet: &mut Fleet, through: SocketAddr, token: &str, lo
     );
     for line in restarts {
         println!("    {line}");
+    }
+    // nginx's log tells requests it had to send elsewhere: refused
+    // connections (the instance was down; nothing was sent) are safe, a
+    // connection closed under a request is a shutdown that drops work, even
+    // when nginx could resend it (a GET).
+    let errors = std::fs::read_to_string(fleet.work.join("nginx/logs/error.log")).unwrap_or_default();
+    let refused = errors.lines().filter(|l| l.contains("Connection refused")).count();
+    let cut: Vec<&str> =
+        errors.lines().filter(|l| l.contains("prematurely closed") || l.contains("reset by peer")).collect();
+    println!(
+        "    nginx resent {refused} request(s) refused by a stopped instance; {} cut off mid-request",
+        cut.len()
+    );
+    if let Some(first) = cut.first() {
+        return Err(format!("{} request(s) were cut off by a stopping instance, e.g. {first}", cut.len()));
     }
     if figures.failed > 0 {
         return Err(format!(
@@ -502,15 +526,33 @@ async fn rolling_restart(fleet: &mut Fleet, through: SocketAddr, token: &str, lo
     Ok(())
 }
 
-/// One keep-alive connection through nginx reading an account (token check
-/// and read-through cache) until stopped or `budget` requests; a dropped
-/// connection counts its request as failed and opens a new one.
-async fn load_connection(to: SocketAddr, token: String, stop: Arc<AtomicBool>, budget: u64) -> LoadFigures {
+/// One keep-alive connection through nginx until stopped or `budget`
+/// requests: reading an account (token check and read-through cache), or
+/// with `post` posting a notice (202); a dropped connection counts its
+/// request as failed and opens a new one.
+async fn load_connection(
+    to: SocketAddr,
+    token: String,
+    post: bool,
+    stop: Arc<AtomicBool>,
+    budget: u64,
+) -> LoadFigures {
     let mut figures = LoadFigures::default();
     let mut stream: Option<TcpStream> = None;
-    let raw = format!(
-        "GET /v1.00.02/account/1 HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {token}\r\n\r\n"
-    );
+    let notice = r#"{"title":"load","body":"rolling restart"}"#;
+    let (raw, expected) = if post {
+        let raw = format!(
+            "POST /v1.00.02/notice HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {token}\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n\r\n{notice}",
+            notice.len()
+        );
+        (raw, 202)
+    } else {
+        let raw = format!(
+            "GET /v1.00.02/account/1 HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {token}\r\n\r\n"
+        );
+        (raw, 200)
+    };
     while !stop.load(Ordering::Relaxed) && figures.ok + figures.failed < budget {
         let started = Instant::now();
         let result = async {
@@ -523,7 +565,7 @@ async fn load_connection(to: SocketAddr, token: String, stop: Arc<AtomicBool>, b
         }
         .await;
         match result {
-            Ok(reply) if reply.status == 200 => {
+            Ok(reply) if reply.status == expected => {
                 figures.ok += 1;
                 figures.latencies_us.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
                 if reply.close {

@@ -39,28 +39,33 @@ type Slot = Arc<Mutex<SlotState>>;
 pub(crate) struct ClosingAcceptor {
     slot: Slot,
     holdings: Vec<Holding>,
+    /// Turns true on `close`: an accept in progress drops the socket.
+    closed: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Closes a [`ClosingAcceptor`]'s socket.
 #[derive(Clone)]
-pub(crate) struct ListenerSwitch(Slot);
+pub(crate) struct ListenerSwitch(Slot, Arc<tokio::sync::watch::Sender<bool>>);
 
 impl ClosingAcceptor {
     pub(crate) fn new(inner: TcpAcceptor) -> (ClosingAcceptor, ListenerSwitch) {
         let holdings = inner.holdings().to_vec();
         let slot = Arc::new(Mutex::new(SlotState { acceptor: Some(inner), closed: false }));
-        (ClosingAcceptor { slot: Arc::clone(&slot), holdings }, ListenerSwitch(slot))
+        let (close, closed) = tokio::sync::watch::channel(false);
+        (ClosingAcceptor { slot: Arc::clone(&slot), holdings, closed }, ListenerSwitch(slot, Arc::new(close)))
     }
 }
 
 impl ListenerSwitch {
-    /// Drops the listening socket if it is idle in its slot. While an
-    /// accept is in progress the socket lives in that accept's future,
-    /// which salvo drops as soon as it stops accepting — closing it too.
+    /// Drops the listening socket: at once if it is idle in its slot, else
+    /// the accept in progress that holds it lets go of it — while the
+    /// server goes on serving the connections it has.
     pub(crate) fn close(&self) {
         let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         slot.closed = true;
         drop(slot.acceptor.take());
+        drop(slot);
+        let _ = self.1.send(true);
     }
 }
 
@@ -81,7 +86,16 @@ impl Acceptor for ClosingAcceptor {
             // Closed: nothing more will be accepted.
             return std::future::pending().await;
         };
-        let accepted = inner.accept(fuse_policy).await;
+        let mut closed = self.closed.clone();
+        let accepted = tokio::select! {
+            accepted = inner.accept(fuse_policy) => Some(accepted),
+            () = async { drop(closed.wait_for(|closed| *closed).await) } => None,
+        };
+        let Some(accepted) = accepted else {
+            // Closed while waiting: the socket goes now.
+            drop(inner);
+            return std::future::pending().await;
+        };
         // Put it back for the next accept (this future was not dropped),
         // unless the switch was thrown meanwhile: then the socket goes now.
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);

@@ -146,6 +146,10 @@ impl<K: Kind> App<K> {
     }
 }
 
+/// How long a stopping server keeps answering on kept-alive connections
+/// (each answer closing its connection) before it closes the idle ones.
+const CLOSE_WINDOW: Duration = Duration::from_secs(1);
+
 /// A service serving in the background.
 pub struct RunningServer {
     /// The address it listens on.
@@ -162,17 +166,28 @@ pub struct RunningServer {
 impl RunningServer {
     /// Closes the listener (new connections are refused at once) and lets
     /// in-flight requests finish within `timeout`; no job starts another tick.
+    ///
+    /// For the first second (at most half of `timeout`), kept-alive
+    /// connections are still served, each answer closing its connection;
+    /// only then are idle ones closed. Closing an idle kept-alive connection
+    /// races with a proxy sending on it; by then few are left to race.
     pub fn stop_graceful(&self, timeout: Duration) {
         for job in &self.jobs {
             job.abort();
         }
         // Upgraded connections are detached from the server: tell each to
-        // close with 1001 ("going away").
+        // close with 1001 ("going away"); HTTP answers close their
+        // connections from now on.
         self.sockets.shutdown();
-        self.handle.stop_graceful(Some(timeout));
         // New clients are refused from now on, not parked in the backlog
         // for the whole drain.
         self.listener.close();
+        let window = CLOSE_WINDOW.min(timeout / 2);
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(window).await;
+            handle.stop_graceful(Some(timeout.saturating_sub(window)));
+        });
     }
 
     /// Waits until the server stops.

@@ -132,9 +132,13 @@ async fn listen(
             channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().cloned().collect();
         let mut ok = true;
         for channel in &known {
-            ok &= sink.subscribe(channel).await.is_ok();
+            ok &= subscribed(sink.subscribe(channel)).await;
         }
         if !ok {
+            // A node that accepts connections but does not answer: the next
+            // one, after a pause.
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(2));
             continue;
         }
         if let Some(since) = down_since.take() {
@@ -159,7 +163,7 @@ async fn listen(
                 }
                 channel = woken.recv() => {
                     let Some(channel) = channel else { return };
-                    if sink.subscribe(&channel).await.is_err() {
+                    if !subscribed(sink.subscribe(&channel)).await {
                         break;
                     }
                 }
@@ -168,4 +172,9 @@ async fn listen(
         down_since = Some(std::time::Instant::now());
         log::error!(target: crate::logging::FAILED, "pub/sub connection lost; reconnecting");
     }
+}
+
+/// Whether a subscription was confirmed within a second.
+async fn subscribed(call: impl Future<Output = redis::RedisResult<()>>) -> bool {
+    matches!(tokio::time::timeout(Duration::from_secs(1), call).await, Ok(Ok(())))
 }

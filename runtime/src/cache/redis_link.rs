@@ -84,8 +84,22 @@ pub(crate) enum Link {
 /// A cluster's client and its connection, made at first use.
 pub(crate) struct ClusterLink {
     client: ClusterClient,
-    connection: tokio::sync::Mutex<Option<ClusterConnection>>,
+    connection: tokio::sync::Mutex<ClusterState>,
+    /// How long one attempt to connect may take.
+    timeout: Duration,
 }
+
+#[derive(Default)]
+struct ClusterState {
+    connection: Option<ClusterConnection>,
+    /// When the last attempt to connect failed: calls within
+    /// [`RETRY_CONNECT_AFTER`] of it fail at once instead of each waiting
+    /// for its own attempt behind the lock.
+    failed_at: Option<std::time::Instant>,
+}
+
+/// The pause between two attempts to connect to a cluster.
+const RETRY_CONNECT_AFTER: Duration = Duration::from_millis(500);
 
 impl Link {
     /// Connects lazily, answering or failing each call within `timeout`.
@@ -116,7 +130,11 @@ impl Link {
                     .max_retry_wait(500)
                     .build()
                     .map_err(config_error)?;
-                Ok(Link::Cluster(Box::new(ClusterLink { client, connection: tokio::sync::Mutex::new(None) })))
+                Ok(Link::Cluster(Box::new(ClusterLink {
+                    client,
+                    connection: tokio::sync::Mutex::default(),
+                    timeout: timeout * 2,
+                })))
             }
         }
     }
@@ -126,13 +144,35 @@ impl Link {
         match self {
             Link::Single(manager) => Ok(Conn::Single(manager.clone())),
             Link::Cluster(cluster) => {
-                let mut connection = cluster.connection.lock().await;
-                if let Some(conn) = connection.as_ref() {
+                let mut state = cluster.connection.lock().await;
+                if let Some(conn) = state.connection.as_ref() {
                     return Ok(Conn::Cluster(conn.clone()));
                 }
-                let conn = cluster.client.get_async_connection().await?;
-                *connection = Some(conn.clone());
-                Ok(Conn::Cluster(conn))
+                let unreachable = |why: &str| {
+                    redis::RedisError::from(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionRefused,
+                        why.to_owned(),
+                    ))
+                };
+                if state.failed_at.is_some_and(|at| at.elapsed() < RETRY_CONNECT_AFTER) {
+                    return Err(unreachable("the cluster could not be reached a moment ago"));
+                }
+                // Bounded: the callers queued behind this lock wait for this
+                // one attempt, then fail fast until the next.
+                match tokio::time::timeout(cluster.timeout, cluster.client.get_async_connection()).await {
+                    Ok(Ok(conn)) => {
+                        *state = ClusterState { connection: Some(conn.clone()), failed_at: None };
+                        Ok(Conn::Cluster(conn))
+                    }
+                    Ok(Err(err)) => {
+                        state.failed_at = Some(std::time::Instant::now());
+                        Err(err)
+                    }
+                    Err(_) => {
+                        state.failed_at = Some(std::time::Instant::now());
+                        Err(unreachable("no cluster node answered in time"))
+                    }
+                }
             }
         }
     }
@@ -144,7 +184,7 @@ impl Link {
     /// to the promoted replica.
     pub(crate) async fn reset(&self) {
         if let Link::Cluster(cluster) = self {
-            *cluster.connection.lock().await = None;
+            *cluster.connection.lock().await = ClusterState::default();
         }
     }
 
@@ -241,8 +281,12 @@ fn parse_primaries(text: &str) -> Vec<(String, u16)> {
         .filter_map(|line| {
             let mut fields = line.split_whitespace();
             let (_, address, flags) = (fields.next()?, fields.next()?, fields.next()?);
+            // `fail?` is one node's suspicion: that primary may still serve
+            // (and hold stale keys); only a confirmed `fail` has handed its
+            // slots over. A SCAN on a primary that is really gone fails, and
+            // recovery tries again.
             let serving = flags.split(',').any(|f| f == "master")
-                && !flags.split(',').any(|f| f == "fail" || f == "fail?" || f == "noaddr");
+                && !flags.split(',').any(|f| f == "fail" || f == "noaddr");
             let (host, port) = address.split(['@', ',']).next()?.rsplit_once(':')?;
             (serving && !host.is_empty()).then(|| Some((host.to_owned(), port.parse().ok()?))).flatten()
         })
@@ -308,7 +352,12 @@ mod tests {
         let text = "a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n\
                     b2 127.0.0.1:7001@17001,host.example master - 0 0 2 connected 5461-10922\n\
                     c3 127.0.0.1:7002@17002 master,fail - 0 0 3 disconnected\n\
+                    e5 127.0.0.1:7006@17006 master,fail? - 0 0 4 connected 10923-16383\n\
                     d4 127.0.0.1:7003@17003 slave a1 0 0 1 connected\n";
-        assert_eq!(parse_primaries(text), [("127.0.0.1".to_owned(), 7000), ("127.0.0.1".to_owned(), 7001)]);
+        assert_eq!(
+            parse_primaries(text),
+            [("127.0.0.1".to_owned(), 7000), ("127.0.0.1".to_owned(), 7001), ("127.0.0.1".to_owned(), 7006)],
+            "a primary only suspected (`fail?`) may still serve: it is scanned"
+        );
     }
 }

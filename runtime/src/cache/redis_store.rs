@@ -112,7 +112,17 @@ impl RedisStore {
                     // A cluster whose slot has no serving primary (failover
                     // under way) is as good as unreachable for that key.
                     || err.is_cluster_error()
-                    || err.kind() == redis::ErrorKind::ClusterConnectionNotFound) =>
+                    || err.kind() == redis::ErrorKind::ClusterConnectionNotFound
+                    // A demoted primary, one without its primary, one still
+                    // loading: what a failover or a restart answers for a while.
+                    || matches!(
+                        err.kind(),
+                        redis::ErrorKind::Server(
+                            redis::ServerErrorKind::ReadOnly
+                                | redis::ServerErrorKind::MasterDown
+                                | redis::ServerErrorKind::BusyLoading
+                        )
+                    )) =>
             {
                 return Err(CacheError::Command(format!("cache `{}`: {err}", self.name)));
             }
@@ -138,12 +148,21 @@ impl RedisStore {
 
     /// Deletes `key`; when Redis cannot be told, remembers it so recovery
     /// drops it before anything reads it again.
+    ///
+    /// Any failure counts: callers cannot do better than go on, and a key
+    /// left in Redis would serve a revoked session or an old row until its
+    /// TTL. A refused `DEL` (not an outage) also opens the breaker, so the
+    /// key is dropped by recovery before the cache is read again.
     pub(crate) async fn invalidate(self: &Arc<Self>, key: &str) -> Result<(), CacheError> {
         if self.breaker.is_closed() {
             match self.query::<i64>(redis::cmd("DEL").arg(key)).await {
                 Ok(_) => return Ok(()),
                 Err(CacheError::Unavailable(_)) => {}
-                Err(err) => return Err(err),
+                Err(err) => {
+                    self.dirty().keys.insert(key.to_owned());
+                    self.trip(&err.to_string());
+                    return Err(err);
+                }
             }
         }
         self.mark_dirty(key).await

@@ -190,6 +190,13 @@ impl Db {
                 .map(|options| options.offset_sec(0))
                 .map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
             (Dialect::MySql, FastPool::new_option(rbdc_mysql::MysqlDriver {}, options))
+        } else if (url.starts_with("postgres://") || url.starts_with("postgresql://"))
+            && url.contains("timezone_sec")
+        {
+            // The driver would shift every time it writes by that offset.
+            return Err(DbError::Other(format!(
+                "database `{name}`: drop `timezone_sec` from the URL; keel stores and reads times in UTC"
+            )));
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Dialect::Postgres, FastPool::new_url(rbdc_pg::PgDriver {}, url))
         } else {
@@ -321,6 +328,15 @@ pub fn bool_column<'de, D: serde::Deserializer<'de>>(de: D) -> Result<bool, D::E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_postgres_url_shifting_times_is_refused() {
+        let entry =
+            BackendEntry::Url("postgres://postgres@127.0.0.1:5432/test?timezone_sec=28800".to_owned());
+        let refused = crate::__private::block_on(Db::connect("default", &entry, Path::new(".")));
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("database `default`: drop `timezone_sec` from the URL"), "{message}");
+    }
 
     #[test]
     fn driver_messages_map_to_conflict_unavailable_or_other() {

@@ -85,7 +85,12 @@ impl Handler for Frame {
         {
             cors.decorate(req, res);
         }
-        if crate::http::limits::closes_connection(status.as_u16()) {
+        // While shutting down, an answer closes its connection: the proxy
+        // then opens a new one (to another instance) for its next request,
+        // instead of sending it on a kept-alive connection just as this
+        // instance closes it (a request lost on the wire, which a proxy
+        // does not retry for a POST).
+        if crate::http::limits::closes_connection(status.as_u16()) || self.state.sockets().stopping() {
             res.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         }
         if counted {
