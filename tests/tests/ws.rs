@@ -251,21 +251,26 @@ async fn fan_out_reaches_two_instances_and_survives_a_redis_restart() {
     // Redis restarts; both listeners subscribe again by themselves.
     stack.redis.kill();
     stack.redis.restart();
-    let deadline = Instant::now() + Duration::from_secs(15);
+    both_hear_again(&stack, [&mut a, &mut b], Duration::from_secs(15), "after the restart").await;
+}
+
+/// Posts notices until both clients got one (posting fails while the
+/// cache is away), within `limit`.
+async fn both_hear_again(stack: &Stack, clients: [&mut Client; 2], limit: Duration, what: &str) {
+    let [a, b] = clients;
+    let deadline = Instant::now() + limit;
     let (mut a_got, mut b_got) = (false, false);
     while !(a_got && b_got) {
-        assert!(Instant::now() < deadline, "after the restart: first {a_got}, second {b_got}");
-        let body = serde_json::json!({ "title": "two", "body": "after the restart" }).to_string();
+        assert!(Instant::now() < deadline, "{what}: first {a_got}, second {b_got}");
+        let body = serde_json::json!({ "title": "two", "body": what }).to_string();
         let reply =
             call_with(stack.manage, Some(&stack.token), "POST", "/v1.00.02/notice", Some(&body)).await;
         if reply.status != 202 {
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         }
-        a_got |=
-            next_frame(&mut a, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
-        b_got |=
-            next_frame(&mut b, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
+        a_got |= next_frame(a, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
+        b_got |= next_frame(b, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
     }
 }
 
@@ -292,22 +297,8 @@ async fn fan_out_through_a_redis_cluster_survives_the_loss_of_a_node() {
     // The first seed (where both listeners are) dies; its replica takes over.
     let first_seed = cluster.ports[0];
     cluster.kill(first_seed);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (mut a_got, mut b_got) = (false, false);
-    while !(a_got && b_got) {
-        assert!(Instant::now() < deadline, "after losing :{first_seed}: first {a_got}, second {b_got}");
-        let body = serde_json::json!({ "title": "two", "body": "after the loss" }).to_string();
-        let reply =
-            call_with(stack.manage, Some(&stack.token), "POST", "/v1.00.02/notice", Some(&body)).await;
-        if reply.status != 202 {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
-        }
-        a_got |=
-            next_frame(&mut a, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
-        b_got |=
-            next_frame(&mut b, Duration::from_millis(300)).await.is_some_and(|f| f["data"]["title"] == "two");
-    }
+    let what = format!("after losing :{first_seed}");
+    both_hear_again(&stack, [&mut a, &mut b], Duration::from_secs(30), &what).await;
 }
 
 /// The probe serves HTTP routes and a socket (a `server_*` service): the

@@ -23,36 +23,34 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
-/// The socket when no accept holds it, and whether the switch was thrown:
-/// an accept that finishes after `close` must drop the socket rather than
-/// put it back, or it would stay open (and new clients hang) for the whole
-/// drain.
-#[derive(Default)]
-struct SlotState {
-    acceptor: Option<TcpAcceptor>,
-    closed: bool,
-}
-
-type Slot = Arc<Mutex<SlotState>>;
+/// The socket when no accept holds it.
+type Slot = Arc<Mutex<Option<TcpAcceptor>>>;
 
 /// A TCP acceptor whose socket [`ListenerSwitch::close`] can drop.
 pub(crate) struct ClosingAcceptor {
     slot: Slot,
     holdings: Vec<Holding>,
-    /// Turns true on `close`: an accept in progress drops the socket.
+    /// Turns true on `close` (sent under the slot's lock): an accept in
+    /// progress drops the socket, and one that finishes after `close`
+    /// drops it rather than put it back — or it would stay open, and new
+    /// clients hang, for the whole drain.
     closed: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Closes a [`ClosingAcceptor`]'s socket.
 #[derive(Clone)]
-pub(crate) struct ListenerSwitch(Slot, Arc<tokio::sync::watch::Sender<bool>>);
+pub(crate) struct ListenerSwitch {
+    slot: Slot,
+    close: Arc<tokio::sync::watch::Sender<bool>>,
+}
 
 impl ClosingAcceptor {
     pub(crate) fn new(inner: TcpAcceptor) -> (ClosingAcceptor, ListenerSwitch) {
         let holdings = inner.holdings().to_vec();
-        let slot = Arc::new(Mutex::new(SlotState { acceptor: Some(inner), closed: false }));
+        let slot = Arc::new(Mutex::new(Some(inner)));
         let (close, closed) = tokio::sync::watch::channel(false);
-        (ClosingAcceptor { slot: Arc::clone(&slot), holdings, closed }, ListenerSwitch(slot, Arc::new(close)))
+        let switch = ListenerSwitch { slot: Arc::clone(&slot), close: Arc::new(close) };
+        (ClosingAcceptor { slot, holdings, closed }, switch)
     }
 }
 
@@ -61,11 +59,9 @@ impl ListenerSwitch {
     /// the accept in progress that holds it lets go of it — while the
     /// server goes on serving the connections it has.
     pub(crate) fn close(&self) {
-        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.closed = true;
-        drop(slot.acceptor.take());
-        drop(slot);
-        let _ = self.1.send(true);
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(slot.take());
+        let _ = self.close.send(true);
     }
 }
 
@@ -81,7 +77,7 @@ impl Acceptor for ClosingAcceptor {
         &mut self,
         fuse_policy: Option<ArcFusePolicy>,
     ) -> IoResult<Accepted<Self::Coupler, Self::Stream>> {
-        let taken = self.slot.lock().unwrap_or_else(PoisonError::into_inner).acceptor.take();
+        let taken = self.slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         let Some(mut inner) = taken else {
             // Closed: nothing more will be accepted.
             return std::future::pending().await;
@@ -99,10 +95,10 @@ impl Acceptor for ClosingAcceptor {
         // Put it back for the next accept (this future was not dropped),
         // unless the switch was thrown meanwhile: then the socket goes now.
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.closed {
+        if *self.closed.borrow() {
             drop(inner);
         } else {
-            slot.acceptor = Some(inner);
+            *slot = Some(inner);
         }
         accepted
     }

@@ -135,7 +135,8 @@ impl Cache {
 
     /// A cache by URL: `redis://…` (or `rediss://`), a Redis Cluster as
     /// `redis+cluster://host:port,host:port…` (any nodes as seeds), or
-    /// `memory://` for the in-process one. Redis is connected lazily: this never waits for it.
+    /// `memory://` for the in-process one. Redis is connected lazily: this
+    /// never waits for it.
     /// When too many invalidations were lost in an outage, recovery drops
     /// every key matching `purge_patterns` (e.g. `sys_*`).
     pub fn open(name: &str, url: &str, purge_patterns: Vec<String>) -> Result<Cache, CacheError> {

@@ -84,22 +84,64 @@ pub(crate) enum Link {
 /// A cluster's client and its connection, made at first use.
 pub(crate) struct ClusterLink {
     client: ClusterClient,
-    connection: tokio::sync::Mutex<ClusterState>,
+    /// The connection every call clones: read without waiting.
+    current: std::sync::RwLock<Option<ClusterConnection>>,
+    /// Held by the one call that connects; holds when its last attempt
+    /// failed, so that calls within [`RETRY_CONNECT_AFTER`] fail at once
+    /// instead of each waiting for an attempt of its own.
+    connecting: tokio::sync::Mutex<Option<std::time::Instant>>,
     /// How long one attempt to connect may take.
     timeout: Duration,
 }
 
-#[derive(Default)]
-struct ClusterState {
-    connection: Option<ClusterConnection>,
-    /// When the last attempt to connect failed: calls within
-    /// [`RETRY_CONNECT_AFTER`] of it fail at once instead of each waiting
-    /// for its own attempt behind the lock.
-    failed_at: Option<std::time::Instant>,
-}
-
 /// The pause between two attempts to connect to a cluster.
 const RETRY_CONNECT_AFTER: Duration = Duration::from_millis(500);
+
+impl ClusterLink {
+    fn current(&self) -> Option<ClusterConnection> {
+        self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn set_current(&self, connection: Option<ClusterConnection>) {
+        *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = connection;
+    }
+
+    /// The connection, made now if there is none.
+    async fn connection(&self) -> RedisResult<ClusterConnection> {
+        if let Some(conn) = self.current() {
+            return Ok(conn);
+        }
+        let mut failed_at = self.connecting.lock().await;
+        // Another call may have connected while this one waited.
+        if let Some(conn) = self.current() {
+            return Ok(conn);
+        }
+        let unreachable = |why: &str| {
+            redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                why.to_owned(),
+            ))
+        };
+        if failed_at.is_some_and(|at| at.elapsed() < RETRY_CONNECT_AFTER) {
+            return Err(unreachable("the cluster could not be reached a moment ago"));
+        }
+        match tokio::time::timeout(self.timeout, self.client.get_async_connection()).await {
+            Ok(Ok(conn)) => {
+                *failed_at = None;
+                self.set_current(Some(conn.clone()));
+                Ok(conn)
+            }
+            Ok(Err(err)) => {
+                *failed_at = Some(std::time::Instant::now());
+                Err(err)
+            }
+            Err(_) => {
+                *failed_at = Some(std::time::Instant::now());
+                Err(unreachable("no cluster node answered in time"))
+            }
+        }
+    }
+}
 
 impl Link {
     /// Connects lazily, answering or failing each call within `timeout`.
@@ -132,7 +174,8 @@ impl Link {
                     .map_err(config_error)?;
                 Ok(Link::Cluster(Box::new(ClusterLink {
                     client,
-                    connection: tokio::sync::Mutex::default(),
+                    current: std::sync::RwLock::default(),
+                    connecting: tokio::sync::Mutex::default(),
                     timeout: timeout * 2,
                 })))
             }
@@ -143,37 +186,7 @@ impl Link {
     pub(crate) async fn conn(&self) -> RedisResult<Conn> {
         match self {
             Link::Single(manager) => Ok(Conn::Single(manager.clone())),
-            Link::Cluster(cluster) => {
-                let mut state = cluster.connection.lock().await;
-                if let Some(conn) = state.connection.as_ref() {
-                    return Ok(Conn::Cluster(conn.clone()));
-                }
-                let unreachable = |why: &str| {
-                    redis::RedisError::from(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionRefused,
-                        why.to_owned(),
-                    ))
-                };
-                if state.failed_at.is_some_and(|at| at.elapsed() < RETRY_CONNECT_AFTER) {
-                    return Err(unreachable("the cluster could not be reached a moment ago"));
-                }
-                // Bounded: the callers queued behind this lock wait for this
-                // one attempt, then fail fast until the next.
-                match tokio::time::timeout(cluster.timeout, cluster.client.get_async_connection()).await {
-                    Ok(Ok(conn)) => {
-                        *state = ClusterState { connection: Some(conn.clone()), failed_at: None };
-                        Ok(Conn::Cluster(conn))
-                    }
-                    Ok(Err(err)) => {
-                        state.failed_at = Some(std::time::Instant::now());
-                        Err(err)
-                    }
-                    Err(_) => {
-                        state.failed_at = Some(std::time::Instant::now());
-                        Err(unreachable("no cluster node answered in time"))
-                    }
-                }
-            }
+            Link::Cluster(cluster) => cluster.connection().await.map(Conn::Cluster),
         }
     }
 
@@ -184,7 +197,10 @@ impl Link {
     /// to the promoted replica.
     pub(crate) async fn reset(&self) {
         if let Link::Cluster(cluster) = self {
-            *cluster.connection.lock().await = ClusterState::default();
+            // Under the lock: a connect under way finishes first.
+            let mut failed_at = cluster.connecting.lock().await;
+            *failed_at = None;
+            cluster.set_current(None);
         }
     }
 

@@ -1,8 +1,8 @@
 //! Redis (one server or a cluster, see `redis_link`) through one
 //! multiplexed, self-reconnecting connection, created lazily (a service
-//! boots while Redis is down), behind a circuit breaker. After an outage it drops every key of its purge patterns (and
-//! the keys whose invalidation could not reach Redis, as they come) before
-//! the cache is read again.
+//! boots while Redis is down), behind a circuit breaker. After an outage it
+//! drops every key of its purge patterns (and the keys whose invalidation
+//! could not reach Redis, as they come) before the cache is read again.
 
 use super::CacheError;
 use super::breaker::Breaker;
@@ -104,26 +104,7 @@ impl RedisStore {
         }
         let failure = match call.await {
             Ok(value) => return Ok(value),
-            Err(err)
-                if !(err.is_io_error()
-                    || err.is_timeout()
-                    || err.is_connection_dropped()
-                    || err.is_connection_refusal()
-                    // A cluster whose slot has no serving primary (failover
-                    // under way) is as good as unreachable for that key.
-                    || err.is_cluster_error()
-                    || err.kind() == redis::ErrorKind::ClusterConnectionNotFound
-                    // A demoted primary, one without its primary, one still
-                    // loading: what a failover or a restart answers for a while.
-                    || matches!(
-                        err.kind(),
-                        redis::ErrorKind::Server(
-                            redis::ServerErrorKind::ReadOnly
-                                | redis::ServerErrorKind::MasterDown
-                                | redis::ServerErrorKind::BusyLoading
-                        )
-                    )) =>
-            {
+            Err(err) if !is_outage(&err) => {
                 return Err(CacheError::Command(format!("cache `{}`: {err}", self.name)));
             }
             Err(err) => err.to_string(),
@@ -264,4 +245,24 @@ impl RedisStore {
         }
         Ok(dropped)
     }
+}
+
+/// Whether `err` means Redis cannot serve now (the breaker opens), not that
+/// it refused this command.
+fn is_outage(err: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    err.is_io_error()
+        || err.is_timeout()
+        || err.is_connection_dropped()
+        || err.is_connection_refusal()
+        // A cluster whose slot has no serving primary (failover under way)
+        // is as good as unreachable for that key.
+        || err.is_cluster_error()
+        || err.kind() == ErrorKind::ClusterConnectionNotFound
+        // A demoted primary, one without its primary, one still loading:
+        // what a failover or a restart answers for a while.
+        || matches!(
+            err.kind(),
+            ErrorKind::Server(ServerErrorKind::ReadOnly | ServerErrorKind::MasterDown | ServerErrorKind::BusyLoading)
+        )
 }

@@ -168,42 +168,47 @@ impl Db {
         };
         let deadline = query_timeout.map_or(DEFAULT_QUERY_TIMEOUT, |ms| Duration::from_millis(ms.max(1)));
         let rb = RBatis::new();
-        let (dialect, init) = if let Some(path) = url.strip_prefix("sqlite://") {
-            let path =
-                if path.starts_with('/') || path.starts_with(':') { path.into() } else { home.join(path) };
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    DbError::Unavailable(format!(
-                        "cannot create {} for database `{name}`: {e}",
-                        dir.display()
-                    ))
-                })?;
-            }
-            let url = format!("sqlite://{}", path.display());
-            (Dialect::Sqlite, FastPool::new_url(rbdc_sqlite::SqliteDriver {}, &url))
-        } else if url.starts_with("mysql://") {
-            // DATETIME keeps no zone and keel stores the UTC wall clock: read
-            // it back at offset 0, not at the machine's local offset (the
-            // driver's default), so the same row is the same instant on every
-            // machine.
-            let options = rbdc_mysql::options::MySqlConnectOptions::from_str(url)
-                .map(|options| options.offset_sec(0))
-                .map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
-            (Dialect::MySql, FastPool::new_option(rbdc_mysql::MysqlDriver {}, options))
-        } else if (url.starts_with("postgres://") || url.starts_with("postgresql://"))
-            && url.contains("timezone_sec")
-        {
-            // The driver would shift every time it writes by that offset.
-            return Err(DbError::Other(format!(
-                "database `{name}`: drop `timezone_sec` from the URL; keel stores and reads times in UTC"
-            )));
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Dialect::Postgres, FastPool::new_url(rbdc_pg::PgDriver {}, url))
-        } else {
-            return Err(DbError::Other(format!(
+        let dialect = Dialect::from_url(url).ok_or_else(|| {
+            DbError::Other(format!(
                 "database `{name}`: URL `{}` has no known scheme; use mysql://, postgres:// or sqlite://",
                 redact(url)
-            )));
+            ))
+        })?;
+        let init = match dialect {
+            Dialect::Sqlite => {
+                let path = url.trim_start_matches("sqlite://");
+                let path = if path.starts_with('/') || path.starts_with(':') {
+                    path.into()
+                } else {
+                    home.join(path)
+                };
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        DbError::Unavailable(format!(
+                            "cannot create {} for database `{name}`: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+                FastPool::new_url(rbdc_sqlite::SqliteDriver {}, &format!("sqlite://{}", path.display()))
+            }
+            Dialect::MySql => {
+                // DATETIME keeps no zone and keel stores the UTC wall clock:
+                // read it back at offset 0, not at the machine's local offset
+                // (the driver's default), so the same row is the same instant
+                // on every machine.
+                let options = rbdc_mysql::options::MySqlConnectOptions::from_str(url)
+                    .map(|options| options.offset_sec(0))
+                    .map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
+                FastPool::new_option(rbdc_mysql::MysqlDriver {}, options)
+            }
+            // The driver would shift every time it writes by that offset.
+            Dialect::Postgres if url.contains("timezone_sec") => {
+                return Err(DbError::Other(format!(
+                    "database `{name}`: drop `timezone_sec` from the URL; keel stores and reads times in UTC"
+                )));
+            }
+            Dialect::Postgres => FastPool::new_url(rbdc_pg::PgDriver {}, url),
         };
         let pool = init.map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
         // rbatis' pool pings a connection on every checkout: one extra round

@@ -191,19 +191,21 @@ fn convert_times(dialect: Dialect, table: &str, from: &Column, to: &Column) -> O
                 "UPDATE {table} SET {c} = CONCAT(REPLACE(LEFT({c}, 19), ' ', 'T'), 'Z') WHERE {c} NOT LIKE '%Z'"
             ),
         ],
-        (SqlType::Timestamp, SqlType::DateTime, Postgres) => {
-            let mut sql = vec![
-                clear_empty,
-                format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE TIMESTAMPTZ USING {c}::timestamptz"),
-            ];
-            sql.extend(alter_postgres(table, &Column { sql_type: to.sql_type, ..from.clone() }, to));
-            sql
-        }
-        (SqlType::DateTime, SqlType::Timestamp, Postgres) => {
-            let mut sql = vec![format!(
-                "ALTER TABLE {table} ALTER COLUMN {c} TYPE VARCHAR(32) \
-                 USING to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-            )];
+        (SqlType::Timestamp | SqlType::DateTime, SqlType::Timestamp | SqlType::DateTime, Postgres)
+            if from.sql_type != to.sql_type =>
+        {
+            let mut sql = if to.sql_type == SqlType::DateTime {
+                vec![
+                    clear_empty,
+                    format!("ALTER TABLE {table} ALTER COLUMN {c} TYPE TIMESTAMPTZ USING {c}::timestamptz"),
+                ]
+            } else {
+                vec![format!(
+                    "ALTER TABLE {table} ALTER COLUMN {c} TYPE VARCHAR(32) \
+                     USING to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                )]
+            };
+            // Nullability and default, if they changed too.
             sql.extend(alter_postgres(table, &Column { sql_type: to.sql_type, ..from.clone() }, to));
             sql
         }
