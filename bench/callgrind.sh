@@ -5,6 +5,7 @@
 #
 #   bench/callgrind.sh                    # the JSON answer (TARGET=hello)
 #   TARGET=cached bench/callgrind.sh      # the row through Redis (a private redis-server)
+#   PROFILES=/tmp/cg bench/callgrind.sh   # keeps keel.callgrind and bare.callgrind for callgrind_annotate
 #
 # Each server runs under callgrind; after a warm-up the counters are zeroed,
 # wrk sends load for DURATION, the counters are dumped, and the total
@@ -73,6 +74,8 @@ count() {
     # The dump after --zero is the file with the highest part number.
     local part
     part=$(ls "$out".* | sort -t. -k3 -n | tail -1)
+    # PROFILES=dir keeps the counted dump for callgrind_annotate.
+    [ -n "${PROFILES:-}" ] && mkdir -p "$PROFILES" && cp "$part" "$PROFILES/$kind.callgrind"
     echo "$requests $(awk '/^(summary|totals):/ { print $2; exit }' "$part")"
 }
 

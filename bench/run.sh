@@ -10,6 +10,7 @@
 #   TARGET=outage bench/run.sh            # the cached read with Redis unreachable vs a plain DB read
 #   TARGET=auth bench/run.sh              # keel only: the cached read behind a token vs public
 #   TARGET=insert [BENCH_DB=mysql] bench/run.sh   # one row inserted: keel's insert vs rbatis `crud!` insert
+#   SERVER_ENV=KEEL_LOG__LEVELS__ACCESS=off bench/run.sh   # keel with extra settings (here: no access lines)
 #
 # TARGET=account reads row 500 of bch_account: keel through ctx.db()?.get,
 # the baseline through rbatis `crud!` select_by_map in a bare salvo handler.
@@ -108,7 +109,7 @@ start() {
         path=$URL_PATH
         # The protected route answers 401 until a token exists: probe the public one.
         [ "$TARGET" = auth ] && path=$BARE_PATH
-        env KEEL_HOME="$home" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT=$port "${keel_db[@]}" "${keel_cache[@]}" \
+        env KEEL_HOME="$home" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT=$port "${keel_db[@]}" "${keel_cache[@]}" ${SERVER_ENV:-} \
             taskset -c 0 target/release/http_bench >/dev/null &
     else
         path=$BARE_PATH

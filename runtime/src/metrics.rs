@@ -29,6 +29,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{OnceLock, PoisonError, RwLock};
 
@@ -122,9 +123,10 @@ pub(crate) struct Metrics {
     jobs: Family<JobLabels, Counter>,
     migration: Family<DatabaseLabels, Gauge>,
     build: Family<BuildLabels, Gauge>,
-    /// Route templates, interned: labels are `&'static str`, so counting a
-    /// request hashes a few words and allocates nothing.
-    routes: RwLock<HashMap<String, &'static str>>,
+    /// Per route template, handles into `requests` and `duration`: counting
+    /// a request is one lookup by template (FNV, not SipHash) and atomic
+    /// adds, not a label-set hash per family.
+    routes: RwLock<HashMap<String, RouteMetrics, BuildHasherDefault<Fnv>>>,
     /// Off (`metrics.enabled = false`): requests are not counted at all.
     enabled: AtomicBool,
 }
@@ -189,7 +191,7 @@ impl Metrics {
             jobs,
             migration,
             build,
-            routes: RwLock::new(HashMap::new()),
+            routes: RwLock::new(HashMap::default()),
             enabled: AtomicBool::new(true),
         }
     }
@@ -204,22 +206,6 @@ impl Metrics {
         self.enabled.load(Ordering::Relaxed)
     }
 
-    fn route(&self, template: &str) -> &'static str {
-        if template.is_empty() {
-            return "unmatched";
-        }
-        if let Some(route) = self.routes.read().unwrap_or_else(PoisonError::into_inner).get(template) {
-            return route;
-        }
-        let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
-        // Templates come from the route table, so the set is bounded; a
-        // path a client made up is `unmatched`, never a label.
-        let interned: &'static str =
-            Box::leak(format!("/{}", template.trim_start_matches('/')).into_boxed_str());
-        routes.insert(template.to_owned(), interned);
-        interned
-    }
-
     /// A request started.
     pub(crate) fn request_started(&self) {
         self.in_flight.inc();
@@ -228,10 +214,20 @@ impl Metrics {
     /// A request was answered: `template` is the matched route (empty for
     /// none).
     pub(crate) fn request_done(&self, template: &str, method: &str, status: u16, seconds: f64) {
-        let route = self.route(template);
-        let method = static_method(method);
-        self.requests.get_or_create(&RequestLabels { route, method, status }).inc();
-        self.duration.get_or_create(&RouteLabels { route, method }).observe(seconds);
+        let method = method_index(method);
+        let counted = {
+            let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+            routes.get(template).map(|route| route.count(self, method, status, seconds)).is_some()
+        };
+        if !counted {
+            // Templates come from the route table, so the set is bounded; a
+            // path a client made up is `unmatched`, never a label.
+            let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+            routes
+                .entry(template.to_owned())
+                .or_insert_with(|| RouteMetrics::new(template))
+                .count(self, method, status, seconds);
+        }
         self.in_flight.dec();
     }
 
@@ -304,16 +300,86 @@ impl Metrics {
     }
 }
 
-fn static_method(method: &str) -> &'static str {
-    match method {
-        "GET" => "GET",
-        "HEAD" => "HEAD",
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "PATCH" => "PATCH",
-        "DELETE" => "DELETE",
-        "OPTIONS" => "OPTIONS",
-        _ => "other",
+/// The methods labelled by name; anything else is `other`.
+const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"];
+
+fn method_index(method: &str) -> usize {
+    METHODS[..7].iter().position(|known| *known == method).unwrap_or(7)
+}
+
+/// One route template's handles, taken on its first request per method
+/// and status.
+struct RouteMetrics {
+    /// The template as labelled: `/v1/x/{id}`, or `unmatched`.
+    route: &'static str,
+    /// Per entry of [`METHODS`].
+    methods: [OnceLock<MethodMetrics>; 8],
+}
+
+struct MethodMetrics {
+    duration: Histogram,
+    /// `(status, counter)`: a handful per route, so a scan.
+    statuses: RwLock<Vec<(u16, Counter)>>,
+}
+
+impl RouteMetrics {
+    fn new(template: &str) -> RouteMetrics {
+        let route: &'static str = if template.is_empty() {
+            "unmatched"
+        } else {
+            // Leaked once per template of the route table.
+            Box::leak(format!("/{}", template.trim_start_matches('/')).into_boxed_str())
+        };
+        RouteMetrics { route, methods: Default::default() }
+    }
+
+    fn count(&self, metrics: &Metrics, method: usize, status: u16, seconds: f64) {
+        let route = self.route;
+        let labels = RouteLabels { route, method: METHODS[method] };
+        let by_method = self.methods[method].get_or_init(|| MethodMetrics {
+            duration: metrics.duration.get_or_create_owned(&labels),
+            statuses: RwLock::new(Vec::new()),
+        });
+        by_method.duration.observe(seconds);
+        let seen = by_method
+            .statuses
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(known, _)| *known == status)
+            .map(|(_, counter)| counter.inc())
+            .is_some();
+        if !seen {
+            let counter =
+                metrics.requests.get_or_create_owned(&RequestLabels { route, method: labels.method, status });
+            counter.inc();
+            let mut statuses = by_method.statuses.write().unwrap_or_else(PoisonError::into_inner);
+            if !statuses.iter().any(|(known, _)| *known == status) {
+                statuses.push((status, counter));
+            }
+        }
+    }
+}
+
+/// FNV-1a: route templates are short and come from the route table, so a
+/// keyed hash buys nothing here and costs a visible share of a request.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
 

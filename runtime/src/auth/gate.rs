@@ -5,14 +5,13 @@ use super::{Authority, Principal, Sessions, TokenError, bearer};
 use crate::http::answer::{ApiError, ErrorCode, write_error};
 use crate::http::declare::{RouteDecl, Verb};
 use crate::state::AppState;
-use salvo::handler::ArcHandler;
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, async_trait};
 use std::sync::Arc;
 
 /// Checks the token before a protected route's handler runs.
 pub(crate) struct Gate {
     route: &'static RouteDecl,
-    inner: ArcHandler,
+    inner: Arc<dyn Handler>,
     authority: Option<Arc<dyn Authority>>,
 }
 
@@ -21,7 +20,7 @@ impl Gate {
     /// call answers 401, so a route is never served unprotected by accident).
     pub(crate) fn new(
         route: &'static RouteDecl,
-        inner: ArcHandler,
+        inner: Arc<dyn Handler>,
         authority: Option<Arc<dyn Authority>>,
     ) -> Gate {
         Gate { route, inner, authority }

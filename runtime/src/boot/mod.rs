@@ -265,8 +265,8 @@ impl<K: Kind> App<K> {
         let authority = self.auth.clone();
         // Protected by default: every route not marked `public` checks its
         // token before the handler runs.
-        let guard = move |endpoint: &crate::http::declare::Endpoint| -> ArcHandler {
-            Gate::new(endpoint.decl, endpoint.handler.clone(), authority.clone()).arc()
+        let guard = move |endpoint: &crate::http::declare::Endpoint| -> Arc<dyn salvo::Handler> {
+            Arc::new(Gate::new(endpoint.decl, endpoint.handler.clone(), authority.clone()))
         };
         let mut routes = self.router.salvo_router(&guard);
         for hoop in &self.hoops {

@@ -36,11 +36,8 @@ impl Frame {
 impl Handler for Frame {
     async fn handle(&self, req: &mut Request, depot: &mut Depot, res: &mut Response, ctrl: &mut FlowCtrl) {
         let started = Instant::now();
-        let request_id = RequestId::from_header(req.headers().get(&X_REQUEST_ID).map(HeaderValue::as_bytes));
-        // A sane or generated id is always a valid header value.
-        if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
-            res.headers_mut().insert(X_REQUEST_ID.clone(), value);
-        }
+        let request_id = RequestId::from_header(req.headers().get(&X_REQUEST_ID));
+        res.headers_mut().insert(X_REQUEST_ID.clone(), request_id.header_value());
         let metrics = crate::metrics::metrics();
         let counted = metrics.enabled();
         if counted {
@@ -93,21 +90,17 @@ impl Handler for Frame {
         if crate::http::limits::closes_connection(status.as_u16()) || self.state.sockets().stopping() {
             res.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         }
+        let status = res.status_code.map_or(0, |s| s.as_u16());
+        let elapsed = started.elapsed();
         if counted {
-            let status = res.status_code.map_or(0, |s| s.as_u16());
-            metrics.request_done(
-                req.matched_path(),
-                req.method().as_str(),
-                status,
-                started.elapsed().as_secs_f64(),
-            );
+            metrics.request_done(req.matched_path(), req.method().as_str(), status, elapsed.as_secs_f64());
         }
         crate::logging::access(
             RequestId::of(depot),
             req.method().as_str(),
             req.uri().path(),
-            res.status_code.map_or(0, |s| s.as_u16()),
-            started.elapsed(),
+            status,
+            elapsed,
         );
     }
 }

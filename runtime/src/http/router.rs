@@ -5,10 +5,11 @@
 use crate::http::declare::{Access, Api, Endpoint, Verb};
 use crate::kind::{Join, Kind, NoRoutes};
 use crate::service::ServiceInfo;
-use salvo::Router;
-use salvo::handler::ArcHandler;
+use salvo::routing::filters::{self, MethodFilter};
+use salvo::{Handler, Router};
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// The routes of one service, made by `uri_router!`. `K` says what they
 /// expose ([`kind`](crate::kind)): it starts at `NoRoutes` and each
@@ -78,7 +79,7 @@ impl<K: Kind> UriRouter<K> {
     /// The salvo router: one node per path segment, literals first.
     /// `guard` wraps the handler of each route not marked `public` (boot
     /// puts the sign-in gate there).
-    pub fn salvo_router(&self, guard: &dyn Fn(&Endpoint) -> ArcHandler) -> Router {
+    pub fn salvo_router(&self, guard: &dyn Fn(&Endpoint) -> Arc<dyn Handler>) -> Router {
         let mut root = Node::default();
         for endpoint in &self.endpoints {
             let url = endpoint.decl.url(self.service.version);
@@ -122,21 +123,28 @@ struct Node {
 }
 
 impl Node {
-    fn into_router(self, mut router: Router, guard: &dyn Fn(&Endpoint) -> ArcHandler) -> Router {
+    fn into_router(self, mut router: Router, guard: &dyn Fn(&Endpoint) -> Arc<dyn Handler>) -> Router {
         for endpoint in self.endpoints {
             // Protected by default: every route not marked `public` goes
             // through the guard before its handler runs.
             let handler = if endpoint.decl.public { endpoint.handler.clone() } else { guard(&endpoint) };
-            router = match endpoint.decl.verb {
-                // Load balancers probe with HEAD: every GET answers it too
-                // (hyper sends the headers and drops the body).
-                Verb::Get => router.get(handler.clone()).head(handler),
-                Verb::Ws => router.get(handler),
-                Verb::Post => router.post(handler),
-                Verb::Put => router.put(handler),
-                Verb::Patch => router.patch(handler),
-                Verb::Delete => router.delete(handler),
+            // Load balancers probe with HEAD: every GET answers it too
+            // (hyper sends the headers and drops the body).
+            let methods: &[fn() -> MethodFilter] = match endpoint.decl.verb {
+                Verb::Get => &[filters::get, filters::head],
+                Verb::Ws => &[filters::get],
+                Verb::Post => &[filters::post],
+                Verb::Put => &[filters::put],
+                Verb::Patch => &[filters::patch],
+                Verb::Delete => &[filters::delete],
             };
+            for method in methods {
+                // The goal set directly: `Router::get(h)` would wrap the
+                // shared handler in another `Arc` and another boxed call.
+                let mut leaf = Router::with_filter(method());
+                leaf.goal = Some(Arc::clone(&handler));
+                router = router.push(leaf);
+            }
         }
         for (key, child) in self.children {
             router = router.push(child.into_router(Router::with_path(key.text()), guard));

@@ -2,6 +2,7 @@
 //! echoed in the response header and in every envelope.
 
 use salvo::Depot;
+use salvo::http::HeaderValue;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,25 +11,35 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The id of the request being served, kept in the depot.
+///
+/// Held as the header value it is echoed in: a client's sane id is shared
+/// with the request's header, a generated one is built once, and cloning
+/// either (for the response header, for `ctx`) allocates nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestId(pub(crate) String);
+pub struct RequestId(HeaderValue);
 
 impl RequestId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only sane ids (ASCII) are ever held.
+        std::str::from_utf8(self.0.as_bytes()).unwrap_or("-")
+    }
+
+    /// The id as the `X-Request-Id` header value.
+    pub(crate) fn header_value(&self) -> HeaderValue {
+        self.0.clone()
     }
 
     /// The current request's id, or `-` outside a keel service.
     pub fn of(depot: &Depot) -> &str {
-        depot.get_typed::<RequestId>().map_or("-", |id| id.0.as_str())
+        depot.get_typed::<RequestId>().map_or("-", RequestId::as_str)
     }
 
     /// A client's id if it is sane (≤ 64 chars of `[A-Za-z0-9._-]`), so it
     /// cannot inject into logs or headers; a fresh one otherwise.
-    pub(crate) fn from_header(value: Option<&[u8]>) -> RequestId {
+    pub(crate) fn from_header(value: Option<&HeaderValue>) -> RequestId {
         match value {
-            Some(v) if is_sane(v) => RequestId(String::from_utf8_lossy(v).into_owned()),
+            Some(v) if is_sane(v.as_bytes()) => RequestId(v.clone()),
             _ => RequestId::generate(),
         }
     }
@@ -40,25 +51,33 @@ impl RequestId {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let prefix = *PREFIX.get_or_init(|| RandomState::new().hash_one(std::process::id()));
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut id = String::with_capacity(24);
-        push_hex(&mut id, u64::from(prefix as u32), 8);
-        push_hex(&mut id, n, 16);
-        RequestId(id)
+        let mut id = [0u8; 24];
+        put_hex(&mut id[..8], u64::from(prefix as u32));
+        put_hex(&mut id[8..], n);
+        // Owned by a refcounted `Bytes` from the start: cloning it into the
+        // response header is a count, where a copied slice would allocate
+        // again on its first clone. Hex digits are always a valid value.
+        RequestId(
+            HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(id))
+                .unwrap_or(HeaderValue::from_static("-")),
+        )
     }
 }
 
 impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
-/// `digits` lower-case hex digits of `value`, zero-padded (no formatter: this
-/// runs on every request).
-fn push_hex(out: &mut String, value: u64, digits: u32) {
+/// `value`'s low `out.len()` hex digits, lower-case, zero-padded (no
+/// formatter: this runs on every request).
+fn put_hex(out: &mut [u8], value: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for shift in (0..digits).rev() {
-        out.push(char::from(HEX[((value >> (shift * 4)) & 0xf) as usize]));
+    let digits = out.len();
+    for (i, slot) in out.iter_mut().enumerate() {
+        let shift = (digits - 1 - i) * 4;
+        *slot = HEX[((value >> shift) & 0xf) as usize];
     }
 }
 
@@ -75,12 +94,14 @@ mod tests {
     #[test]
     fn sane_client_ids_are_kept_others_replaced() {
         for ok in ["abc", "A-b_c.9", &"x".repeat(64)] {
-            assert_eq!(RequestId::from_header(Some(ok.as_bytes())).0, ok);
+            assert_eq!(RequestId::from_header(Some(&HeaderValue::from_str(ok).unwrap())).as_str(), ok);
         }
         for bad in ["", "a b", "a\nb", "é", &"x".repeat(65), "a;b"] {
-            let id = RequestId::from_header(Some(bad.as_bytes()));
-            assert_ne!(id.0, bad);
-            assert_eq!(id.0.len(), 24);
+            let value = HeaderValue::from_bytes(bad.as_bytes()).ok();
+            let id = RequestId::from_header(value.as_ref());
+            assert_ne!(id.as_str(), bad);
+            assert_eq!(id.as_str().len(), 24);
+            assert!(id.as_str().bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
         }
     }
 

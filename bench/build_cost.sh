@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Build cost: a keel service with HANDLERS handlers against the same
+# handlers written on bare salvo, built in debug — clean (the service crate
+# only; dependencies already built) and incremental (one handler edited) —
+# interleaved keel, bare, keel, bare… Prints every build and the median
+# keel/bare time of each kind.
+#
+#   bench/build_cost.sh                   # 100 handlers, 3 pairs
+#   HANDLERS=50 PAIRS=5 bench/build_cost.sh
+#
+# Both services are generated into target/build-cost/ (a workspace of its
+# own, the main Cargo.lock copied in so every dependency resolves to the
+# same version) and share the main target directory, so neither pays for
+# building its dependencies inside a measured build. Each handler answers
+# `GET /v1.00.00/itemNNN/{id}` with a two-field struct in the envelope:
+#   keel: `#[keel::api(path = "/itemNNN/{id}", public)]` on an impl with
+#         `async fn get(id: PathParam<i64>) -> ApiResult<ItemNNN>` (a
+#         `ToSchema` derive for the OpenAPI document) and `keel::uri_router!`;
+#   bare: `#[handler] async fn itemNNN(req, res)` reading the parameter,
+#         rendering `Json(Envelope { … })`, and one `Router` built by hand.
+# Ten modules of ten handlers each; the incremental build edits a string in
+# module 5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+
+HANDLERS="${HANDLERS:-100}"
+PAIRS="${PAIRS:-3}"
+MODULES=10
+per_module=$(( (HANDLERS + MODULES - 1) / MODULES ))
+ws="$root/target/build-cost"
+export CARGO_TARGET_DIR="$root/target"
+
+rm -rf "$ws"
+mkdir -p "$ws/keel_svc/src/bin" "$ws/bare_svc/src"
+cp Cargo.lock "$ws/"
+cat > "$ws/Cargo.toml" <<EOF
+[workspace]
+resolver = "2"
+members = ["keel_svc", "bare_svc"]
+EOF
+cat > "$ws/keel_svc/Cargo.toml" <<EOF
+[package]
+name = "keel_svc"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[[bin]]
+name = "http_keel_svc"
+path = "src/bin/http_keel_svc.rs"
+
+[dependencies]
+keel = { path = "$root/runtime" }
+serde = { version = "1", features = ["derive"] }
+tokio = { version = "1", default-features = false, features = ["rt"] }
+EOF
+cat > "$ws/bare_svc/Cargo.toml" <<EOF
+[package]
+name = "bare_svc"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+salvo = { version = "1.1.0", default-features = false, features = ["server", "http1"] }
+serde = { version = "1", features = ["derive"] }
+tokio = { version = "1", default-features = false, features = ["rt-multi-thread", "macros"] }
+EOF
+
+# The handlers: module m (0-based) holds handlers m*per_module … .
+keel_list=()
+bare_routes=""
+for m in $(seq 0 $((MODULES - 1))); do
+    keel_mod="$ws/keel_svc/src/m$m.rs"
+    bare_mod="$ws/bare_svc/src/m$m.rs"
+    printf '//! Handlers of module %s.\n\nuse keel::prelude::*;\n' "$m" > "$keel_mod"
+    printf '//! Handlers of module %s.\n\nuse crate::Envelope;\nuse salvo::prelude::*;\nuse serde::Serialize;\n' "$m" > "$bare_mod"
+    for i in $(seq 0 $((per_module - 1))); do
+        n=$((m * per_module + i))
+        [ "$n" -lt "$HANDLERS" ] || break
+        id=$(printf '%03d' "$n")
+        cat >> "$keel_mod" <<EOF
+
+/// Item $id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Item$id {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// \`GET /item$id/{id}\`.
+#[keel::api(path = "/item$id/{id}", public)]
+impl Item${id}Handler {
+    /// One item.
+    async fn get(id: PathParam<i64>) -> ApiResult<Item$id> {
+        Ok(answer_json(Item$id { id: *id, name: format!("item $id") }))
+    }
+}
+EOF
+        cat >> "$bare_mod" <<EOF
+
+/// Item $id.
+#[derive(Debug, Serialize)]
+pub struct Item$id {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// \`GET /item$id/{id}\`.
+#[handler]
+pub async fn item$id(req: &mut Request, res: &mut Response) {
+    match req.param::<i64>("id") {
+        Some(id) => res.render(Json(Envelope::ok(Item$id { id, name: format!("item $id") }))),
+        None => {
+            res.status_code(StatusCode::BAD_REQUEST);
+            res.render(Json(Envelope::refused("id: not a number")));
+        }
+    }
+}
+EOF
+        keel_list+=("m$m::Item${id}Handler")
+        bare_routes+="        .push(Router::with_path(\"item$id/{id}\").get(m$m::item$id))"$'\n'
+    done
+done
+
+{
+    echo '//! A generated service with many handlers, for measuring build cost.'
+    echo
+    for m in $(seq 0 $((MODULES - 1))); do echo "pub mod m$m;"; done
+    echo
+    echo '/// The service.'
+    echo '#[keel::service(name = "build_cost", id = 901, port = 8901, prefix = "bcs", version = "1.00.00")]'
+    echo 'pub struct BuildCostConf;'
+    echo
+    echo "keel::uri_router!(BuildCostConf => $(IFS=,; echo "${keel_list[*]}" | sed 's/,/, /g'));"
+} > "$ws/keel_svc/src/lib.rs"
+cat > "$ws/keel_svc/src/bin/http_keel_svc.rs" <<'EOF'
+//! The service's binary.
+
+#[keel::main]
+async fn main() -> std::process::ExitCode {
+    keel::App::new(keel_svc::uri_router()).run().await
+}
+EOF
+{
+    echo '//! The same handlers on bare salvo.'
+    echo
+    echo 'use salvo::prelude::*;'
+    echo 'use serde::Serialize;'
+    echo
+    for m in $(seq 0 $((MODULES - 1))); do echo "mod m$m;"; done
+    cat <<'EOF'
+
+/// The answer's envelope.
+#[derive(Serialize)]
+pub struct Envelope<T> {
+    code: u32,
+    msg: &'static str,
+    data: Option<T>,
+}
+
+impl<T> Envelope<T> {
+    fn ok(data: T) -> Envelope<T> {
+        Envelope { code: 0, msg: "ok", data: Some(data) }
+    }
+}
+
+impl Envelope<()> {
+    fn refused(msg: &'static str) -> Envelope<()> {
+        Envelope { code: 40000, msg, data: None }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let router = Router::with_path("v1.00.00")
+EOF
+    printf '%s' "$bare_routes"
+    cat <<'EOF'
+        ;
+    let acceptor = TcpListener::new("127.0.0.1:8902").bind().await;
+    Server::new(acceptor).serve(router).await;
+}
+EOF
+} > "$ws/bare_svc/src/main.rs"
+
+build() { # build PACKAGE → seconds
+    local start end
+    start=$(date +%s.%N)
+    (cd "$ws" && cargo build -q -p "$1")
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }'
+}
+
+# The edit an incremental build sees: one handler's answer text changes.
+edit_one() { # edit_one PACKAGE ROUND
+    sed -i "s/format!(\"item 050[^\"]*\")/format!(\"item 050 edit $2\")/" "$ws/$1/src/m5.rs"
+}
+
+echo "warming up: the dependencies of both services (not measured)…" >&2
+(cd "$ws" && cargo build -q)
+
+printf '%-5s %-5s %10s %14s\n' pair stack 'clean s' 'incremental s'
+clean_ratios=()
+incr_ratios=()
+for pair in $(seq "$PAIRS"); do
+    declare -A clean incr
+    for stack in keel bare; do
+        package=${stack}_svc
+        (cd "$ws" && cargo clean -q -p "$package")
+        clean[$stack]=$(build "$package")
+        edit_one "$package" "$pair"
+        incr[$stack]=$(build "$package")
+        printf '%-5s %-5s %10s %14s\n' "$pair" "$stack" "${clean[$stack]}" "${incr[$stack]}"
+    done
+    clean_ratios+=("$(awk -v k="${clean[keel]}" -v b="${clean[bare]}" 'BEGIN { printf "%.3f", k / b }')")
+    incr_ratios+=("$(awk -v k="${incr[keel]}" -v b="${incr[bare]}" 'BEGIN { printf "%.3f", k / b }')")
+done
+source bench/lib.sh
+median "keel/bare clean build ($HANDLERS handlers, debug)" %.3f "${clean_ratios[@]}"
+median "keel/bare incremental build (one handler edited, debug)" %.3f "${incr_ratios[@]}"
