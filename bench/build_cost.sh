@@ -7,6 +7,7 @@
 #
 #   bench/build_cost.sh                   # 100 handlers, 3 pairs
 #   HANDLERS=50 PAIRS=5 bench/build_cost.sh
+#   BARE=oapi bench/build_cost.sh         # bare salvo with an OpenAPI document too
 #
 # Both services are generated into target/build-cost/ (a workspace of its
 # own, the main Cargo.lock copied in so every dependency resolves to the
@@ -17,7 +18,10 @@
 #         `async fn get(id: PathParam<i64>) -> ApiResult<ItemNNN>` (a
 #         `ToSchema` derive for the OpenAPI document) and `keel::uri_router!`;
 #   bare: `#[handler] async fn itemNNN(req, res)` reading the parameter,
-#         rendering `Json(Envelope { … })`, and one `Router` built by hand.
+#         rendering `Json(Envelope { … })`, and one `Router` built by hand;
+#         with BARE=oapi, salvo-oapi's own way to the same OpenAPI document
+#         keel serves: `#[endpoint] async fn itemNNN(id: PathParam<i64>) ->
+#         Json<Envelope<ItemNNN>>`, `ToSchema` derives, `OpenApi::merge_router`.
 # Ten modules of ten handlers each; the incremental build edits a string in
 # module 5.
 set -euo pipefail
@@ -25,6 +29,8 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 
 HANDLERS="${HANDLERS:-100}"
+BARE="${BARE:-plain}"
+case "$BARE" in plain | oapi) ;; *) echo "BARE is plain or oapi" >&2; exit 2 ;; esac
 PAIRS="${PAIRS:-3}"
 MODULES=10
 per_module=$(( (HANDLERS + MODULES - 1) / MODULES ))
@@ -66,6 +72,10 @@ publish = false
 salvo = { version = "1.1.0", default-features = false, features = ["server", "http1"] }
 serde = { version = "1", features = ["derive"] }
 tokio = { version = "1", default-features = false, features = ["rt-multi-thread", "macros"] }
+
+[features]
+default = [$([ "$BARE" = oapi ] && echo '"oapi"')]
+oapi = ["salvo/oapi"]
 EOF
 
 # The handlers: module m (0-based) holds handlers m*per_module … .
@@ -76,6 +86,7 @@ for m in $(seq 0 $((MODULES - 1))); do
     bare_mod="$ws/bare_svc/src/m$m.rs"
     printf '//! Handlers of module %s.\n\nuse keel::prelude::*;\n' "$m" > "$keel_mod"
     printf '//! Handlers of module %s.\n\nuse crate::Envelope;\nuse salvo::prelude::*;\nuse serde::Serialize;\n' "$m" > "$bare_mod"
+    [ "$BARE" = oapi ] && echo 'use salvo::oapi::extract::PathParam;' >> "$bare_mod"
     for i in $(seq 0 $((per_module - 1))); do
         n=$((m * per_module + i))
         [ "$n" -lt "$HANDLERS" ] || break
@@ -100,6 +111,25 @@ impl Item${id}Handler {
     }
 }
 EOF
+        if [ "$BARE" = oapi ]; then
+            cat >> "$bare_mod" <<EOF
+
+/// Item $id.
+#[derive(Debug, Serialize, salvo::oapi::ToSchema)]
+pub struct Item$id {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// \`GET /item$id/{id}\`.
+#[endpoint]
+pub async fn item$id(id: PathParam<i64>) -> Json<Envelope<Item$id>> {
+    Json(Envelope::ok(Item$id { id: *id, name: format!("item $id") }))
+}
+EOF
+        else
         cat >> "$bare_mod" <<EOF
 
 /// Item $id.
@@ -123,6 +153,7 @@ pub async fn item$id(req: &mut Request, res: &mut Response) {
     }
 }
 EOF
+        fi
         keel_list+=("m$m::Item${id}Handler")
         bare_routes+="        .push(Router::with_path(\"item$id/{id}\").get(m$m::item$id))"$'\n'
     done
@@ -158,6 +189,7 @@ EOF
 
 /// The answer's envelope.
 #[derive(Serialize)]
+#[cfg_attr(feature = "oapi", derive(salvo::oapi::ToSchema))]
 pub struct Envelope<T> {
     code: u32,
     msg: &'static str,
@@ -171,6 +203,7 @@ impl<T> Envelope<T> {
 }
 
 impl Envelope<()> {
+    #[allow(dead_code)]
     fn refused(msg: &'static str) -> Envelope<()> {
         Envelope { code: 40000, msg, data: None }
     }
@@ -183,6 +216,11 @@ EOF
     printf '%s' "$bare_routes"
     cat <<'EOF'
         ;
+    #[cfg(feature = "oapi")]
+    let router = {
+        let doc = salvo::oapi::OpenApi::new("bare", "1.00.00").merge_router(&router);
+        router.push(doc.into_router("/openapi.json"))
+    };
     let acceptor = TcpListener::new("127.0.0.1:8902").bind().await;
     Server::new(acceptor).serve(router).await;
 }

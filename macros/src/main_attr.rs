@@ -109,12 +109,15 @@ fn run_check(binary: Option<(&str, BinaryKind)>) -> TokenStream {
             where
                 Self: KeelBinaryServes;
         }
-        impl<K: ::keel::__private::kind::Kind> KeelRun for ::keel::__private::App<K> {
+        impl<K: ::keel::__private::kind::Kind> KeelRun for ::keel::__private::App<K>
+        where
+            Self: ::keel::__private::RunBoxed,
+        {
             fn run(self) -> ::keel::__private::RunFuture
             where
                 Self: KeelBinaryServes,
             {
-                ::std::boxed::Box::pin(self.run_cli())
+                ::keel::__private::RunBoxed::run_boxed(self)
             }
         }
     }

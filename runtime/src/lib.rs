@@ -130,6 +130,27 @@ pub mod __private {
     /// so the binary's local `run` trait can name it.
     pub type RunFuture = std::pin::Pin<Box<dyn std::future::Future<Output = std::process::ExitCode>>>;
 
+    /// `App::run_cli`, boxed, for each kind of app. Implemented here for
+    /// the four concrete kinds, not generically: the whole boot (command
+    /// line, config, pools, server) is then compiled once, in keel, instead
+    /// of again in every service binary that names `App<K>::run_cli` —
+    /// measured as most of a binary crate's debug build.
+    pub trait RunBoxed {
+        /// `run_cli`, boxed.
+        fn run_boxed(self) -> RunFuture;
+    }
+
+    macro_rules! run_boxed {
+        ($($kind:ident),*) => {$(
+            impl RunBoxed for crate::App<crate::kind::$kind> {
+                fn run_boxed(self) -> RunFuture {
+                    Box::pin(self.run_cli())
+                }
+            }
+        )*};
+    }
+    run_boxed!(NoRoutes, HttpOnly, WsOnly, HttpAndWs);
+
     /// Runs a service binary's `main` on a multi-threaded tokio runtime.
     pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
