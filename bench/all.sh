@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Every comparison in one run, each against its baseline in the same run:
+#
+#   keel vs bare salvo   JSON answer, row through Redis (bench/run.sh),
+#                        token check over the public read (TARGET=auth),
+#                        broadcast to 1 000 WebSocket clients (ws_fanout, REPEATS runs)
+#   keel vs Sanic        JSON, row by primary key, row through Redis, login
+#                        (bench/sanic.sh, one worker pinned and one per core)
+#   footprint            boot time and RSS of release http_manage_sys (bench/footprint.sh)
+#   build cost           100 handlers, keel vs bare salvo (bench/build_cost.sh)
+#
+# Each script's full output goes to stderr as it runs; the summary lines
+# are printed together at the end.
+#
+#   bench/all.sh                              # PAIRS=6 DURATION=5s, REPEATS=6 (about 40 minutes)
+#   PAIRS=2 DURATION=2s REPEATS=2 bench/all.sh    # a quick pass
+#   SKIP="sanic build" bench/all.sh           # leave parts out: bare auth ws sanic footprint build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+export PAIRS="${PAIRS:-6}"
+export DURATION="${DURATION:-5s}"
+REPEATS="${REPEATS:-6}"
+SKIP="${SKIP:-}"
+logs="$(mktemp -d)"
+summary=()
+
+wanted() { [[ " $SKIP " != *" $1 "* ]]; }
+
+# part NAME COMMAND…: runs it with its output on stderr and in $logs/NAME.
+part() {
+    local name=$1
+    shift
+    echo "=== $name: $*" >&2
+    "$@" 2>&1 | tee "$logs/$name" >&2
+}
+
+if wanted bare; then
+    part json bench/run.sh
+    summary+=("JSON answer, $(grep 'keel/bare throughput' "$logs/json")")
+    part cached env TARGET=cached bench/run.sh
+    summary+=("row through Redis, $(grep 'keel/bare throughput' "$logs/cached")")
+fi
+if wanted auth; then
+    part auth env TARGET=auth bench/run.sh
+    summary+=("$(grep 'token check' "$logs/auth")")
+fi
+if wanted ws; then
+    cargo build --release -q -p keel-bench --bin ws_fanout
+    rates=()
+    tails=()
+    for run in $(seq "$REPEATS"); do
+        part "ws$run" target/release/ws_fanout 1000 100
+        line=$(grep '^keel/bare deliveries per second' "$logs/ws$run")
+        # "keel/bare deliveries per second: R; p99 K ms vs B ms"
+        rates+=("$(awk '{ sub(";", "", $5); print $5 }' <<<"$line")")
+        tails+=("$(awk '{ printf "%.3f", $7 / $10 }' <<<"$line")")
+        # "(N of M delivered)" with N < M: a message did not reach every client.
+        if grep 'delivered)' "$logs/ws$run" | grep -vq '(\([0-9]*\) of \1 delivered)'; then
+            summary+=("WebSocket run $run lost messages: $(grep 'delivered)' "$logs/ws$run" | tr '\n' ' ')")
+        fi
+    done
+    summary+=("$(median 'WebSocket broadcast, 1 000 clients: keel/bare deliveries per second' %.3f "${rates[@]}")")
+    summary+=("$(median 'WebSocket broadcast, 1 000 clients: keel/bare p99 latency' %.3f "${tails[@]}")")
+fi
+if wanted sanic; then
+    part sanic bench/sanic.sh
+    while IFS= read -r line; do summary+=("$line"); done < <(grep 'keel/Sanic throughput' "$logs/sanic")
+fi
+if wanted footprint; then
+    part footprint bench/footprint.sh
+    while IFS= read -r line; do summary+=("footprint (SQLite): $line"); done < <(grep -E '^(boot|RSS)' "$logs/footprint")
+fi
+if wanted build; then
+    part build env PAIRS=3 bench/build_cost.sh
+    while IFS= read -r line; do summary+=("$line"); done < <(grep 'keel/bare' "$logs/build")
+fi
+
+echo
+echo "Summary ($(date -u +%Y-%m-%d), PAIRS=$PAIRS DURATION=$DURATION REPEATS=$REPEATS; logs in $logs)"
+printf '  %s\n' "${summary[@]}"
