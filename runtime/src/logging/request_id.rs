@@ -12,9 +12,9 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The id of the request being served, kept in the depot.
 ///
-/// Held as the header value it is echoed in: a client's sane id is shared
-/// with the request's header, a generated one is built once, and cloning
-/// either (for the response header, for `ctx`) allocates nothing.
+/// Held as the header value it is echoed in: a client's sane id is copied
+/// once, a generated one is built once, and cloning either (for the
+/// response header, for `ctx`) allocates nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestId(HeaderValue);
 
@@ -39,7 +39,12 @@ impl RequestId {
     /// cannot inject into logs or headers; a fresh one otherwise.
     pub(crate) fn from_header(value: Option<&HeaderValue>) -> RequestId {
         match value {
-            Some(v) if is_sane(v.as_bytes()) => RequestId(v.clone()),
+            // Copied, not shared: the request's header value is a slice of
+            // the connection's read buffer, which a `ctx` kept by a spawned
+            // task would otherwise hold on to whole.
+            Some(v) if is_sane(v.as_bytes()) => {
+                RequestId(HeaderValue::from_bytes(v.as_bytes()).unwrap_or_else(|_| v.clone()))
+            }
             _ => RequestId::generate(),
         }
     }
