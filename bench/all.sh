@@ -3,7 +3,7 @@
 #
 #   keel vs bare salvo   JSON answer, row through Redis (bench/run.sh),
 #                        token check over the public read (TARGET=auth),
-#                        broadcast to 1 000 WebSocket clients (ws_fanout, REPEATS runs)
+#                        broadcast to 1 000 WebSocket clients (ws_fanout, REPEATS rounds)
 #   keel vs Sanic        JSON, row by primary key, row through Redis, login
 #                        (bench/sanic.sh, one worker pinned and one per core)
 #   footprint            boot time and RSS of release http_manage_sys (bench/footprint.sh)
@@ -48,21 +48,14 @@ if wanted auth; then
 fi
 if wanted ws; then
     cargo build --release -q -p keel-bench --bin ws_fanout
-    rates=()
-    tails=()
-    for run in $(seq "$REPEATS"); do
-        part "ws$run" target/release/ws_fanout 1000 100
-        line=$(grep '^keel/bare deliveries per second' "$logs/ws$run")
-        # "keel/bare deliveries per second: R; p99 K ms vs B ms"
-        rates+=("$(awk '{ sub(";", "", $5); print $5 }' <<<"$line")")
-        tails+=("$(awk '{ printf "%.3f", $7 / $10 }' <<<"$line")")
-        # "(N of M delivered)" with N < M: a message did not reach every client.
-        if grep 'delivered)' "$logs/ws$run" | grep -vq '(\([0-9]*\) of \1 delivered)'; then
-            summary+=("WebSocket run $run lost messages: $(grep 'delivered)' "$logs/ws$run" | tr '\n' ' ')")
-        fi
-    done
-    summary+=("$(median 'WebSocket broadcast, 1 000 clients: keel/bare deliveries per second' %.3f "${rates[@]}")")
-    summary+=("$(median 'WebSocket broadcast, 1 000 clients: keel/bare p99 latency' %.3f "${tails[@]}")")
+    # keel and bare salvo interleaved, REPEATS rounds in one process.
+    part ws env ROUNDS="$REPEATS" target/release/ws_fanout 1000 100
+    while IFS= read -r line; do
+        summary+=("WebSocket broadcast, 1 000 clients: $line")
+    done < <(grep '^keel/bare' "$logs/ws")
+    if grep -q '^messages lost' "$logs/ws"; then
+        summary+=("WebSocket broadcast lost messages: $(grep 'delivered)' "$logs/ws" | grep -v '(\([0-9]*\) of \1 delivered)' | tr '\n' ' ')")
+    fi
 fi
 if wanted sanic; then
     part sanic bench/sanic.sh

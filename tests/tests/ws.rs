@@ -182,6 +182,28 @@ async fn notices_reach_clients_by_subscription_and_bad_messages_get_an_error_fra
     expect_frame(&mut everyone, "error").await;
     send_text(&mut everyone, r#"{"type":"ping"}"#).await;
     expect_frame(&mut everyone, "pong").await;
+
+    // A message of 60 KiB, under `server.body_limit` (64 KiB) but many
+    // times the socket's read window, arrives whole: it is parsed (and
+    // refused for its type, not as cut JSON).
+    let padding = "x".repeat(60 * 1024);
+    send_text(&mut everyone, &format!(r#"{{"type":"shout","data":"{padding}"}}"#)).await;
+    let error = expect_frame(&mut everyone, "error").await;
+    assert!(error["data"]["msg"].as_str().is_some_and(|m| m.contains("shout")), "{error}");
+    // Over the limit, the socket is closed with 1009.
+    send_text(&mut everyone, &format!(r#"{{"type":"shout","data":"{padding}{padding}"}}"#)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, everyone.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                assert_eq!((frame.code, frame.reason.as_str()), (CloseCode::Size, "message too big"));
+                break;
+            }
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("expected close 1009, got {other:?}"),
+        }
+    }
 }
 
 async fn expect_close(client: &mut Client, reason: &str) {

@@ -3,10 +3,13 @@
 //! on salvo's WebSocket support (a broadcast channel read by each
 //! connection task), in one process, on loopback.
 //!
-//! `ws_fanout [clients [messages]]` (defaults 1000 and 100). Prints, per
-//! scenario, deliveries per second and the delivery latency p50 / p99, and
-//! the keel/bare ratio; with `REDIS_URL` set it adds keel across two
-//! instances, half the clients on each, messages through Redis pub/sub.
+//! `ws_fanout [clients [messages]]` (defaults 1000 and 100). Both servers
+//! run side by side; `ROUNDS` rounds (default 6) each broadcast to bare
+//! salvo and to keel, which one first alternating. Prints, per run,
+//! deliveries per second and the delivery latency p50 / p99, then the
+//! median keel/bare ratios with their spread; with `REDIS_URL` set it adds
+//! keel across two instances, half the clients on each, messages through
+//! Redis pub/sub. `ONLY=keel` (or `bare`) runs one side, for a profiler.
 
 use futures_util::StreamExt;
 use salvo::conn::Acceptor;
@@ -16,6 +19,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// Time zero of every timestamp in the payloads.
 static EPOCH: OnceLock<Instant> = OnceLock::new();
@@ -73,7 +77,13 @@ async fn clients(
     let mut handles = Vec::with_capacity(count);
     for n in 0..count {
         let url = format!("ws://{}/v1.00.00/feed", addrs[n % addrs.len()]);
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("client connects");
+        // A small read window: tungstenite zero-fills the window before
+        // each read, and 1 000 clients at 128 KiB each would make the
+        // harness, not the server, the bottleneck.
+        let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false)
+            .await
+            .expect("client connects");
         handles.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(messages);
             let mut last = 0;
@@ -125,6 +135,8 @@ where
         all.extend(latencies);
         last = last.max(received);
     }
+    // Let the clients' closing handshakes finish before the next run.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     // From the first publish to the last delivery.
     let elapsed = (last - started) as f64 / 1e6;
     all.sort_unstable();
@@ -146,40 +158,84 @@ fn print(name: &str, f: &Figures, expected: usize) {
     );
 }
 
+/// The median of `values` with its smallest and largest.
+fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
+    (median, values[0], values[n - 1])
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
     let count: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let messages: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(6).max(1);
+    // `ONLY=keel` or `ONLY=bare`: one side only, for a profiler.
+    let only = std::env::var("ONLY").unwrap_or_default();
     let expected = count * messages;
     micros();
-    println!("{count} clients, {messages} messages, one every 10 ms, loopback");
+    println!(
+        "{count} clients, {messages} messages, one every 10 ms, loopback; {rounds} rounds, keel and bare interleaved"
+    );
 
     let bare = serve_bare().await;
-    let bare_figures = run(&[bare], count, messages, |payload| async move {
+    let pubsub = keel::pubsub::PubSub::in_process();
+    let keel_server = serve_keel(Some(pubsub.clone()), None).await;
+    let publish_bare = |payload: String| async move {
         if let Some(feed) = BARE_FEED.get() {
             let _ = feed.send(Arc::from(payload));
         }
-    })
-    .await;
-    print("bare salvo, one instance", &bare_figures, expected);
-
-    let pubsub = keel::pubsub::PubSub::in_process();
-    let keel_server = serve_keel(Some(pubsub.clone()), None).await;
-    let keel_figures = run(&[keel_server.addr], count, messages, |payload| {
+    };
+    let publish_keel = |payload: String| {
         let pubsub = pubsub.clone();
         async move {
             let _ = pubsub.publish(keel_bench::FEED_CHANNEL, &payload).await;
         }
-    })
-    .await;
-    print("keel, one instance", &keel_figures, expected);
-    println!(
-        "keel/bare deliveries per second: {:.3}; p99 {:.2} ms vs {:.2} ms",
-        keel_figures.per_second / bare_figures.per_second,
-        keel_figures.p99_ms,
-        bare_figures.p99_ms
-    );
+    };
+    let (mut rates, mut tails, mut lost) = (Vec::new(), Vec::new(), false);
+    for round in 0..rounds {
+        // Which side goes first alternates, so neither always runs on a
+        // warmer (or more fragmented) process.
+        let keel_first = round % 2 == 1;
+        let mut bare_figures = None;
+        let mut keel_figures = None;
+        for side in if keel_first { ["keel", "bare"] } else { ["bare", "keel"] } {
+            if !only.is_empty() && only != side {
+                continue;
+            }
+            if side == "bare" {
+                let figures = run(&[bare], count, messages, publish_bare).await;
+                print(&format!("{round}: bare salvo"), &figures, expected);
+                bare_figures = Some(figures);
+            } else {
+                let figures = run(&[keel_server.addr], count, messages, publish_keel).await;
+                print(&format!("{round}: keel"), &figures, expected);
+                keel_figures = Some(figures);
+            }
+        }
+        for figures in bare_figures.iter().chain(&keel_figures) {
+            lost |= figures.delivered < expected;
+        }
+        if let (Some(bare), Some(keel)) = (bare_figures, keel_figures) {
+            rates.push(keel.per_second / bare.per_second);
+            tails.push(keel.p99_ms / bare.p99_ms);
+        }
+    }
+    if !rates.is_empty() {
+        let (median, low, high) = spread(rates);
+        println!(
+            "keel/bare deliveries per second: median {median:.3} (spread {low:.3}–{high:.3} over {rounds} rounds)"
+        );
+        let (median, low, high) = spread(tails);
+        println!(
+            "keel/bare p99 latency: median {median:.3} (spread {low:.3}–{high:.3} over {rounds} rounds)"
+        );
+    }
+    if lost {
+        println!("messages lost: some client missed a message (see the rounds above)");
+    }
     keel_server.stop_graceful(Duration::from_secs(1));
 
     if let Ok(url) = std::env::var("REDIS_URL") {

@@ -159,7 +159,8 @@ pub struct ServerConfig {
     /// Seconds in-flight requests get to finish after SIGTERM / Ctrl-C.
     pub shutdown_timeout: u64,
     /// Largest request body accepted, in bytes (413 beyond, refused from
-    /// its `Content-Length` before a byte of it is read).
+    /// its `Content-Length` before a byte of it is read); also the largest
+    /// WebSocket message (the socket is closed with 1009 beyond).
     pub body_limit: usize,
     /// Seconds a request body may take to arrive in full (408 beyond).
     pub body_timeout: u64,
