@@ -4,7 +4,7 @@
 #   keel vs bare salvo   JSON answer, row through Redis (bench/run.sh),
 #                        token check over the public read (TARGET=auth),
 #                        broadcast to 1 000 WebSocket clients (ws_fanout, REPEATS rounds)
-#   keel vs Sanic        JSON, row by primary key, row through Redis, login
+#   keel vs Sanic        JSON, row by primary key, row through Redis, login, broadcast
 #                        (bench/sanic.sh, one worker pinned and one per core)
 #   footprint            boot time and RSS of release http_manage_sys (bench/footprint.sh)
 #   build cost           100 handlers, keel vs bare salvo (bench/build_cost.sh)
@@ -59,7 +59,7 @@ if wanted ws; then
 fi
 if wanted sanic; then
     part sanic bench/sanic.sh
-    while IFS= read -r line; do summary+=("$line"); done < <(grep 'keel/Sanic throughput' "$logs/sanic")
+    while IFS= read -r line; do summary+=("$line"); done < <(grep 'keel/Sanic' "$logs/sanic")
 fi
 if wanted footprint; then
     part footprint bench/footprint.sh

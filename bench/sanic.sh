@@ -7,6 +7,10 @@
 #   account  GET /v1.00.00/account/500         one row by primary key (MariaDB)
 #   cached   GET /v1.00.00/account/500/cached  the row through Redis
 #   login    POST /v1.00.02/login              Argon2id (m=19456 KiB, t=2, p=1) + session + record
+#   ws       GET /v1.00.00/feed (WebSocket)    a broadcast to 1 000 clients: 100 messages, one
+#                                              every 10 ms, published on Redis (keel: ws_feed;
+#                                              Sanic: redis-py pub/sub); req/s is deliveries/s
+#                                              and non-2xx the deliveries that did not arrive
 #
 # Two layouts: one worker pinned to core 0 (wrk on core 1), then one worker
 # per core (keel's runtime on both cores, `sanic --workers 2`; wrk unpinned).
@@ -21,7 +25,7 @@ source bench/lib.sh
 
 PAIRS="${PAIRS:-3}"
 DURATION="${DURATION:-5s}"
-TARGETS="${TARGETS:-hello account cached login}"
+TARGETS="${TARGETS:-hello account cached login ws}"
 LAYOUTS="${LAYOUTS:-pinned per-core}"
 KEEL_PORT=18930
 SANIC_PORT=18931
@@ -30,12 +34,19 @@ DB=keel_bench_sanic
 venv=target/bench-sanic-venv
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-if [ ! -x "$venv/bin/sanic" ]; then
+# websockets is pinned too: Sanic 23.12's socket speaks websockets 12's
+# internals, and with the newest release (17) every frame it sends is refused
+# by clients ("invalid opcode").
+pins="sanic==23.12.1 websockets==12.0 tortoise-orm==0.21.7 asyncmy==0.2.9 redis==5.0.8 argon2-cffi==23.1.0"
+if [ "$(cat "$venv/pins" 2>/dev/null)" != "$pins" ]; then
     echo "installing the seed's stack into $venv (PyPI, pinned)…" >&2
+    rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q sanic==23.12.1 tortoise-orm==0.21.7 asyncmy==0.2.9 redis==5.0.8 argon2-cffi==23.1.0
+    # shellcheck disable=SC2086 # one argument per pin
+    "$venv/bin/pip" install -q $pins
+    echo "$pins" >"$venv/pins"
 fi
-cargo build --release -q -p keel-bench -p manage_system --bin http_bench --bin http_manage_sys
+cargo build --release -q -p keel-bench -p manage_system --bin http_bench --bin http_manage_sys --bin ws_feed --bin ws_fanout
 
 home="$(mktemp -d)"
 cleanup() {
@@ -69,6 +80,8 @@ start() {
     if [ "$kind" = keel ]; then
         if [ "$target" = login ]; then
             env "${keel_env[@]}" "${login_env[@]}" "${pin[@]}" target/release/http_manage_sys >/dev/null 2>&1 &
+        elif [ "$target" = ws ]; then
+            env "${keel_env[@]}" "${pin[@]}" target/release/ws_feed >/dev/null 2>&1 &
         else
             env "${keel_env[@]}" "${pin[@]}" target/release/http_bench >/dev/null 2>&1 &
         fi
@@ -84,6 +97,7 @@ start() {
     [ "$kind" = sanic ] && port=$SANIC_PORT
     for _ in $(seq 200); do
         curl -sf "http://127.0.0.1:$port/v1.00.00/hello" >/dev/null 2>&1 && return 0
+        curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
         curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/v1.00.02/login" 2>/dev/null | grep -q '^4' && return 0
         sleep 0.05
     done
@@ -113,6 +127,14 @@ load() {
         login) path=/v1.00.02/login; args=(-s bench/login.lua); connections=2 ;;
     esac
     [ "$layout" = per-core ] && { pin=(); [ "$target" = login ] && connections=4; }
+    if [ "$target" = ws ]; then
+        "${pin[@]}" env WS_SERVER="127.0.0.1:$port" REDIS_URL="$redis_url" target/release/ws_fanout 1000 100 |
+            awk '/^external/ {
+                    split($0, d, "[(]"); split(d[2], n, " ")
+                    printf "%.0f %.2f %.2f %d\n", $2, $5, $8, n[3] - n[1]
+                }'
+        return
+    fi
     "${pin[@]}" wrk -t1 -c"$connections" -d"$DURATION" --latency "${args[@]}" "http://127.0.0.1:$port$path" |
         awk '
             function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
@@ -130,6 +152,7 @@ for layout in $LAYOUTS; do
     printf '%-8s %-5s %-6s %10s %8s %8s %7s %9s\n' target pair stack 'req/s' 'p50 ms' 'p99 ms' 'non-2xx' 'RSS MiB'
     for target in $TARGETS; do
         ratios=()
+        tails=()
         for pair in $(seq "$PAIRS"); do
             for kind in keel sanic; do
                 start "$kind" "$target" "$layout"
@@ -138,11 +161,15 @@ for layout in $LAYOUTS; do
                 rss=$(rss_kib "$server")
                 stop
                 printf '%-8s %-5s %-6s %10s %8s %8s %7s %9.1f\n' "$target" "$pair" "$kind" "$rps" "$p50" "$p99" "$bad" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
-                [ "$kind" = keel ] && k_rps=$rps || s_rps=$rps
+                if [ "$kind" = keel ]; then k_rps=$rps k_p99=$p99; else s_rps=$rps s_p99=$p99; fi
             done
             ratios+=("$(awk -v k="$k_rps" -v s="$s_rps" 'BEGIN { printf "%.2f", (s > 0 ? k / s : 0) }')")
+            tails+=("$(awk -v k="$k_p99" -v s="$s_p99" 'BEGIN { printf "%.3f", (s > 0 ? k / s : 0) }')")
         done
         summary+=("$(median "$layout $target: keel/Sanic throughput" %.2f "${ratios[@]}")")
+        # A broadcast's rate is the publisher's (100 messages in ~1 s) as long
+        # as the server keeps up; its latency says how far behind it falls.
+        [ "$target" = ws ] && summary+=("$(median "$layout $target: keel/Sanic p99 latency" %.3f "${tails[@]}")")
     done
 done
 printf '%s\n' "${summary[@]}"

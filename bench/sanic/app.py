@@ -1,10 +1,13 @@
 """The seed's stack on the benchmark's endpoints: Sanic, tortoise-orm
 (MariaDB through asyncmy), redis-py, argon2-cffi. Same paths and envelope
 as keel's bench service (`bench/src/lib.rs`) and manage_system's login, so
-one wrk command measures both. Run by bench/sanic.sh, never by hand.
+one wrk command measures both; the feed socket relays what is published on
+the Redis channel `bch_feed`, as keel's `ws_feed` does, for ws_fanout.
+Run by bench/sanic.sh, never by hand.
 
 Environment: BENCH_MYSQL (tortoise URL), BENCH_REDIS (redis URL).
 """
+import asyncio
 import hashlib
 import json
 import os
@@ -92,6 +95,46 @@ def row(account):
 async def connect(app, _loop):
     await Tortoise.init(db_url=os.environ["BENCH_MYSQL"], modules={"models": ["app"]}, use_tz=True)
     app.ctx.redis = aioredis.from_url(os.environ["BENCH_REDIS"])
+
+
+@app.after_server_start
+async def start_relay(app, _loop):
+    app.add_task(relay(app))
+
+
+# The open feed sockets of this worker.
+feed_clients = set()
+
+
+async def relay(app):
+    """Every message published on `bch_feed`, as a `feed` frame to every
+    open feed socket of this worker."""
+    pubsub = app.ctx.redis.pubsub()
+    await pubsub.subscribe("bch_feed")
+    async for message in pubsub.listen():
+        if message["type"] != "message":
+            continue
+        frame = '{"type":"feed","data":' + message["data"].decode() + "}"
+        for ws in list(feed_clients):
+            try:
+                await ws.send(frame)
+            except Exception:
+                feed_clients.discard(ws)
+
+
+@app.websocket("/v1.00.00/feed")
+async def feed(_request, ws):
+    feed_clients.add(ws)
+    try:
+        # Read (and drop) what the client sends until it closes.
+        while True:
+            await ws.recv()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        pass
+    finally:
+        feed_clients.discard(ws)
 
 
 @app.after_server_stop

@@ -10,6 +10,12 @@
 //! median keel/bare ratios with their spread; with `REDIS_URL` set it adds
 //! keel across two instances, half the clients on each, messages through
 //! Redis pub/sub. `ONLY=keel` (or `bare`) runs one side, for a profiler.
+//!
+//! `WS_SERVER=127.0.0.1:PORT REDIS_URL=… ws_fanout` measures a server
+//! running elsewhere instead (keel's `ws_feed` or the Sanic app, from
+//! `bench/sanic.sh`): the clients connect to its `/v1.00.00/feed`, the
+//! messages are published on `bch_feed` through Redis, and one line is
+//! printed: `external: …`.
 
 use futures_util::StreamExt;
 use salvo::conn::Acceptor;
@@ -158,6 +164,23 @@ fn print(name: &str, f: &Figures, expected: usize) {
     );
 }
 
+/// One broadcast run against a server in another process, published through
+/// the Redis at `REDIS_URL`.
+async fn external(server: &str, count: usize, messages: usize) {
+    let addr: SocketAddr = server.parse().expect("WS_SERVER is HOST:PORT");
+    let url = std::env::var("REDIS_URL").expect("WS_SERVER needs REDIS_URL to publish through");
+    let commands = keel::cache::Cache::open("default", &url, Vec::new()).expect("redis URL");
+    let publisher = keel::pubsub::PubSub::redis(&url, commands).expect("redis URL");
+    let figures = run(&[addr], count, messages, |payload| {
+        let publisher = publisher.clone();
+        async move {
+            let _ = publisher.publish(keel_bench::FEED_CHANNEL, &payload).await;
+        }
+    })
+    .await;
+    print("external", &figures, count * messages);
+}
+
 /// The median of `values` with its smallest and largest.
 fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
     values.sort_by(f64::total_cmp);
@@ -176,6 +199,10 @@ async fn main() {
     let only = std::env::var("ONLY").unwrap_or_default();
     let expected = count * messages;
     micros();
+    if let Ok(server) = std::env::var("WS_SERVER") {
+        external(&server, count, messages).await;
+        return;
+    }
     println!(
         "{count} clients, {messages} messages, one every 10 ms, loopback; {rounds} rounds, keel and bare interleaved"
     );
