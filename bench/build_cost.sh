@@ -10,8 +10,9 @@
 #   BARE=oapi bench/build_cost.sh         # bare salvo with an OpenAPI document too
 #
 # Both services are generated into target/build-cost/ (a workspace of its
-# own, the main Cargo.lock copied in so every dependency resolves to the
-# same version) and share the main target directory, so neither pays for
+# own, the main Cargo.lock and dev profile copied in so every dependency
+# resolves to the same version and builds the same way) and share the main
+# target directory, so neither pays for
 # building its dependencies inside a measured build. Each handler answers
 # `GET /v1.00.00/itemNNN/{id}` with a two-field struct in the envelope:
 #   keel: `#[keel::api(path = "/itemNNN/{id}", public)]` on an impl with
@@ -44,7 +45,11 @@ cat > "$ws/Cargo.toml" <<EOF
 [workspace]
 resolver = "2"
 members = ["keel_svc", "bare_svc"]
+
 EOF
+# The dev profile of keel's workspace, where a service is built (no debug
+# info for dependencies: a smaller binary, a shorter link), for both.
+awk '/^\[profile\.dev/ { keep = 1 } /^\[/ && !/^\[profile\.dev/ { keep = 0 } keep && !/^#/' Cargo.toml >> "$ws/Cargo.toml"
 cat > "$ws/keel_svc/Cargo.toml" <<EOF
 [package]
 name = "keel_svc"
