@@ -62,7 +62,7 @@ impl Gate {
 #[async_trait]
 impl Handler for Gate {
     async fn handle(&self, req: &mut Request, depot: &mut Depot, res: &mut Response, ctrl: &mut FlowCtrl) {
-        let Ok(state) = depot.get_typed::<Arc<AppState>>().cloned() else {
+        let Some(state) = crate::http::frame::state_of(depot).cloned() else {
             write_error(ApiError::internal("protected route outside a keel App"), depot, res);
             return;
         };

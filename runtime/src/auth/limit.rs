@@ -96,7 +96,7 @@ impl std::fmt::Debug for LoginLimits {
 
 impl FromRequest for LoginLimits {
     async fn from_request(_req: &mut Request, depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
-        let state = depot.get_typed::<Arc<AppState>>().map_err(|_| {
+        let state = crate::http::frame::state_of(depot).ok_or_else(|| {
             ApiError::internal("LoginLimits used outside a keel App (no AppState in the depot)")
         })?;
         Ok(LoginLimits { state: Arc::clone(state) })

@@ -82,11 +82,9 @@ impl Backends for Ctx {
 
 impl FromRequest for Ctx {
     async fn from_request(_req: &mut Request, depot: &Depot, _name: &'static str) -> Result<Self, ApiError> {
-        let state = depot
-            .get_typed::<Arc<AppState>>()
-            .map_err(|_| ApiError::internal("Ctx used outside a keel App (no AppState in the depot)"))?
-            .clone();
-        let request_id = depot.get_typed::<RequestId>().cloned().unwrap_or_else(|_| RequestId::generate());
+        let stamp = crate::http::frame::Stamp::of(depot)
+            .ok_or_else(|| ApiError::internal("Ctx used outside a keel App (no AppState in the depot)"))?;
+        let (state, request_id) = (Arc::clone(&stamp.state), stamp.request_id.clone());
         Ok(Ctx {
             log: MultLogger::for_request(state.service().name, request_id.clone()),
             service: state.service(),
@@ -113,7 +111,7 @@ impl<T: DeserializeOwned + Send + 'static + ToSchema> FromRequest for Json<T> {
         }
         // A whole-body deadline, not a gap between chunks: a client trickling
         // one byte at a time cannot hold the connection either.
-        let seconds = depot.get_typed::<Arc<AppState>>().map_or(10, |s| s.config().server.body_timeout);
+        let seconds = crate::http::frame::state_of(depot).map_or(10, |s| s.config().server.body_timeout);
         let read = tokio::time::timeout(Duration::from_secs(seconds), req.payload()).await;
         let bytes = read
             .map_err(|_| {
@@ -274,7 +272,7 @@ impl FromRequest for ClientInfo {
             .map(|a| a.ip().to_string())
             .or_else(|| req.remote_addr().as_ipv6().map(|a| a.ip().to_string()))
             .unwrap_or_default();
-        let trusted = depot.get_typed::<Arc<AppState>>().map(|s| s.config().auth.trusted_proxies.as_slice());
+        let trusted = crate::http::frame::state_of(depot).map(|s| s.config().auth.trusted_proxies.as_slice());
         let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let ip = client_ip(&peer, forwarded, trusted.unwrap_or_default());
         let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -16,6 +16,25 @@ use std::time::Instant;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
+/// What the frame leaves in every request's depot: the request's id and
+/// the app's state, in one entry (a depot entry is an allocation).
+pub(crate) struct Stamp {
+    pub(crate) request_id: RequestId,
+    pub(crate) state: Arc<AppState>,
+}
+
+impl Stamp {
+    /// The request's stamp, when it went through a keel frame.
+    pub(crate) fn of(depot: &Depot) -> Option<&Stamp> {
+        depot.get_typed::<Stamp>().ok()
+    }
+}
+
+/// The app's state, for a request that went through a keel frame.
+pub(crate) fn state_of(depot: &Depot) -> Option<&Arc<AppState>> {
+    Stamp::of(depot).map(|stamp| &stamp.state)
+}
+
 /// keel's frame around every request, matched or not: request id, limits
 /// on the request head and body, the state in the depot, panics caught, every error status in the
 /// envelope, one access line.
@@ -45,8 +64,7 @@ impl Handler for Frame {
         }
         let server = &self.state.config().server;
         req.set_secure_max_size(server.body_limit);
-        depot.insert_typed(request_id);
-        depot.insert_typed(self.state.clone());
+        depot.insert_typed(Stamp { request_id, state: Arc::clone(&self.state) });
 
         let preflight = self.cors.as_ref().and_then(|cors| cors.preflight(req, res));
         let is_preflight = preflight.is_some();

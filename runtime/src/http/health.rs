@@ -134,10 +134,8 @@ impl Handler for Health {
             };
             checks.insert(check.name.clone(), view);
         }
-        let service = depot
-            .get_typed::<Arc<crate::state::AppState>>()
-            .map(|s| crate::state::Backends::service(s.as_ref()))
-            .ok();
+        let service =
+            crate::http::frame::state_of(depot).map(|s| crate::state::Backends::service(s.as_ref()));
         let view = HealthView {
             status: match (ready, degraded) {
                 (false, _) => "unavailable",

@@ -8,7 +8,6 @@ use crate::state::AppState;
 use salvo::http::header::{CONTENT_TYPE, HeaderValue};
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, Router, async_trait};
 use std::net::IpAddr;
-use std::sync::Arc;
 
 struct MetricsRoute {
     allow_from: Vec<IpAddr>,
@@ -55,7 +54,7 @@ impl Handler for MetricsRoute {
             write_error(refusal, depot, res);
             return;
         }
-        if let Ok(state) = depot.get_typed::<Arc<AppState>>() {
+        if let Some(state) = crate::http::frame::state_of(depot) {
             scrape(state).await;
         }
         res.headers_mut().insert(

@@ -32,7 +32,7 @@ impl RequestId {
 
     /// The current request's id, or `-` outside a keel service.
     pub fn of(depot: &Depot) -> &str {
-        depot.get_typed::<RequestId>().map_or("-", RequestId::as_str)
+        crate::http::frame::Stamp::of(depot).map_or("-", |stamp| stamp.request_id.as_str())
     }
 
     /// A client's id if it is sane (≤ 64 chars of `[A-Za-z0-9._-]`), so it

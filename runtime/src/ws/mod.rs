@@ -225,7 +225,7 @@ impl<S: Socket> WsEndpoint<S> {
 #[async_trait]
 impl<S: Socket> Handler for WsEndpoint<S> {
     async fn handle(&self, req: &mut Request, depot: &mut Depot, res: &mut Response, _ctrl: &mut FlowCtrl) {
-        let Ok(state) = depot.get_typed::<Arc<AppState>>().cloned() else {
+        let Some(state) = crate::http::frame::state_of(depot).cloned() else {
             write_error(ApiError::internal("socket outside a keel App"), depot, res);
             return;
         };
