@@ -130,9 +130,11 @@ load() {
     if [ "$target" = ws ]; then
         "${pin[@]}" env WS_SERVER="127.0.0.1:$port" REDIS_URL="$redis_url" target/release/ws_fanout 1000 100 |
             awk '/^external/ {
-                    split($0, d, "[(]"); split(d[2], n, " ")
+                    seen = 1; split($0, d, "[(]"); split(d[2], n, " ")
                     printf "%.0f %.2f %.2f %d\n", $2, $5, $8, n[3] - n[1]
-                }'
+                }
+                # ws_fanout failed (it says why on stderr): nothing delivered.
+                END { if (!seen) print "0 0 0 100000" }'
         return
     fi
     "${pin[@]}" wrk -t1 -c"$connections" -d"$DURATION" --latency "${args[@]}" "http://127.0.0.1:$port$path" |

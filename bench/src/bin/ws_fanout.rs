@@ -22,7 +22,7 @@ use salvo::conn::Acceptor;
 use salvo::prelude::*;
 use salvo::websocket::{Message, WebSocketUpgrade};
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -34,12 +34,19 @@ fn micros() -> u64 {
     u64::try_from(EPOCH.get_or_init(Instant::now).elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
-static BARE_FEED: OnceLock<broadcast::Sender<Arc<str>>> = OnceLock::new();
+/// The bare server's broadcast, a fresh channel each round: its connection
+/// tasks never read, so they do not see their client's close; they end when
+/// the channel's sender goes, instead of writing to dead sockets during the
+/// next round.
+static BARE_FEED: Mutex<Option<broadcast::Sender<Arc<str>>>> = Mutex::new(None);
+
+fn bare_sender() -> Option<broadcast::Sender<Arc<str>>> {
+    BARE_FEED.lock().ok()?.clone()
+}
 
 #[handler]
 async fn bare_feed(req: &mut Request, res: &mut Response) {
-    let Some(feed) = BARE_FEED.get() else { return };
-    let mut feed = feed.subscribe();
+    let Some(mut feed) = bare_sender().map(|sender| sender.subscribe()) else { return };
     let _ = WebSocketUpgrade::new()
         .upgrade(req, res, move |mut ws| async move {
             while let Ok(message) = feed.recv().await {
@@ -53,7 +60,6 @@ async fn bare_feed(req: &mut Request, res: &mut Response) {
 }
 
 async fn serve_bare() -> SocketAddr {
-    let _ = BARE_FEED.set(broadcast::channel(1024).0);
     let acceptor = TcpListener::new("127.0.0.1:0").bind().await;
     let addr = acceptor.holdings().first().and_then(|h| h.local_addr.clone().into_std()).expect("bound");
     let router = Router::with_path("v1.00.00/feed").goal(bare_feed);
@@ -211,7 +217,7 @@ async fn main() {
     let pubsub = keel::pubsub::PubSub::in_process();
     let keel_server = serve_keel(Some(pubsub.clone()), None).await;
     let publish_bare = |payload: String| async move {
-        if let Some(feed) = BARE_FEED.get() {
+        if let Some(feed) = bare_sender() {
             let _ = feed.send(Arc::from(payload));
         }
     };
@@ -233,6 +239,9 @@ async fn main() {
                 continue;
             }
             if side == "bare" {
+                if let Ok(mut feed) = BARE_FEED.lock() {
+                    *feed = Some(broadcast::channel(1024).0);
+                }
                 let figures = run(&[bare], count, messages, publish_bare).await;
                 print(&format!("{round}: bare salvo"), &figures, expected);
                 bare_figures = Some(figures);

@@ -258,9 +258,13 @@ const READ_WINDOW: usize = 4 * 1024;
 fn socket_config(body_limit: usize) -> WebSocketConfig {
     let mut config = WebSocketConfig::default().read_buffer_size(READ_WINDOW);
     config.max_message_size = Some(body_limit);
-    config.max_frame_size = Some(body_limit);
+    // tungstenite's own frame limit stays the ceiling.
+    config.max_frame_size = Some(body_limit.min(16 << 20));
     config
 }
+
+/// The close code of a message over the size limit.
+const TOO_BIG: u16 = 1009;
 
 /// Whether a read failed on a message over the size limit (close 1009).
 fn too_big(err: &salvo::Error) -> bool {
@@ -301,7 +305,7 @@ async fn serve<S: Socket>(
             incoming = stream.next() => {
                 let msg = match incoming {
                     Some(Ok(msg)) => msg,
-                    Some(Err(err)) if too_big(&err) => break Some((1009u16, "message too big")),
+                    Some(Err(err)) if too_big(&err) => break Some((TOO_BIG, "message too big")),
                     _ => break None,
                 };
                 last_heard = Instant::now();
@@ -361,7 +365,17 @@ async fn serve<S: Socket>(
             _ = shutdown.changed() => break Some((1001u16, "server shutting down")),
         }
     };
-    if let Some((code, reason)) = close
+    if let Some((TOO_BIG, reason)) = close {
+        // The read failed, so the stream has ended: nothing more can be
+        // read, and the rest of the oversized message sits unread in the
+        // socket. Closing a socket with unread data sends a reset, which can
+        // destroy the close frame before the client reads it: send it, end
+        // the write side, and give the client a moment first.
+        if sink.send(Message::close_with(TOO_BIG, reason)).await.is_ok() {
+            let _ = sink.close().await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    } else if let Some((code, reason)) = close
         && sink.send(Message::close_with(code, reason)).await.is_ok()
     {
         // The closing handshake: give the client a moment to answer the
