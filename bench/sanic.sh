@@ -37,7 +37,9 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 # websockets is pinned too: Sanic 23.12's socket speaks websockets 12's
 # internals, and with the newest release (17) every frame it sends is refused
 # by clients ("invalid opcode").
-pins="sanic==23.12.1 websockets==12.0 tortoise-orm==0.21.7 asyncmy==0.2.9 redis==5.0.8 argon2-cffi==23.1.0"
+# Sanic's own speed-ups (uvloop, httptools, ujson) and router are pinned at
+# the versions measured on 2026-12-02.
+pins="sanic==23.12.1 sanic-routing==23.12.0 uvloop==0.23.0 httptools==0.9.0 ujson==6.1.0 websockets==12.0 tortoise-orm==0.21.7 asyncmy==0.2.9 redis==5.0.8 argon2-cffi==23.1.0"
 if [ "$(cat "$venv/pins" 2>/dev/null)" != "$pins" ]; then
     echo "installing the seed's stack into $venv (PyPI, pinned)…" >&2
     rm -rf "$venv"
