@@ -8,6 +8,7 @@
 #   bench/build_cost.sh                   # 100 handlers, 3 pairs
 #   HANDLERS=50 PAIRS=5 bench/build_cost.sh
 #   BARE=oapi bench/build_cost.sh         # bare salvo with an OpenAPI document too
+#   DYLIB=1 bench/build_cost.sh           # keel linked from keel-dylib (--features dylib)
 #
 # Both services are generated into target/build-cost/ (a workspace of its
 # own, the main Cargo.lock and dev profile copied in so every dependency
@@ -33,6 +34,7 @@ HANDLERS="${HANDLERS:-100}"
 BARE="${BARE:-plain}"
 case "$BARE" in plain | oapi) ;; *) echo "BARE is plain or oapi" >&2; exit 2 ;; esac
 PAIRS="${PAIRS:-3}"
+DYLIB="${DYLIB:-}"
 MODULES=10
 per_module=$(( (HANDLERS + MODULES - 1) / MODULES ))
 ws="$root/target/build-cost"
@@ -63,6 +65,7 @@ path = "src/bin/http_keel_svc.rs"
 
 [dependencies]
 keel = { path = "$root/runtime" }
+$([ -n "$DYLIB" ] && echo "keel-dylib = { path = \"$root/dylib\" }")
 serde = { version = "1", features = ["derive"] }
 tokio = { version = "1", default-features = false, features = ["rt"] }
 EOF
@@ -171,6 +174,11 @@ done
 } > "$ws/keel_svc/src/lib.rs"
 cat > "$ws/keel_svc/src/bin/http_keel_svc.rs" <<'EOF'
 //! The service's binary.
+EOF
+# With DYLIB, keel comes from one shared library, as with a service's
+# `--features dylib` (the library is built with the dependencies, untimed).
+[ -n "$DYLIB" ] && echo 'use keel_dylib as _;' >> "$ws/keel_svc/src/bin/http_keel_svc.rs"
+cat >> "$ws/keel_svc/src/bin/http_keel_svc.rs" <<'EOF'
 
 #[keel::main]
 async fn main() -> std::process::ExitCode {
