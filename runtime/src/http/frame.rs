@@ -30,6 +30,14 @@ impl Stamp {
     }
 }
 
+// Here rather than in `logging`, which sits below the frame's layer.
+impl RequestId {
+    /// The current request's id, or `-` outside a keel service.
+    pub fn of(depot: &Depot) -> &str {
+        Stamp::of(depot).map_or("-", |stamp| stamp.request_id.as_str())
+    }
+}
+
 /// The app's state, for a request that went through a keel frame.
 pub(crate) fn state_of(depot: &Depot) -> Option<&Arc<AppState>> {
     Stamp::of(depot).map(|stamp| &stamp.state)

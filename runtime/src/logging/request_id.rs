@@ -1,7 +1,6 @@
 //! Request ids: taken from `X-Request-Id` when sane, generated otherwise,
 //! echoed in the response header and in every envelope.
 
-use salvo::Depot;
 use salvo::http::HeaderValue;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::OnceLock;
@@ -28,11 +27,6 @@ impl RequestId {
     /// The id as the `X-Request-Id` header value.
     pub(crate) fn header_value(&self) -> HeaderValue {
         self.0.clone()
-    }
-
-    /// The current request's id, or `-` outside a keel service.
-    pub fn of(depot: &Depot) -> &str {
-        crate::http::frame::Stamp::of(depot).map_or("-", |stamp| stamp.request_id.as_str())
     }
 
     /// A client's id if it is sane (≤ 64 chars of `[A-Za-z0-9._-]`), so it
