@@ -20,6 +20,7 @@ const COPIED: &[&str] = &[
     "naming",
     "macros",
     "runtime",
+    "dylib",
     "services",
     "migrations",
     "tests",
