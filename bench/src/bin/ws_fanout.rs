@@ -170,21 +170,18 @@ fn print(name: &str, f: &Figures, expected: usize) {
     );
 }
 
-/// One broadcast run against a server in another process, published through
-/// the Redis at `REDIS_URL`.
-async fn external(server: &str, count: usize, messages: usize) {
-    let addr: SocketAddr = server.parse().expect("WS_SERVER is HOST:PORT");
-    let url = std::env::var("REDIS_URL").expect("WS_SERVER needs REDIS_URL to publish through");
-    let commands = keel::cache::Cache::open("default", &url, Vec::new()).expect("redis URL");
-    let publisher = keel::pubsub::PubSub::redis(&url, commands).expect("redis URL");
-    let figures = run(&[addr], count, messages, |payload| {
+/// One broadcast run to the servers at `addrs`, published through the Redis
+/// at `url`.
+async fn through_redis(addrs: &[SocketAddr], url: &str, count: usize, messages: usize) -> Figures {
+    let commands = keel::cache::Cache::open("default", url, Vec::new()).expect("redis URL");
+    let publisher = keel::pubsub::PubSub::redis(url, commands).expect("redis URL");
+    run(addrs, count, messages, |payload| {
         let publisher = publisher.clone();
         async move {
             let _ = publisher.publish(keel_bench::FEED_CHANNEL, &payload).await;
         }
     })
-    .await;
-    print("external", &figures, count * messages);
+    .await
 }
 
 /// The median of `values` with its smallest and largest.
@@ -206,7 +203,9 @@ async fn main() {
     let expected = count * messages;
     micros();
     if let Ok(server) = std::env::var("WS_SERVER") {
-        external(&server, count, messages).await;
+        let addr: SocketAddr = server.parse().expect("WS_SERVER is HOST:PORT");
+        let url = std::env::var("REDIS_URL").expect("WS_SERVER needs REDIS_URL to publish through");
+        print("external", &through_redis(&[addr], &url, count, messages).await, expected);
         return;
     }
     println!(
@@ -276,15 +275,7 @@ async fn main() {
 
     if let Ok(url) = std::env::var("REDIS_URL") {
         let (first, second) = (serve_keel(None, Some(&url)).await, serve_keel(None, Some(&url)).await);
-        let commands = keel::cache::Cache::open("default", &url, Vec::new()).expect("redis URL");
-        let publisher = keel::pubsub::PubSub::redis(&url, commands).expect("redis URL");
-        let figures = run(&[first.addr, second.addr], count, messages, |payload| {
-            let publisher = publisher.clone();
-            async move {
-                let _ = publisher.publish(keel_bench::FEED_CHANNEL, &payload).await;
-            }
-        })
-        .await;
+        let figures = through_redis(&[first.addr, second.addr], &url, count, messages).await;
         print("keel, two instances (Redis)", &figures, expected);
     }
 }
