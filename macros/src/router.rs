@@ -58,13 +58,18 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let service = &input.service;
     let route_sets =
         handlers.iter().map(|h| quote_spanned!(h.span()=> <#h as ::keel::__private::Api>::ROUTES));
-    let route_sets: Vec<TokenStream> = route_sets.collect();
+    // The handlers' routes, listed once: each check below names this list
+    // rather than repeating it (the output stays linear in the handlers).
+    let route_list = quote! {
+        #[doc(hidden)]
+        const __KEEL_URI_ROUTES: &[&[::keel::__private::RouteDecl]] = &[#(#route_sets),*];
+    };
     // One check per handler, spanned at it: a conflict is reported at the
     // second of the two handlers, and every conflicting one is reported.
     let checks = handlers.iter().enumerate().map(|(index, h)| {
         quote_spanned! {h.span()=>
             const _: () = ::keel::__private::assert_unique_routes(
-                &[#(#route_sets),*],
+                __KEEL_URI_ROUTES,
                 #index,
                 <#service as ::keel::__private::Service>::INFO.version,
             );
@@ -80,7 +85,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             };
         }
     });
-    let check = quote!(#(#checks)*);
+    let check = quote!(#route_list #(#checks)*);
     let check_span = input.items.last().map_or_else(|| service.span(), |h| h.span());
     let returns = quote_spanned!(check_span=> ::keel::__private::UriRouter<#kind>);
     let with_calls = handlers.iter().map(|h| quote_spanned!(h.span()=> .with::<#h>()));

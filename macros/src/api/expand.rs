@@ -86,10 +86,11 @@ fn user_code(def: &ApiDef) -> TokenStream {
         HandlerItem::Impl(item_impl) => {
             let doc = super::parse::doc_text(&item_impl.attrs);
             let doc = if doc.is_empty() { format!("The `{handler}` view (`#[keel::api]`).") } else { doc };
+            let traits = marker_traits(handler, quote!(#handler));
             quote! {
                 #[doc = #doc]
-                #[derive(Clone, Copy, Debug, Default)]
                 pub struct #handler;
+                #traits
                 #item_impl
             }
         }
@@ -101,12 +102,44 @@ fn user_code(def: &ApiDef) -> TokenStream {
             let vis = &item_fn.vis;
             let doc =
                 format!("The route of [`{handler}()`]({handler}()) (`#[keel::api]`), for `uri_router!`.");
+            let traits = marker_traits(handler, quote!(#handler {}));
             quote! {
                 #item_fn
                 #[doc = #doc]
                 #[allow(non_camel_case_types)]
-                #[derive(Clone, Copy, Debug, Default)]
                 #vis struct #handler {}
+                #traits
+            }
+        }
+    }
+}
+
+/// `Clone`, `Copy`, `Debug` and `Default` for the unit-like handler type,
+/// written out: what `#[derive(…)]` would produce, without four derive
+/// expansions per handler on every build. `value` builds the type.
+fn marker_traits(handler: &syn::Ident, value: TokenStream) -> TokenStream {
+    let name = handler.to_string();
+    quote! {
+        #[automatically_derived]
+        impl ::core::clone::Clone for #handler {
+            #[inline]
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        #[automatically_derived]
+        impl ::core::marker::Copy for #handler {}
+        #[automatically_derived]
+        impl ::core::fmt::Debug for #handler {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(#name)
+            }
+        }
+        #[automatically_derived]
+        impl ::core::default::Default for #handler {
+            #[inline]
+            fn default() -> Self {
+                #value
             }
         }
     }
@@ -178,18 +211,32 @@ fn route_impl(def: &ApiDef, route: &RouteFn) -> TokenStream {
     quote! {
         #[allow(non_camel_case_types)]
         struct #salvo_handler;
-        #[salvo::async_trait]
+        // What `#[async_trait]` would write, written here: one proc macro
+        // fewer to run per route on every build.
         impl salvo::Handler for #salvo_handler {
-            async fn handle(
-                &self,
-                req: &mut salvo::Request,
-                depot: &mut salvo::Depot,
-                res: &mut salvo::Response,
-                _ctrl: &mut salvo::FlowCtrl,
-            ) {
-                #(#extracts)*
-                let answer = #call(#(#locals),*).await;
-                #write
+            #[allow(clippy::type_complexity, clippy::needless_lifetimes)]
+            fn handle<'life0, 'life1, 'life2, 'life3, 'life4, 'async_trait>(
+                &'life0 self,
+                req: &'life1 mut salvo::Request,
+                depot: &'life2 mut salvo::Depot,
+                res: &'life3 mut salvo::Response,
+                _ctrl: &'life4 mut salvo::FlowCtrl,
+            ) -> ::core::pin::Pin<::std::boxed::Box<
+                dyn ::core::future::Future<Output = ()> + ::core::marker::Send + 'async_trait,
+            >>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                'life3: 'async_trait,
+                'life4: 'async_trait,
+                Self: 'async_trait,
+            {
+                ::std::boxed::Box::pin(async move {
+                    #(#extracts)*
+                    let answer = #call(#(#locals),*).await;
+                    #write
+                })
             }
         }
         fn #operation(components: &mut ::keel::__private::oapi::Components) -> ::keel::__private::oapi::Operation {
