@@ -3,27 +3,28 @@
 # handlers written on bare salvo, built in debug — clean (the service crate
 # only; dependencies already built) and incremental (one handler edited) —
 # interleaved keel, bare, keel, bare… Prints every build and the median
-# keel/bare time of each kind.
+# keel/bare time of each kind, against each baseline.
 #
-#   bench/build_cost.sh                   # 100 handlers, 3 pairs
+#   bench/build_cost.sh                   # 100 handlers, 3 rounds, both baselines
 #   HANDLERS=50 PAIRS=5 bench/build_cost.sh
-#   BARE=oapi bench/build_cost.sh         # bare salvo with an OpenAPI document too
+#   BARE=plain bench/build_cost.sh        # one baseline only: plain or oapi
 #   DYLIB=1 bench/build_cost.sh           # keel linked from keel-dylib (--features dylib)
 #
-# Both services are generated into target/build-cost/ (a workspace of its
+# The services are generated into target/build-cost/ (a workspace of its
 # own, the main Cargo.lock and dev profile copied in so every dependency
 # resolves to the same version and builds the same way) and share the main
-# target directory, so neither pays for
-# building its dependencies inside a measured build. Each handler answers
-# `GET /v1.00.00/itemNNN/{id}` with a two-field struct in the envelope:
-#   keel: `#[keel::api(path = "/itemNNN/{id}", public)]` on an impl with
-#         `async fn get(id: PathParam<i64>) -> ApiResult<ItemNNN>` (a
-#         `ToSchema` derive for the OpenAPI document) and `keel::uri_router!`;
-#   bare: `#[handler] async fn itemNNN(req, res)` reading the parameter,
-#         rendering `Json(Envelope { … })`, and one `Router` built by hand;
-#         with BARE=oapi, salvo-oapi's own way to the same OpenAPI document
-#         keel serves: `#[endpoint] async fn itemNNN(id: PathParam<i64>) ->
-#         Json<Envelope<ItemNNN>>`, `ToSchema` derives, `OpenApi::merge_router`.
+# target directory, so none pays for building its dependencies inside a
+# measured build. Each handler answers `GET /v1.00.00/itemNNN/{id}` with a
+# two-field struct in the envelope:
+#   keel:      `#[keel::api(path = "/itemNNN/{id}", public)]` on an impl with
+#              `async fn get(id: PathParam<i64>) -> ApiResult<ItemNNN>` (a
+#              `ToSchema` derive for the OpenAPI document) and `keel::uri_router!`;
+#   bare:      `#[handler] async fn itemNNN(req, res)` reading the parameter,
+#              rendering `Json(Envelope { … })`, and one `Router` built by
+#              hand: no OpenAPI document;
+#   bare_oapi: salvo-oapi's own way to the OpenAPI document keel serves:
+#              `#[endpoint] async fn itemNNN(id: PathParam<i64>) ->
+#              Json<Envelope<ItemNNN>>`, `ToSchema` derives, `OpenApi::merge_router`.
 # Ten modules of ten handlers each; the incremental build edits a string in
 # module 5.
 set -euo pipefail
@@ -31,8 +32,13 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 
 HANDLERS="${HANDLERS:-100}"
-BARE="${BARE:-plain}"
-case "$BARE" in plain | oapi) ;; *) echo "BARE is plain or oapi" >&2; exit 2 ;; esac
+BARE="${BARE:-both}"
+case "$BARE" in
+    plain) baselines=(bare) ;;
+    oapi) baselines=(bare_oapi) ;;
+    both) baselines=(bare bare_oapi) ;;
+    *) echo "BARE is plain, oapi or both" >&2; exit 2 ;;
+esac
 PAIRS="${PAIRS:-3}"
 DYLIB="${DYLIB:-}"
 MODULES=10
@@ -41,12 +47,12 @@ ws="$root/target/build-cost"
 export CARGO_TARGET_DIR="$root/target"
 
 rm -rf "$ws"
-mkdir -p "$ws/keel_svc/src/bin" "$ws/bare_svc/src"
+mkdir -p "$ws/keel_svc/src/bin"
 cp Cargo.lock "$ws/"
 cat > "$ws/Cargo.toml" <<EOF
 [workspace]
 resolver = "2"
-members = ["keel_svc", "bare_svc"]
+members = ["keel_svc"$(printf ', "%s_svc"' "${baselines[@]}")]
 
 EOF
 # The dev profile of keel's workspace, where a service is built (no debug
@@ -69,32 +75,12 @@ $([ -n "$DYLIB" ] && echo "keel-dylib = { path = \"$root/dylib\" }")
 serde = { version = "1", features = ["derive"] }
 tokio = { version = "1", default-features = false, features = ["rt"] }
 EOF
-cat > "$ws/bare_svc/Cargo.toml" <<EOF
-[package]
-name = "bare_svc"
-version = "0.1.0"
-edition = "2024"
-publish = false
-
-[dependencies]
-salvo = { version = "1.1.0", default-features = false, features = ["server", "http1"] }
-serde = { version = "1", features = ["derive"] }
-tokio = { version = "1", default-features = false, features = ["rt-multi-thread", "macros"] }
-
-[features]
-default = [$([ "$BARE" = oapi ] && echo '"oapi"')]
-oapi = ["salvo/oapi"]
-EOF
 
 # The handlers: module m (0-based) holds handlers m*per_module … .
 keel_list=()
-bare_routes=""
 for m in $(seq 0 $((MODULES - 1))); do
     keel_mod="$ws/keel_svc/src/m$m.rs"
-    bare_mod="$ws/bare_svc/src/m$m.rs"
     printf '//! Handlers of module %s.\n\nuse keel::prelude::*;\n' "$m" > "$keel_mod"
-    printf '//! Handlers of module %s.\n\nuse crate::Envelope;\nuse salvo::prelude::*;\nuse serde::Serialize;\n' "$m" > "$bare_mod"
-    [ "$BARE" = oapi ] && echo 'use salvo::oapi::extract::PathParam;' >> "$bare_mod"
     for i in $(seq 0 $((per_module - 1))); do
         n=$((m * per_module + i))
         [ "$n" -lt "$HANDLERS" ] || break
@@ -119,45 +105,7 @@ impl Item${id}Handler {
     }
 }
 EOF
-        # The item struct is the same on both bare variants but for its derives.
-        derives="Debug, Serialize"
-        [ "$BARE" = oapi ] && derives+=", salvo::oapi::ToSchema"
-        cat >> "$bare_mod" <<EOF
-
-/// Item $id.
-#[derive($derives)]
-pub struct Item$id {
-    /// Its id.
-    pub id: i64,
-    /// Its name.
-    pub name: String,
-}
-
-/// \`GET /item$id/{id}\`.
-EOF
-        if [ "$BARE" = oapi ]; then
-            cat >> "$bare_mod" <<EOF
-#[endpoint]
-pub async fn item$id(id: PathParam<i64>) -> Json<Envelope<Item$id>> {
-    Json(Envelope::ok(Item$id { id: *id, name: format!("item $id") }))
-}
-EOF
-        else
-            cat >> "$bare_mod" <<EOF
-#[handler]
-pub async fn item$id(req: &mut Request, res: &mut Response) {
-    match req.param::<i64>("id") {
-        Some(id) => res.render(Json(Envelope::ok(Item$id { id, name: format!("item $id") }))),
-        None => {
-            res.status_code(StatusCode::BAD_REQUEST);
-            res.render(Json(Envelope::refused("id: not a number")));
-        }
-    }
-}
-EOF
-        fi
         keel_list+=("m$m::Item${id}Handler")
-        bare_routes+="        .push(Router::with_path(\"item$id/{id}\").get(m$m::item$id))"$'\n'
     done
 done
 
@@ -185,6 +133,77 @@ async fn main() -> std::process::ExitCode {
     keel::App::new(keel_svc::uri_router()).run().await
 }
 EOF
+
+# generate_bare FLAVOR PACKAGE: the same handlers on bare salvo, plain
+# (`#[handler]`) or with salvo-oapi (`#[endpoint]`, an OpenAPI document).
+generate_bare() {
+    local flavor=$1 package=$2
+    local dir="$ws/$package" bare_routes="" m i n id bare_mod derives
+    mkdir -p "$dir/src"
+    cat > "$dir/Cargo.toml" <<EOF
+[package]
+name = "$package"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+salvo = { version = "1.1.0", default-features = false, features = ["server", "http1"] }
+serde = { version = "1", features = ["derive"] }
+tokio = { version = "1", default-features = false, features = ["rt-multi-thread", "macros"] }
+
+[features]
+default = [$([ "$flavor" = oapi ] && echo '"oapi"')]
+oapi = ["salvo/oapi"]
+EOF
+    for m in $(seq 0 $((MODULES - 1))); do
+    bare_mod="$dir/src/m$m.rs"
+    printf '//! Handlers of module %s.\n\nuse crate::Envelope;\nuse salvo::prelude::*;\nuse serde::Serialize;\n' "$m" > "$bare_mod"
+    [ "$flavor" = oapi ] && echo 'use salvo::oapi::extract::PathParam;' >> "$bare_mod"
+    for i in $(seq 0 $((per_module - 1))); do
+        n=$((m * per_module + i))
+        [ "$n" -lt "$HANDLERS" ] || break
+        id=$(printf '%03d' "$n")
+        # The item struct is the same on both bare variants but for its derives.
+        derives="Debug, Serialize"
+        [ "$flavor" = oapi ] && derives+=", salvo::oapi::ToSchema"
+        cat >> "$bare_mod" <<EOF
+
+/// Item $id.
+#[derive($derives)]
+pub struct Item$id {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// \`GET /item$id/{id}\`.
+EOF
+        if [ "$flavor" = oapi ]; then
+            cat >> "$bare_mod" <<EOF
+#[endpoint]
+pub async fn item$id(id: PathParam<i64>) -> Json<Envelope<Item$id>> {
+    Json(Envelope::ok(Item$id { id: *id, name: format!("item $id") }))
+}
+EOF
+        else
+            cat >> "$bare_mod" <<EOF
+#[handler]
+pub async fn item$id(req: &mut Request, res: &mut Response) {
+    match req.param::<i64>("id") {
+        Some(id) => res.render(Json(Envelope::ok(Item$id { id, name: format!("item $id") }))),
+        None => {
+            res.status_code(StatusCode::BAD_REQUEST);
+            res.render(Json(Envelope::refused("id: not a number")));
+        }
+    }
+}
+EOF
+        fi
+        bare_routes+="        .push(Router::with_path(\"item$id/{id}\").get(m$m::item$id))"$'\n'
+    done
+    done
 {
     echo '//! The same handlers on bare salvo.'
     echo
@@ -232,7 +251,13 @@ EOF
     Server::new(acceptor).serve(router).await;
 }
 EOF
-} > "$ws/bare_svc/src/main.rs"
+} > "$dir/src/main.rs"
+}
+for baseline in "${baselines[@]}"; do
+    flavor=plain
+    [ "$baseline" = bare_oapi ] && flavor=oapi
+    generate_bare "$flavor" "${baseline}_svc"
+done
 
 build() { # build PACKAGE → seconds
     local start end
@@ -249,25 +274,34 @@ edit_one() { # edit_one PACKAGE ROUND
     sed -i "s/format!(\"item $edited[^\"]*\")/format!(\"item $edited edit $2\")/" "$ws/$1/src/m5.rs"
 }
 
-echo "warming up: the dependencies of both services (not measured)…" >&2
+echo "warming up: the dependencies of every service (not measured)…" >&2
 (cd "$ws" && cargo build -q)
 
-printf '%-5s %-5s %10s %14s\n' pair stack 'clean s' 'incremental s'
-clean_ratios=()
-incr_ratios=()
+# Rounds: keel, then each baseline; a round's keel/baseline ratios are
+# kept per baseline.
+printf '%-5s %-9s %10s %14s\n' round stack 'clean s' 'incremental s'
+declare -A clean_ratios incr_ratios
 for pair in $(seq "$PAIRS"); do
     declare -A clean incr
-    for stack in keel bare; do
+    for stack in keel "${baselines[@]}"; do
         package=${stack}_svc
         (cd "$ws" && cargo clean -q -p "$package")
         clean[$stack]=$(build "$package")
         edit_one "$package" "$pair"
         incr[$stack]=$(build "$package")
-        printf '%-5s %-5s %10s %14s\n' "$pair" "$stack" "${clean[$stack]}" "${incr[$stack]}"
+        printf '%-5s %-9s %10s %14s\n' "$pair" "$stack" "${clean[$stack]}" "${incr[$stack]}"
     done
-    clean_ratios+=("$(awk -v k="${clean[keel]}" -v b="${clean[bare]}" 'BEGIN { printf "%.3f", k / b }')")
-    incr_ratios+=("$(awk -v k="${incr[keel]}" -v b="${incr[bare]}" 'BEGIN { printf "%.3f", k / b }')")
+    for baseline in "${baselines[@]}"; do
+        clean_ratios[$baseline]+=" $(awk -v k="${clean[keel]}" -v b="${clean[$baseline]}" 'BEGIN { printf "%.3f", k / b }')"
+        incr_ratios[$baseline]+=" $(awk -v k="${incr[keel]}" -v b="${incr[$baseline]}" 'BEGIN { printf "%.3f", k / b }')"
+    done
 done
 source bench/lib.sh
-median "keel/bare clean build ($HANDLERS handlers, debug)" %.3f "${clean_ratios[@]}"
-median "keel/bare incremental build (one handler edited, debug)" %.3f "${incr_ratios[@]}"
+keel_how=""
+[ -n "$DYLIB" ] && keel_how=", keel from keel-dylib"
+for baseline in "${baselines[@]}"; do
+    # shellcheck disable=SC2086 # the ratios, one word each
+    median "keel/$baseline clean build ($HANDLERS handlers, debug$keel_how)" %.3f ${clean_ratios[$baseline]}
+    # shellcheck disable=SC2086
+    median "keel/$baseline incremental build (one handler edited, debug$keel_how)" %.3f ${incr_ratios[$baseline]}
+done

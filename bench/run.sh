@@ -3,6 +3,7 @@
 #
 #   bench/run.sh                          # JSON answer: 3 pairs, wrk -t1 -c64 -d10s each
 #   PAIRS=5 DURATION=5s bench/run.sh
+#   WARMUP=0 bench/run.sh                 # no unmeasured warm-up load (default 1s)
 #   TARGET=account bench/run.sh           # one row by primary key, embedded SQLite
 #   TARGET=account BENCH_DB=mysql bench/run.sh   # … from the local MariaDB
 #   TARGET=account BENCH_DB=both bench/run.sh    # SQLite then MariaDB, one summary each
@@ -14,8 +15,9 @@
 #
 # TARGET=account reads row 500 of bch_account: keel through ctx.db()?.get,
 # the baseline through rbatis `crud!` select_by_map in a bare salvo handler.
-# Runs are interleaved (keel, bare, keel, bare, …) because this machine
-# drifts ±15 % between runs; each server is pinned to core 0 and wrk to
+# Runs are interleaved (keel, bare, bare, keel, …: the order alternates)
+# because this machine drifts ±15 % between runs; each fresh server gets
+# WARMUP of load before the measured DURATION; each server is pinned to core 0 and wrk to
 # core 1. Prints each run, then the median keel/bare throughput ratio with
 # its spread (min–max of the per-pair ratios).
 set -euo pipefail
@@ -32,6 +34,7 @@ fi
 
 PAIRS="${PAIRS:-3}"
 DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-1s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 TARGET="${TARGET:-hello}"
 BENCH_DB="${BENCH_DB:-sqlite}"
@@ -156,15 +159,33 @@ if [ "$TARGET" = auth ]; then
     exit 0
 fi
 
+# One measured run of a fresh server: WARMUP of load first, not counted
+# (the first requests page in code and fill caches and pools, more of them
+# in the bigger binary), then DURATION counted.
+measure() { # measure keel|bare → "req_per_s p50_ms p99_ms"
+    local port=$KEEL_PORT path=$URL_PATH
+    [ "$1" = bare ] && port=$BARE_PORT path=$BARE_PATH
+    start "$1" "$port"
+    [ "$WARMUP" != 0 ] && DURATION=$WARMUP load "$port" "$path" >/dev/null
+    load "$port" "$path"
+    kill -TERM "$server"; wait "$server" || true
+}
+
 printf '%-5s %-5s %10s %8s %8s\n' pair stack 'req/s' 'p50 ms' 'p99 ms'
 ratios=()
 for pair in $(seq "$PAIRS"); do
-    start keel $KEEL_PORT
-    read -r k_rps k_p50 k_p99 < <(load $KEEL_PORT "$URL_PATH")
-    kill -TERM "$server"; wait "$server" || true
-    start bare $BARE_PORT
-    read -r b_rps b_p50 b_p99 < <(load $BARE_PORT "$BARE_PATH")
-    kill -TERM "$server"; wait "$server" || true
+    # The order alternates (keel first, then bare first): whatever favours
+    # the second run of a pair (the machine warming up or calming down)
+    # favours each stack in half the pairs.
+    if [ $((pair % 2)) = 1 ]; then
+        read -r k_rps k_p50 k_p99 < <(measure keel)
+        read -r b_rps b_p50 b_p99 < <(measure bare)
+    else
+        read -r b_rps b_p50 b_p99 < <(measure bare)
+        read -r k_rps k_p50 k_p99 < <(measure keel)
+    fi
+    # A server that did not start said so on stderr, in its subshell.
+    [ -n "${k_rps:-}" ] && [ -n "${b_rps:-}" ] || exit 1
     printf '%-5s %-5s %10s %8s %8s\n' "$pair" keel "$k_rps" "$k_p50" "$k_p99"
     printf '%-5s %-5s %10s %8s %8s\n' "$pair" bare "$b_rps" "$b_p50" "$b_p99"
     ratios+=("$(awk -v k="$k_rps" -v b="$b_rps" 'BEGIN { printf "%.3f", k / b }')")
