@@ -2,8 +2,8 @@
 # Build cost: a keel service with HANDLERS handlers against the same
 # handlers written on bare salvo, built in debug — clean (the service crate
 # only; dependencies already built) and incremental (one handler edited) —
-# interleaved keel, bare, keel, bare… Prints every build and the median
-# keel/bare time of each kind, against each baseline.
+# in rounds of keel then each baseline. Prints every build and the median
+# keel/baseline time of each kind, against each baseline.
 #
 #   bench/build_cost.sh                   # 100 handlers, 3 rounds, both baselines
 #   HANDLERS=50 PAIRS=5 bench/build_cost.sh
@@ -157,17 +157,17 @@ default = [$([ "$flavor" = oapi ] && echo '"oapi"')]
 oapi = ["salvo/oapi"]
 EOF
     for m in $(seq 0 $((MODULES - 1))); do
-    bare_mod="$dir/src/m$m.rs"
-    printf '//! Handlers of module %s.\n\nuse crate::Envelope;\nuse salvo::prelude::*;\nuse serde::Serialize;\n' "$m" > "$bare_mod"
-    [ "$flavor" = oapi ] && echo 'use salvo::oapi::extract::PathParam;' >> "$bare_mod"
-    for i in $(seq 0 $((per_module - 1))); do
-        n=$((m * per_module + i))
-        [ "$n" -lt "$HANDLERS" ] || break
-        id=$(printf '%03d' "$n")
-        # The item struct is the same on both bare variants but for its derives.
-        derives="Debug, Serialize"
-        [ "$flavor" = oapi ] && derives+=", salvo::oapi::ToSchema"
-        cat >> "$bare_mod" <<EOF
+        bare_mod="$dir/src/m$m.rs"
+        printf '//! Handlers of module %s.\n\nuse crate::Envelope;\nuse salvo::prelude::*;\nuse serde::Serialize;\n' "$m" > "$bare_mod"
+        [ "$flavor" = oapi ] && echo 'use salvo::oapi::extract::PathParam;' >> "$bare_mod"
+        for i in $(seq 0 $((per_module - 1))); do
+            n=$((m * per_module + i))
+            [ "$n" -lt "$HANDLERS" ] || break
+            id=$(printf '%03d' "$n")
+            # The item struct is the same on both bare variants but for its derives.
+            derives="Debug, Serialize"
+            [ "$flavor" = oapi ] && derives+=", salvo::oapi::ToSchema"
+            cat >> "$bare_mod" <<EOF
 
 /// Item $id.
 #[derive($derives)]
@@ -180,15 +180,15 @@ pub struct Item$id {
 
 /// \`GET /item$id/{id}\`.
 EOF
-        if [ "$flavor" = oapi ]; then
-            cat >> "$bare_mod" <<EOF
+            if [ "$flavor" = oapi ]; then
+                cat >> "$bare_mod" <<EOF
 #[endpoint]
 pub async fn item$id(id: PathParam<i64>) -> Json<Envelope<Item$id>> {
     Json(Envelope::ok(Item$id { id: *id, name: format!("item $id") }))
 }
 EOF
-        else
-            cat >> "$bare_mod" <<EOF
+            else
+                cat >> "$bare_mod" <<EOF
 #[handler]
 pub async fn item$id(req: &mut Request, res: &mut Response) {
     match req.param::<i64>("id") {
@@ -200,18 +200,18 @@ pub async fn item$id(req: &mut Request, res: &mut Response) {
     }
 }
 EOF
-        fi
-        bare_routes+="        .push(Router::with_path(\"item$id/{id}\").get(m$m::item$id))"$'\n'
+            fi
+            bare_routes+="        .push(Router::with_path(\"item$id/{id}\").get(m$m::item$id))"$'\n'
+        done
     done
-    done
-{
-    echo '//! The same handlers on bare salvo.'
-    echo
-    echo 'use salvo::prelude::*;'
-    echo 'use serde::Serialize;'
-    echo
-    for m in $(seq 0 $((MODULES - 1))); do echo "mod m$m;"; done
-    cat <<'EOF'
+    {
+        echo '//! The same handlers on bare salvo.'
+        echo
+        echo 'use salvo::prelude::*;'
+        echo 'use serde::Serialize;'
+        echo
+        for m in $(seq 0 $((MODULES - 1))); do echo "mod m$m;"; done
+        cat <<'EOF'
 
 /// The answer's envelope.
 #[derive(Serialize)]
@@ -239,8 +239,8 @@ impl Envelope<()> {
 async fn main() {
     let router = Router::with_path("v1.00.00")
 EOF
-    printf '%s' "$bare_routes"
-    cat <<'EOF'
+        printf '%s' "$bare_routes"
+        cat <<'EOF'
         ;
     #[cfg(feature = "oapi")]
     let router = {
@@ -251,8 +251,9 @@ EOF
     Server::new(acceptor).serve(router).await;
 }
 EOF
-} > "$dir/src/main.rs"
+    } > "$dir/src/main.rs"
 }
+
 for baseline in "${baselines[@]}"; do
     flavor=plain
     [ "$baseline" = bare_oapi ] && flavor=oapi

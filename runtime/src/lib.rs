@@ -152,21 +152,7 @@ pub mod __private {
     run_boxed!(NoRoutes, HttpOnly, WsOnly, HttpAndWs);
 
     /// Runs a service binary's `main` on a multi-threaded tokio runtime.
-    ///
-    /// Only the wrapper is generic: the runtime and its `block_on` are
-    /// compiled once, here, not again in every service binary.
     pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        let mut output = None;
-        block_on_boxed(Box::pin(async {
-            output = Some(future.await);
-        }));
-        match output {
-            Some(output) => output,
-            None => unreachable!("block_on returns once the future is done"),
-        }
-    }
-
-    fn block_on_boxed(future: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>) {
         match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
             Ok(runtime) => runtime.block_on(future),
             Err(err) => {
