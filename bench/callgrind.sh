@@ -6,6 +6,7 @@
 #   bench/callgrind.sh                    # the JSON answer (TARGET=hello)
 #   TARGET=cached bench/callgrind.sh      # the row through Redis (a private redis-server)
 #   PROFILES=/tmp/cg bench/callgrind.sh   # keeps keel.callgrind and bare.callgrind for callgrind_annotate
+#   CACHE_SIM=1 bench/callgrind.sh        # also simulated cache misses per request (I1, D1 read, D1 write)
 #
 # Each server runs under callgrind; after a warm-up the counters are zeroed,
 # wrk sends load for DURATION, the counters are dumped, and the total
@@ -18,6 +19,11 @@ cd "$(dirname "$0")/.."
 TARGET="${TARGET:-hello}"
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-8}"
+# callgrind's cache simulation: slower, but it shows what instruction
+# counts cannot — code and data that miss the first-level caches.
+CACHE_SIM="${CACHE_SIM:-}"
+valgrind_args=(--tool=callgrind)
+[ -n "$CACHE_SIM" ] && valgrind_args+=(--cache-sim=yes)
 KEEL_PORT=18950
 BARE_PORT=18951
 REDIS_PORT=18979
@@ -48,15 +54,15 @@ fi
 # The bench service's first migration, as bench/run.sh writes it.
 env "${keel_env[@]}" target/release/http_bench db init-db >/dev/null
 
-# Prints "<requests> <instructions>" for one server.
+# Prints "<requests> <instructions> [<I1 misses> <D1 read misses> <D1 write misses>]" for one server.
 count() {
     local kind=$1 port=$2 pid out
     out="$work/$kind.callgrind"
     if [ "$kind" = keel ]; then
-        env "${keel_env[@]}" valgrind --tool=callgrind --callgrind-out-file="$out" target/release/http_bench \
+        env "${keel_env[@]}" valgrind "${valgrind_args[@]}" --callgrind-out-file="$out" target/release/http_bench \
             >"$work/$kind.log" 2>&1 &
     else
-        valgrind --tool=callgrind --callgrind-out-file="$out" target/release/bare_salvo "${bare_args[@]}" \
+        valgrind "${valgrind_args[@]}" --callgrind-out-file="$out" target/release/bare_salvo "${bare_args[@]}" \
             >"$work/$kind.log" 2>&1 &
     fi
     pid=$!
@@ -76,11 +82,14 @@ count() {
     part=$(ls "$out".* | sort -t. -k3 -n | tail -1)
     # PROFILES=dir keeps the counted dump for callgrind_annotate.
     [ -n "${PROFILES:-}" ] && mkdir -p "$PROFILES" && cp "$part" "$PROFILES/$kind.callgrind"
-    echo "$requests $(awk '/^(summary|totals):/ { print $2; exit }' "$part")"
+    # The summary's columns follow "events:" (Ir, then with the cache
+    # simulation Dr Dw I1mr D1mr D1mw …).
+    echo "$requests $(awk '/^events:/ { for (i = 2; i <= NF; i++) col[$i] = i }
+        /^(summary|totals):/ { printf "%s", $col["Ir"]; if ("I1mr" in col) printf " %s %s %s", $col["I1mr"], $col["D1mr"], $col["D1mw"]; exit }' "$part")"
 }
 
-read -r k_req k_ir < <(count keel $KEEL_PORT)
-read -r b_req b_ir < <(count bare $BARE_PORT)
+read -r k_req k_ir k_i1 k_d1r k_d1w < <(count keel $KEEL_PORT)
+read -r b_req b_ir b_i1 b_d1r b_d1w < <(count bare $BARE_PORT)
 awk -v kr="$k_req" -v ki="$k_ir" -v br="$b_req" -v bi="$b_ir" -v t="$TARGET" 'BEGIN {
     k = ki / kr; b = bi / br
     printf "%-5s %9s %14s %12s\n", "stack", "requests", "instructions", "per request"
@@ -88,3 +97,9 @@ awk -v kr="$k_req" -v ki="$k_ir" -v br="$b_req" -v bi="$b_ir" -v t="$TARGET" 'BE
     printf "%-5s %9d %14d %12.0f\n", "bare", br, bi, b
     printf "target %s: keel/bare instructions per request %.3f (keel +%.1f %%)\n", t, k / b, (k / b - 1) * 100
 }'
+if [ -n "$CACHE_SIM" ]; then
+    awk -v kr="$k_req" -v br="$b_req" -v k1="$k_i1" -v b1="$b_i1" -v kd="$k_d1r" -v bd="$b_d1r" -v kw="$k_d1w" -v bw="$b_d1w" 'BEGIN {
+        printf "misses per request, keel vs bare: I1 %.0f vs %.0f (%.3f), D1 read %.0f vs %.0f (%.3f), D1 write %.0f vs %.0f (%.3f)\n",
+            k1 / kr, b1 / br, (k1 / kr) / (b1 / br), kd / kr, bd / br, (kd / kr) / (bd / br), kw / kr, bw / br, (kw / kr) / (bw / br)
+    }'
+fi

@@ -425,6 +425,14 @@ async fn metrics_count_requests_by_route_and_read_backends_when_scraped() {
     let text = scrape().await;
     assert!(text.contains(r#"route="unmatched",method="GET",status="404""#), "{text}");
     assert!(!text.contains("12345"), "{text}");
+    // A route with a parameter is labelled by its template, and a request
+    // its sign-in gate refuses still counts under that route.
+    envelope(&get(addr, "/v1.00.02/account/67890").await, 401, 40100);
+    let text = scrape().await;
+    assert!(text.contains(r#"route="/v1.00.02/account/{id}",method="GET",status="401""#), "{text}");
+    assert!(!text.contains("67890"), "{text}");
+    // The operational routes are labelled too.
+    assert!(text.contains(r#"route="/metrics",method="GET",status="200""#), "{text}");
     for line in [
         r#"keel_http_request_duration_seconds_bucket{le="#,
         r#"keel_db_answering{database="default"} 1"#,

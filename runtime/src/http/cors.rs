@@ -87,7 +87,7 @@ impl CorsPolicy {
     /// headers, or a 403 error for an origin or method not allowed.
     /// `None`: not a preflight, route it.
     pub(crate) fn preflight(&self, req: &Request, res: &mut Response) -> Option<Result<(), ApiError>> {
-        if req.method() != Method::OPTIONS {
+        if !CorsPolicy::is_preflight(req) {
             return None;
         }
         let origin = req.headers().get(ORIGIN)?;
@@ -120,6 +120,14 @@ impl CorsPolicy {
         );
         res.status_code(StatusCode::NO_CONTENT);
         Some(Ok(()))
+    }
+
+    /// Whether `req` is a preflight: `OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method` (what [`preflight`](Self::preflight) answers).
+    pub(crate) fn is_preflight(req: &Request) -> bool {
+        req.method() == Method::OPTIONS
+            && req.headers().contains_key(ORIGIN)
+            && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD)
     }
 
     /// Adds the headers an allowed origin's script needs to read `res`.

@@ -3,6 +3,7 @@
 //! binary — the page renders offline and on an intranet, and no request
 //! leaves the machine.
 
+use crate::http::frame::Templated;
 use salvo::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, Router, async_trait};
 
@@ -84,7 +85,8 @@ pub(crate) fn routes(title: &str) -> Router {
     ];
     let mut router = Router::with_path("docs");
     for (path, body, content_type, cache) in files {
-        let asset = Asset { body, content_type, cache }.arc();
+        let template = if path.is_empty() { "/docs".to_owned() } else { format!("/docs/{path}") };
+        let asset = Templated::new(&template, std::sync::Arc::new(Asset { body, content_type, cache })).arc();
         if path.is_empty() {
             router = router.get(asset.clone()).head(asset);
         } else {

@@ -3,6 +3,7 @@
 
 use crate::error::BoxError;
 use crate::http::answer::{ErrorCode, write_envelope};
+use crate::http::frame::Templated;
 use crate::http::router::UriRouter;
 use crate::logging::request_id::RequestId;
 use futures_util::future::BoxFuture;
@@ -76,8 +77,8 @@ pub(crate) fn routes<K: crate::kind::Kind>(
         log::error!(target: crate::logging::FAILED, "openapi document failed to render: {err}");
         "{}".to_owned()
     });
-    let health = Health { checks: Arc::new(checks) }.arc();
-    let openapi = OpenApiJson(Arc::from(document)).arc();
+    let health = Templated::new("/health", Arc::new(Health { checks: Arc::new(checks) })).arc();
+    let openapi = Templated::new("/openapi.json", Arc::new(OpenApiJson(Arc::from(document)))).arc();
     Router::new()
         .push(Router::with_path("health").get(health.clone()).head(health))
         .push(Router::with_path("openapi.json").get(openapi.clone()).head(openapi))

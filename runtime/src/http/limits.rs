@@ -14,31 +14,48 @@ use salvo::http::header::CONTENT_LENGTH;
 pub(crate) fn refuse_head(req: &Request, server: &ServerConfig) -> Option<ApiError> {
     let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_len > server.uri_limit {
-        return Some(ApiError::new(ErrorCode::UriTooLong).msg(format!(
-            "the URI is {uri_len} bytes; at most {} are accepted (server.uri_limit)",
-            server.uri_limit
-        )));
+        return Some(too_large(
+            ErrorCode::UriTooLong,
+            "the URI is",
+            uri_len as u64,
+            server.uri_limit,
+            "uri_limit",
+        ));
     }
     // As on the wire: `name: value\r\n` per header.
     let header_len: usize =
         req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
     if header_len > server.header_limit {
-        return Some(ApiError::new(ErrorCode::HeadersTooLarge).msg(format!(
-            "the headers are {header_len} bytes; at most {} are accepted (server.header_limit)",
-            server.header_limit
-        )));
+        return Some(too_large(
+            ErrorCode::HeadersTooLarge,
+            "the headers are",
+            header_len as u64,
+            server.header_limit,
+            "header_limit",
+        ));
     }
     let declared =
         req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
     if let Some(length) = declared
         && length > server.body_limit as u64
     {
-        return Some(ApiError::new(ErrorCode::PayloadTooLarge).msg(format!(
-            "the body is {length} bytes; at most {} are accepted (server.body_limit)",
-            server.body_limit
-        )));
+        return Some(too_large(
+            ErrorCode::PayloadTooLarge,
+            "the body is",
+            length,
+            server.body_limit,
+            "body_limit",
+        ));
     }
     None
+}
+
+/// The refusal of a request past `server.<key>`; cold, so the checks that
+/// every request runs stay short.
+#[cold]
+#[inline(never)]
+fn too_large(code: ErrorCode, what: &str, size: u64, limit: usize, key: &str) -> ApiError {
+    ApiError::new(code).msg(format!("{what} {size} bytes; at most {limit} are accepted (server.{key})"))
 }
 
 /// Whether an answer with `status` leaves part of the request unread, so

@@ -4,6 +4,7 @@
 
 use crate::config::MetricsConfig;
 use crate::http::answer::{ApiError, ErrorCode, write_error};
+use crate::http::frame::Templated;
 use crate::state::AppState;
 use salvo::http::header::{CONTENT_TYPE, HeaderValue};
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, Router, async_trait};
@@ -19,7 +20,7 @@ pub(crate) fn routes(config: &MetricsConfig) -> Router {
         return Router::new();
     }
     let allow_from = config.allow_from.iter().filter_map(|ip| ip.trim().parse().ok()).collect();
-    let route = MetricsRoute { allow_from }.arc();
+    let route = Templated::new("/metrics", std::sync::Arc::new(MetricsRoute { allow_from })).arc();
     Router::with_path("metrics").get(route.clone()).head(route)
 }
 

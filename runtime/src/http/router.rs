@@ -3,6 +3,7 @@
 //! (salvo takes the first sibling that matches).
 
 use crate::http::declare::{Access, Api, Endpoint, Verb};
+use crate::http::frame::Templated;
 use crate::kind::{Join, Kind, NoRoutes};
 use crate::service::ServiceInfo;
 use salvo::routing::filters::{self, MethodFilter};
@@ -87,7 +88,7 @@ impl<K: Kind> UriRouter<K> {
             for segment in url.split('/').filter(|s| !s.is_empty()) {
                 node = node.children.entry(SegmentKey::of(segment)).or_default();
             }
-            node.endpoints.push(endpoint.clone());
+            node.endpoints.push((url, endpoint.clone()));
         }
         root.into_router(Router::new(), guard)
     }
@@ -118,16 +119,19 @@ impl SegmentKey {
 
 #[derive(Default)]
 struct Node {
-    endpoints: Vec<Endpoint>,
+    /// The routes ending here, with their full URL template.
+    endpoints: Vec<(String, Endpoint)>,
     children: BTreeMap<SegmentKey, Node>,
 }
 
 impl Node {
     fn into_router(self, mut router: Router, guard: &dyn Fn(&Endpoint) -> Arc<dyn Handler>) -> Router {
-        for endpoint in self.endpoints {
+        for (url, endpoint) in self.endpoints {
             // Protected by default: every route not marked `public` goes
             // through the guard before its handler runs.
             let handler = if endpoint.decl.public { endpoint.handler.clone() } else { guard(&endpoint) };
+            // Outside the guard, so a refused request is counted under its route.
+            let handler = Templated::wrap(&url, handler);
             // Load balancers probe with HEAD: every GET answers it too
             // (hyper sends the headers and drops the body).
             let methods: &[fn() -> MethodFilter] = match endpoint.decl.verb {
