@@ -5,9 +5,10 @@
 # in rounds of keel then each baseline. Prints every build and the median
 # keel/baseline time of each kind, against each baseline.
 #
-#   bench/build_cost.sh                   # 100 handlers, 3 rounds, both baselines
+#   bench/build_cost.sh                   # 100 handlers, 3 rounds, every baseline
 #   HANDLERS=50 PAIRS=5 bench/build_cost.sh
-#   BARE=plain bench/build_cost.sh        # one baseline only: plain or oapi
+#   BARE=plain bench/build_cost.sh        # one baseline only: plain, lib or oapi
+#   BARE=both bench/build_cost.sh         # plain and oapi
 #   DYLIB=1 bench/build_cost.sh           # keel linked from keel-dylib (--features dylib)
 #
 # The services are generated into target/build-cost/ (a workspace of its
@@ -21,7 +22,11 @@
 #              `ToSchema` derive for the OpenAPI document) and `keel::uri_router!`;
 #   bare:      `#[handler] async fn itemNNN(req, res)` reading the parameter,
 #              rendering `Json(Envelope { … })`, and one `Router` built by
-#              hand: no OpenAPI document;
+#              hand: no OpenAPI document; one crate (`src/main.rs`);
+#   bare_lib:  the same handlers in keel's service layout: a library with
+#              the handlers and `pub fn router()`, and a binary that serves
+#              it (a service's tests and its several binaries need the
+#              library), so the layout costs both sides the same;
 #   bare_oapi: salvo-oapi's own way to the OpenAPI document keel serves:
 #              `#[endpoint] async fn itemNNN(id: PathParam<i64>) ->
 #              Json<Envelope<ItemNNN>>`, `ToSchema` derives, `OpenApi::merge_router`.
@@ -32,12 +37,14 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 
 HANDLERS="${HANDLERS:-100}"
-BARE="${BARE:-both}"
+BARE="${BARE:-all}"
 case "$BARE" in
     plain) baselines=(bare) ;;
+    lib) baselines=(bare_lib) ;;
     oapi) baselines=(bare_oapi) ;;
     both) baselines=(bare bare_oapi) ;;
-    *) echo "BARE is plain, oapi or both" >&2; exit 2 ;;
+    all) baselines=(bare bare_lib bare_oapi) ;;
+    *) echo "BARE is plain, lib, oapi, both or all" >&2; exit 2 ;;
 esac
 PAIRS="${PAIRS:-3}"
 DYLIB="${DYLIB:-}"
@@ -134,10 +141,11 @@ async fn main() -> std::process::ExitCode {
 }
 EOF
 
-# generate_bare FLAVOR PACKAGE: the same handlers on bare salvo, plain
-# (`#[handler]`) or with salvo-oapi (`#[endpoint]`, an OpenAPI document).
+# generate_bare FLAVOR LAYOUT PACKAGE: the same handlers on bare salvo,
+# plain (`#[handler]`) or with salvo-oapi (`#[endpoint]`, an OpenAPI
+# document), in one crate (LAYOUT=main) or a library and a binary (lib).
 generate_bare() {
-    local flavor=$1 package=$2
+    local flavor=$1 layout=$2 package=$3
     local dir="$ws/$package" bare_routes="" m i n id bare_mod derives
     mkdir -p "$dir/src"
     cat > "$dir/Cargo.toml" <<EOF
@@ -235,8 +243,8 @@ impl Envelope<()> {
     }
 }
 
-#[tokio::main]
-async fn main() {
+/// The service's routes.
+pub fn router() -> Router {
     let router = Router::with_path("v1.00.00")
 EOF
         printf '%s' "$bare_routes"
@@ -247,17 +255,43 @@ EOF
         let doc = salvo::oapi::OpenApi::new("bare", "1.00.00").merge_router(&router);
         router.push(doc.into_router("/openapi.json"))
     };
-    let acceptor = TcpListener::new("127.0.0.1:8902").bind().await;
-    Server::new(acceptor).serve(router).await;
+    router
 }
 EOF
-    } > "$dir/src/main.rs"
+        if [ "$layout" = main ]; then
+            cat <<'EOF'
+
+#[tokio::main]
+async fn main() {
+    let acceptor = TcpListener::new("127.0.0.1:8902").bind().await;
+    Server::new(acceptor).serve(router()).await;
+}
+EOF
+        fi
+    } > "$dir/src/$([ "$layout" = main ] && echo main || echo lib).rs"
+    if [ "$layout" = lib ]; then
+        mkdir -p "$dir/src/bin"
+        printf '\n[[bin]]\nname = "http_%s"\npath = "src/bin/http_%s.rs"\n' "$package" "$package" >> "$dir/Cargo.toml"
+        cat > "$dir/src/bin/http_$package.rs" <<EOF
+//! The service's binary.
+
+use salvo::prelude::*;
+
+#[tokio::main]
+async fn main() {
+    let acceptor = TcpListener::new("127.0.0.1:8902").bind().await;
+    Server::new(acceptor).serve(${package}::router()).await;
+}
+EOF
+    fi
 }
 
 for baseline in "${baselines[@]}"; do
-    flavor=plain
-    [ "$baseline" = bare_oapi ] && flavor=oapi
-    generate_bare "$flavor" "${baseline}_svc"
+    case "$baseline" in
+        bare) generate_bare plain main bare_svc ;;
+        bare_lib) generate_bare plain lib bare_lib_svc ;;
+        bare_oapi) generate_bare oapi main bare_oapi_svc ;;
+    esac
 done
 
 build() { # build PACKAGE → seconds
