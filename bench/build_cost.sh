@@ -10,6 +10,12 @@
 #   BARE=plain bench/build_cost.sh        # one baseline only: plain, lib or oapi
 #   BARE=both bench/build_cost.sh         # plain and oapi
 #   DYLIB=1 bench/build_cost.sh           # keel linked from keel-dylib (--features dylib)
+#   KEEL_FEATURES=default bench/build_cost.sh   # keel with its default features
+#
+# KEEL_FEATURES are keel's features for the generated service: `sqlite` by
+# default, the driver of the embedded database and no other (a service
+# builds and links only the drivers it names); `default` keeps every
+# driver and `keel::testing`; a comma-separated list names others.
 #
 # The services are generated into target/build-cost/ (a workspace of its
 # own, the main Cargo.lock and dev profile copied in so every dependency
@@ -48,6 +54,12 @@ case "$BARE" in
 esac
 PAIRS="${PAIRS:-3}"
 DYLIB="${DYLIB:-}"
+KEEL_FEATURES="${KEEL_FEATURES:-sqlite}"
+if [ "$KEEL_FEATURES" = default ]; then
+    keel_dep="keel = { path = \"$root/runtime\" }"
+else
+    keel_dep="keel = { path = \"$root/runtime\", default-features = false, features = [$(echo "$KEEL_FEATURES" | sed 's/[^,][^,]*/"&"/g; s/,/, /g')] }"
+fi
 MODULES=10
 per_module=$(( (HANDLERS + MODULES - 1) / MODULES ))
 ws="$root/target/build-cost"
@@ -77,7 +89,7 @@ name = "http_keel_svc"
 path = "src/bin/http_keel_svc.rs"
 
 [dependencies]
-keel = { path = "$root/runtime" }
+$keel_dep
 $([ -n "$DYLIB" ] && echo "keel-dylib = { path = \"$root/dylib\" }")
 serde = { version = "1", features = ["derive"] }
 tokio = { version = "1", default-features = false, features = ["rt"] }

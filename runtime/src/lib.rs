@@ -59,6 +59,7 @@ mod state;
 pub mod time;
 pub mod ws;
 
+#[cfg(feature = "testing")]
 pub use boot::testing;
 pub use cache::pubsub;
 pub use data::{db, migrate, read_through};

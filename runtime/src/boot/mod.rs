@@ -9,6 +9,7 @@ mod listener;
 mod serve;
 mod start;
 mod systemd;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use cli::routes_table;

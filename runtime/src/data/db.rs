@@ -10,7 +10,6 @@ use rbdc_pool_fast::{ConnManagerProxy, FastPool};
 use rbs::Value;
 use serde::de::DeserializeOwned;
 use std::path::Path;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 pub use crate::data::column::{Bind, Column, ColumnOf, Flattens, SetColumn, SqlValue, TextColumn};
@@ -31,6 +30,15 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// The cargo feature of keel that brings this dialect's driver.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Dialect::MySql => "mysql",
+            Dialect::Postgres => "pg",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+
     /// The dialect of a connection URL, by its scheme.
     pub fn from_url(url: &str) -> Option<Dialect> {
         if url.starts_with("sqlite://") {
@@ -151,6 +159,62 @@ pub struct Db {
     pub(super) guard: Arc<StatementGuard>,
 }
 
+/// The driver's pool for `url`, or why it cannot be opened. A dialect whose
+/// driver this build left out (keel's `sqlite`, `mysql` and `pg` features)
+/// is refused by name, so a configuration naming it stops boot on one line.
+// With no driver at all every arm returns early, and only SQLite reads `home`.
+#[cfg_attr(not(any(feature = "sqlite", feature = "mysql", feature = "pg")), allow(unreachable_code))]
+#[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
+fn driver_pool(name: &str, dialect: Dialect, url: &str, home: &Path) -> Result<FastPool, DbError> {
+    let opened: Result<FastPool, rbatis::rbdc::Error> = match dialect {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => {
+            let path = url.trim_start_matches("sqlite://");
+            let path =
+                if path.starts_with('/') || path.starts_with(':') { path.into() } else { home.join(path) };
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DbError::Unavailable(format!(
+                        "cannot create {} for database `{name}`: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+            FastPool::new_url(rbdc_sqlite::SqliteDriver {}, &format!("sqlite://{}", path.display()))
+        }
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => {
+            // DATETIME keeps no zone and keel stores the UTC wall clock:
+            // read it back at offset 0, not at the machine's local offset
+            // (the driver's default), so the same row is the same instant
+            // on every machine.
+            let options = <rbdc_mysql::options::MySqlConnectOptions as std::str::FromStr>::from_str(url)
+                .map(|options| options.offset_sec(0))
+                .map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
+            FastPool::new_option(rbdc_mysql::MysqlDriver {}, options)
+        }
+        // The driver would shift every time it writes by that offset.
+        #[cfg(feature = "pg")]
+        Dialect::Postgres if url.contains("timezone_sec") => {
+            return Err(DbError::Other(format!(
+                "database `{name}`: drop `timezone_sec` from the URL; keel stores and reads times in UTC"
+            )));
+        }
+        #[cfg(feature = "pg")]
+        Dialect::Postgres => FastPool::new_url(rbdc_pg::PgDriver {}, url),
+        // Reached only in a build without some driver.
+        #[allow(unreachable_patterns)]
+        left_out => {
+            let feature = left_out.feature();
+            return Err(DbError::Other(format!(
+                "database `{name}`: this binary was built without keel's `{feature}` feature, which `{}` needs; enable it (keel = {{ features = [\"{feature}\"] }}) or name another database",
+                redact(url)
+            )));
+        }
+    };
+    opened.map_err(|e| DbError::Other(format!("database `{name}`: {e}")))
+}
+
 /// Default pool size when the configuration names none.
 const DEFAULT_POOL: u64 = 16;
 /// How long a pooled connection goes unchecked after a check.
@@ -174,43 +238,7 @@ impl Db {
                 redact(url)
             ))
         })?;
-        let init = match dialect {
-            Dialect::Sqlite => {
-                let path = url.trim_start_matches("sqlite://");
-                let path = if path.starts_with('/') || path.starts_with(':') {
-                    path.into()
-                } else {
-                    home.join(path)
-                };
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        DbError::Unavailable(format!(
-                            "cannot create {} for database `{name}`: {e}",
-                            dir.display()
-                        ))
-                    })?;
-                }
-                FastPool::new_url(rbdc_sqlite::SqliteDriver {}, &format!("sqlite://{}", path.display()))
-            }
-            Dialect::MySql => {
-                // DATETIME keeps no zone and keel stores the UTC wall clock:
-                // read it back at offset 0, not at the machine's local offset
-                // (the driver's default), so the same row is the same instant
-                // on every machine.
-                let options = rbdc_mysql::options::MySqlConnectOptions::from_str(url)
-                    .map(|options| options.offset_sec(0))
-                    .map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
-                FastPool::new_option(rbdc_mysql::MysqlDriver {}, options)
-            }
-            // The driver would shift every time it writes by that offset.
-            Dialect::Postgres if url.contains("timezone_sec") => {
-                return Err(DbError::Other(format!(
-                    "database `{name}`: drop `timezone_sec` from the URL; keel stores and reads times in UTC"
-                )));
-            }
-            Dialect::Postgres => FastPool::new_url(rbdc_pg::PgDriver {}, url),
-        };
-        let pool = init.map_err(|e| DbError::Other(format!("database `{name}`: {e}")))?;
+        let pool = driver_pool(name, dialect, url, home)?;
         // rbatis' pool pings a connection on every checkout: one extra round
         // trip per query. Checking at most every few seconds measured +14 %
         // on a primary-key read (measured: docs/benchmarks.md). The price: a connection that
@@ -341,6 +369,23 @@ mod tests {
         let refused = crate::__private::block_on(Db::connect("default", &entry, Path::new(".")));
         let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("database `default`: drop `timezone_sec` from the URL"), "{message}");
+    }
+
+    // Runs in a build without the `mysql` feature (CI: `cargo test -p keel
+    // --no-default-features --features sqlite --lib left_out`).
+    #[cfg(not(feature = "mysql"))]
+    #[test]
+    fn a_left_out_driver_is_refused_by_its_feature() {
+        let entry = BackendEntry::Url("mysql://root:hunter2@127.0.0.1:3306/test".to_owned());
+        let refused = crate::__private::block_on(Db::connect("orders", &entry, Path::new(".")));
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("database `orders`: this binary was built without keel's `mysql` feature"),
+            "{message}"
+        );
+        assert!(message.contains(r#"features = ["mysql"]"#), "{message}");
+        assert!(!message.contains("hunter2"), "the password is redacted: {message}");
+        assert!(!message.contains('\n'), "one line: {message}");
     }
 
     #[test]
