@@ -322,7 +322,13 @@ edit_one() { # edit_one PACKAGE ROUND
 }
 
 echo "warming up: the dependencies of every service (not measured)…" >&2
-(cd "$ws" && cargo build -q)
+# One package at a time, as the rounds build them: features unify only over
+# the packages of one build, so a whole-workspace build would leave salvo
+# built with other features than `-p bare_svc` asks for, and the first
+# round's baseline would rebuild its dependencies inside a measured build.
+for stack in keel "${baselines[@]}"; do
+    (cd "$ws" && cargo build -q -p "${stack}_svc")
+done
 
 # Rounds: keel, then each baseline; a round's keel/baseline ratios are
 # kept per baseline.
