@@ -31,7 +31,7 @@ pub enum Dialect {
 
 impl Dialect {
     /// The cargo feature of keel that brings this dialect's driver.
-    pub fn feature(self) -> &'static str {
+    pub(crate) fn feature(self) -> &'static str {
         match self {
             Dialect::MySql => "mysql",
             Dialect::Postgres => "pg",
