@@ -88,6 +88,7 @@ impl<K: Kind> App<K> {
         // the cache's command connection and listens on one of its own.
         if self.pubsub.is_none() {
             self.pubsub = Some(match (self.config.cache.get("default"), caches.get("default")) {
+                #[cfg(feature = "redis")]
                 (Some(entry), Some(cache)) if cache.kind() == "redis" => {
                     crate::cache::pubsub::PubSub::redis(entry.url(), cache.clone())
                         .map_err(|err| BootError(err.to_string()))?

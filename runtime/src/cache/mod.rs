@@ -57,10 +57,18 @@
 pub(crate) mod breaker;
 mod memory;
 pub mod pubsub;
+#[cfg(feature = "redis")]
 mod redis_link;
+#[cfg(feature = "redis")]
+mod redis_store;
+// Without keel's `redis` feature: a store that cannot exist, so every
+// Redis arm below compiles to nothing and a Redis URL is refused by name.
+#[cfg(not(feature = "redis"))]
+#[path = "no_redis.rs"]
 mod redis_store;
 
 use memory::MemoryStore;
+#[cfg(feature = "redis")]
 pub(crate) use redis_link::Target;
 use redis_store::RedisStore;
 use serde::Serialize;
@@ -139,12 +147,14 @@ impl Cache {
     /// never waits for it.
     /// When too many invalidations were lost in an outage, recovery drops
     /// every key matching `purge_patterns` (e.g. `sys_*`).
+    ///
+    /// A Redis URL needs keel's `redis` feature (on by default); a build
+    /// without it refuses one with an error that names the feature.
     pub fn open(name: &str, url: &str, purge_patterns: Vec<String>) -> Result<Cache, CacheError> {
         if url.starts_with("memory://") {
             return Ok(Cache::memory(name));
         }
-        let target = Target::parse(name, url)?;
-        let store = RedisStore::open(name, &target, purge_patterns)?;
+        let store = RedisStore::open(name, url, purge_patterns)?;
         Ok(Cache::with(name, Backend::Redis(Arc::new(store))))
     }
 
@@ -200,7 +210,7 @@ impl Cache {
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let result = match &self.inner.backend {
             Backend::Memory(store) => Ok(store.get(key)),
-            Backend::Redis(store) => store.query::<Option<Vec<u8>>>(redis::cmd("GET").arg(key)).await,
+            Backend::Redis(store) => store.get(key).await,
         };
         self.count(&result);
         if let Ok(found) = &result {
@@ -233,14 +243,7 @@ impl Cache {
                 store.set(key, value, ttl);
                 Ok(())
             }
-            Backend::Redis(store) => {
-                let mut cmd = redis::cmd("SET");
-                cmd.arg(key).arg(value);
-                if let Some(ttl) = ttl {
-                    cmd.arg("PX").arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1));
-                }
-                store.query::<()>(&cmd).await
-            }
+            Backend::Redis(store) => store.set(key, value, ttl).await,
         };
         self.count(&result);
         result
@@ -264,7 +267,7 @@ impl Cache {
     pub async fn exists(&self, key: &str) -> Result<bool, CacheError> {
         let result = match &self.inner.backend {
             Backend::Memory(store) => Ok(store.get(key).is_some()),
-            Backend::Redis(store) => store.query::<i64>(redis::cmd("EXISTS").arg(key)).await.map(|n| n > 0),
+            Backend::Redis(store) => store.exists(key).await,
         };
         self.count(&result);
         result
@@ -275,14 +278,7 @@ impl Cache {
     pub async fn ttl(&self, key: &str) -> Result<Option<Option<Duration>>, CacheError> {
         match &self.inner.backend {
             Backend::Memory(store) => Ok(store.ttl(key)),
-            Backend::Redis(store) => {
-                let ms = store.query::<i64>(redis::cmd("PTTL").arg(key)).await?;
-                Ok(match ms {
-                    -2 => None,
-                    -1 => Some(None),
-                    ms => Some(Some(Duration::from_millis(ms.unsigned_abs()))),
-                })
-            }
+            Backend::Redis(store) => store.ttl(key).await,
         }
     }
 
@@ -291,12 +287,7 @@ impl Cache {
     pub async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, CacheError> {
         let result = match &self.inner.backend {
             Backend::Memory(store) => Ok(store.set_nx(key, value, ttl)),
-            Backend::Redis(store) => {
-                let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-                let mut cmd = redis::cmd("SET");
-                cmd.arg(key).arg(value).arg("NX").arg("PX").arg(ms);
-                store.query::<Option<String>>(&cmd).await.map(|reply| reply.is_some())
-            }
+            Backend::Redis(store) => store.set_nx(key, value, ttl).await,
         };
         self.count(&result);
         result
@@ -307,19 +298,8 @@ impl Cache {
     /// window. While Redis is unreachable the count is kept in this process.
     pub async fn incr(&self, key: &str, window: Duration) -> (i64, Duration) {
         if let Backend::Redis(store) = &self.inner.backend {
-            let ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
-            let mut pipe = redis::pipe();
-            pipe.atomic()
-                .incr(key, 1)
-                .cmd("PEXPIRE")
-                .arg(key)
-                .arg(ms)
-                .arg("NX")
-                .ignore()
-                .cmd("PTTL")
-                .arg(key);
-            match store.query_pipe::<(i64, i64)>(&pipe).await {
-                Ok((count, left)) => return (count, Duration::from_millis(left.max(0).unsigned_abs())),
+            match store.incr(key, window).await {
+                Ok(counted) => return counted,
                 Err(err) => self.count::<()>(&Err(err)),
             }
         }
@@ -335,15 +315,8 @@ impl Cache {
         let parse =
             |bytes: &[u8]| std::str::from_utf8(bytes).ok().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
         if let Backend::Redis(store) = &self.inner.backend {
-            let mut pipe = redis::pipe();
-            pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
-            match store.query_pipe::<(Option<Vec<u8>>, i64)>(&pipe).await {
-                Ok((value, left)) => {
-                    return (
-                        value.as_deref().map_or(0, parse),
-                        Duration::from_millis(left.max(0).unsigned_abs()),
-                    );
-                }
+            match store.value_and_ttl(key).await {
+                Ok((value, left)) => return (value.as_deref().map_or(0, parse), left),
                 Err(err) => self.count::<()>(&Err(err)),
             }
         }
@@ -378,14 +351,13 @@ impl Cache {
 
     /// `PUBLISH channel payload` on the command connection (pub/sub's
     /// sending side); an in-process cache has no channels.
+    #[cfg(feature = "redis")]
     pub(crate) async fn publish(&self, channel: &str, payload: &str) -> Result<(), CacheError> {
         let result = match &self.inner.backend {
             Backend::Memory(_) => {
                 Err(CacheError::Config(format!("cache `{}` is in-process: no pub/sub", self.name())))
             }
-            Backend::Redis(store) => {
-                store.query::<i64>(redis::cmd("PUBLISH").arg(channel).arg(payload)).await.map(drop)
-            }
+            Backend::Redis(store) => store.publish(channel, payload).await,
         };
         self.count(&result);
         result

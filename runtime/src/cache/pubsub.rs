@@ -4,12 +4,20 @@
 //! no Redis configured, an in-process broadcast. Channel names follow the
 //! naming rule (`keel::channel!("sys_notice")` checks one at compile time).
 
-use crate::cache::{Cache, CacheError};
+#[cfg(feature = "redis")]
+use crate::cache::Cache;
+use crate::cache::CacheError;
+#[cfg(feature = "redis")]
 use futures_util::StreamExt;
-use std::collections::{BTreeSet, HashMap};
+#[cfg(feature = "redis")]
+use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+#[cfg(feature = "redis")]
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
+#[cfg(feature = "redis")]
+use tokio::sync::mpsc;
 
 /// Messages kept per channel for a subscriber that falls behind.
 const BACKLOG: usize = 1024;
@@ -23,9 +31,11 @@ pub struct PubSub {
 #[derive(Debug)]
 struct Inner {
     local: Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>,
+    #[cfg(feature = "redis")]
     redis: Option<RedisSide>,
 }
 
+#[cfg(feature = "redis")]
 #[derive(Debug)]
 struct RedisSide {
     /// The cache on the same Redis: publishing goes through its command
@@ -40,7 +50,13 @@ struct RedisSide {
 impl PubSub {
     /// Within this process only.
     pub fn in_process() -> PubSub {
-        PubSub { inner: Arc::new(Inner { local: Mutex::default(), redis: None }) }
+        PubSub {
+            inner: Arc::new(Inner {
+                local: Mutex::default(),
+                #[cfg(feature = "redis")]
+                redis: None,
+            }),
+        }
     }
 
     /// Through Redis at `url`: publishes on the command connection of
@@ -50,6 +66,8 @@ impl PubSub {
     ///
     /// On a cluster (`redis+cluster://`) it listens on one node at a time,
     /// the next seed after a drop: a classic `PUBLISH` reaches every node.
+    /// (keel's `redis` feature, on by default.)
+    #[cfg(feature = "redis")]
     pub fn redis(url: &str, commands: Cache) -> Result<PubSub, CacheError> {
         let nodes = crate::cache::Target::parse(commands.name(), url)?.pubsub_nodes();
         let clients = nodes
@@ -74,19 +92,19 @@ impl PubSub {
 
     /// Sends `payload` to every subscriber of `channel`, in every process.
     pub async fn publish(&self, channel: &str, payload: &str) -> Result<(), CacheError> {
-        match &self.inner.redis {
-            Some(redis) => redis.commands.publish(channel, payload).await,
-            None => {
-                // No subscriber is not an error: nobody is listening yet.
-                let _ = self.local(channel).send(Arc::from(payload));
-                Ok(())
-            }
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.inner.redis {
+            return redis.commands.publish(channel, payload).await;
         }
+        // No subscriber is not an error: nobody is listening yet.
+        let _ = self.local(channel).send(Arc::from(payload));
+        Ok(())
     }
 
     /// The messages of `channel` from now on.
     pub fn subscribe(&self, channel: &str) -> broadcast::Receiver<Arc<str>> {
         let receiver = self.local(channel).subscribe();
+        #[cfg(feature = "redis")]
         if let Some(redis) = &self.inner.redis {
             let new = redis
                 .channels
@@ -104,6 +122,7 @@ impl PubSub {
 /// The dedicated connection: subscribe every known channel, forward what
 /// arrives to the local subscribers; on a drop, reconnect (to the next of
 /// `clients`) with backoff and subscribe again. Ends when the `PubSub` is gone.
+#[cfg(feature = "redis")]
 async fn listen(
     clients: Vec<redis::Client>,
     channels: Arc<Mutex<BTreeSet<String>>>,
@@ -175,6 +194,7 @@ async fn listen(
 }
 
 /// Whether a subscription was confirmed within a second.
+#[cfg(feature = "redis")]
 async fn subscribed(call: impl Future<Output = redis::RedisResult<()>>) -> bool {
     matches!(tokio::time::timeout(Duration::from_secs(1), call).await, Ok(Ok(())))
 }

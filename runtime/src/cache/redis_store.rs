@@ -45,15 +45,13 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
+    /// The store behind `url` (`redis://`, `rediss://`, `redis+cluster://`).
     /// Must be called inside a Tokio runtime (the manager spawns its task).
-    pub(crate) fn open(
-        name: &str,
-        target: &Target,
-        purge_patterns: Vec<String>,
-    ) -> Result<RedisStore, CacheError> {
+    pub(crate) fn open(name: &str, url: &str, purge_patterns: Vec<String>) -> Result<RedisStore, CacheError> {
+        let target = Target::parse(name, url)?;
         Ok(RedisStore {
             name: name.to_owned(),
-            link: Link::open(name, target, OP_TIMEOUT)?,
+            link: Link::open(name, &target, OP_TIMEOUT)?,
             breaker: Breaker::new(),
             dirty: Mutex::new(Dirty::default()),
             purge_patterns,
@@ -75,19 +73,99 @@ impl RedisStore {
     }
 
     /// Runs one command; a connection failure or timeout opens the breaker.
-    pub(crate) async fn query<T: redis::FromRedisValue>(
-        self: &Arc<Self>,
-        cmd: &redis::Cmd,
-    ) -> Result<T, CacheError> {
+    async fn query<T: redis::FromRedisValue>(self: &Arc<Self>, cmd: &redis::Cmd) -> Result<T, CacheError> {
         self.guarded(async { cmd.query_async::<T>(&mut self.link.conn().await?).await }).await
     }
 
     /// Runs a pipeline, with the same breaker rules.
-    pub(crate) async fn query_pipe<T: redis::FromRedisValue>(
+    async fn query_pipe<T: redis::FromRedisValue>(
         self: &Arc<Self>,
         pipe: &redis::Pipeline,
     ) -> Result<T, CacheError> {
         self.guarded(async { pipe.query_async::<T>(&mut self.link.conn().await?).await }).await
+    }
+
+    /// `GET key`.
+    pub(crate) async fn get(self: &Arc<Self>, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        self.query(redis::cmd("GET").arg(key)).await
+    }
+
+    /// `SET key value [PX ttl]`.
+    pub(crate) async fn set(
+        self: &Arc<Self>,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<(), CacheError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value);
+        if let Some(ttl) = ttl {
+            cmd.arg("PX").arg(millis(ttl));
+        }
+        self.query(&cmd).await
+    }
+
+    /// `EXISTS key`.
+    pub(crate) async fn exists(self: &Arc<Self>, key: &str) -> Result<bool, CacheError> {
+        self.query::<i64>(redis::cmd("EXISTS").arg(key)).await.map(|n| n > 0)
+    }
+
+    /// `PTTL key`: `None` without a value, `Some(None)` without an expiry.
+    pub(crate) async fn ttl(self: &Arc<Self>, key: &str) -> Result<Option<Option<Duration>>, CacheError> {
+        Ok(match self.query::<i64>(redis::cmd("PTTL").arg(key)).await? {
+            -2 => None,
+            -1 => Some(None),
+            ms => Some(Some(Duration::from_millis(ms.unsigned_abs()))),
+        })
+    }
+
+    /// `SET key value NX PX ttl`: whether this call took the key.
+    pub(crate) async fn set_nx(
+        self: &Arc<Self>,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value).arg("NX").arg("PX").arg(millis(ttl));
+        self.query::<Option<String>>(&cmd).await.map(|reply| reply.is_some())
+    }
+
+    /// One more under `key` in a window that starts at the first count:
+    /// the count and the time left, in one atomic round trip.
+    pub(crate) async fn incr(
+        self: &Arc<Self>,
+        key: &str,
+        window: Duration,
+    ) -> Result<(i64, Duration), CacheError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .incr(key, 1)
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(millis(window))
+            .arg("NX")
+            .ignore()
+            .cmd("PTTL")
+            .arg(key);
+        let (count, left) = self.query_pipe::<(i64, i64)>(&pipe).await?;
+        Ok((count, Duration::from_millis(left.max(0).unsigned_abs())))
+    }
+
+    /// The value under `key` and the time left before it expires (0 when none).
+    pub(crate) async fn value_and_ttl(
+        self: &Arc<Self>,
+        key: &str,
+    ) -> Result<(Option<Vec<u8>>, Duration), CacheError> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
+        let (value, left) = self.query_pipe::<(Option<Vec<u8>>, i64)>(&pipe).await?;
+        Ok((value, Duration::from_millis(left.max(0).unsigned_abs())))
+    }
+
+    /// `PUBLISH channel payload`.
+    pub(crate) async fn publish(self: &Arc<Self>, channel: &str, payload: &str) -> Result<(), CacheError> {
+        self.query::<i64>(redis::cmd("PUBLISH").arg(channel).arg(payload)).await.map(drop)
     }
 
     /// Awaits `call` unless the breaker is open; a connection failure or a
@@ -245,6 +323,11 @@ impl RedisStore {
         }
         Ok(dropped)
     }
+}
+
+/// `duration` in whole milliseconds, at least 1 (Redis refuses a zero expiry).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 /// Whether `err` means Redis cannot serve now (the breaker opens), not that
