@@ -13,9 +13,10 @@
 #   KEEL_FEATURES=default bench/build_cost.sh   # keel with its default features
 #
 # KEEL_FEATURES are keel's features for the generated service: `sqlite` by
-# default, the driver of the embedded database and no other (a service
-# builds and links only the drivers it names); `default` keeps every
-# driver and `keel::testing`; a comma-separated list names others.
+# default, the driver of the embedded database and no other, and no Redis
+# (the generated service uses the in-process cache; a service builds and
+# links only what it names); `default` keeps every driver, Redis and
+# `keel::testing`; a comma-separated list names others (`sqlite,redis`).
 #
 # The services are generated into target/build-cost/ (a workspace of its
 # own, the main Cargo.lock and dev profile copied in so every dependency
