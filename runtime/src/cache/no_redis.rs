@@ -25,7 +25,7 @@ impl RedisStore {
         Err(CacheError::Config(if redis {
             format!(
                 "cache `{name}`: this binary was built without keel's `redis` feature, which `{}` needs; enable it (keel = {{ features = [\"redis\"] }}) or use memory://",
-                crate::data::db::redact(url)
+                crate::config::redact(url)
             )
         } else {
             format!(

@@ -404,6 +404,7 @@ mod text_value;
 use layers::Layers;
 use text_value::TextValue;
 
+pub(crate) use backend::redact;
 pub use backend::{BackendEntry, BackendTable};
 
 #[cfg(test)]

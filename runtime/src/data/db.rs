@@ -3,7 +3,7 @@
 //! creation from schema descriptions, and row helpers over `#[keel::table]`
 //! types. All SQL is parameterized (`?`, which rbdc-pg turns into `$n`).
 
-use crate::config::BackendEntry;
+use crate::config::{BackendEntry, redact};
 use fast_pool::plugin::{CheckMode, DurationManager};
 use rbatis::RBatis;
 use rbdc_pool_fast::{ConnManagerProxy, FastPool};
@@ -328,18 +328,6 @@ impl Db {
     ) -> Result<rbatis::rbdc::db::ExecResult, DbError> {
         let (rb, sql) = (self.rb.clone(), sql.to_owned());
         self.guarded(async move { rb.exec(&sql, args).await }).await
-    }
-}
-
-/// A URL without its password, for messages.
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
     }
 }
 
