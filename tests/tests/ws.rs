@@ -353,4 +353,16 @@ async fn a_server_service_answers_http_and_its_socket() {
         assert!(pubsub.publish(channel, &published(channel)).await.is_ok());
         assert_eq!(expect_frame(&mut client, "room").await["data"], channel, "only the followed channel");
     }
+
+    // A burst published faster than the client reads: the connection
+    // relays what is waiting in batches, and every message arrives once,
+    // in order.
+    let burst = 300;
+    for n in 0..burst {
+        assert!(pubsub.publish("prb_room_b", &format!(r#"{{"type":"room","data":{n}}}"#)).await.is_ok());
+    }
+    for n in 0..burst {
+        assert_eq!(expect_frame(&mut client, "room").await["data"], n, "message {n} of the burst");
+    }
+    assert!(next_frame(&mut client, Duration::from_millis(200)).await.is_none(), "nothing twice");
 }

@@ -209,6 +209,10 @@ async fn next_published(feed: &mut Option<Followed>) -> Result<Arc<str>, broadca
 /// Frames queued per connection before new ones are dropped.
 const OUTBOX: usize = 256;
 
+/// Published messages relayed per wake at most: a client far behind still
+/// lets its connection read, ping and shut down in between.
+const RELAY_BATCH: usize = 64;
+
 /// The salvo handler of a socket (made by `#[keel::ws]`).
 pub struct WsEndpoint<S: Socket> {
     route: &'static RouteDecl,
@@ -333,12 +337,37 @@ async fn serve<S: Socket>(
                 }
             }
             published = next_published(&mut feed) => match published {
+                // This message and those already waiting behind it (a
+                // client that fell behind), written with one flush: a
+                // backlog drains in a write or two, not a write per message.
                 Ok(text) => {
-                    if let Some(frame) = S::relay(&conn, &mut user, &text) {
-                        if sink.send(Message::text(frame)).await.is_err() {
-                            break None;
+                    let mut next = Some(text);
+                    let mut relayed = 0;
+                    let mut written = true;
+                    while let Some(text) = next.take() {
+                        if let Some(frame) = S::relay(&conn, &mut user, &text) {
+                            if sink.feed(Message::text(frame)).await.is_err() {
+                                written = false;
+                                break;
+                            }
+                            metrics.ws_frame_out();
+                            relayed += 1;
                         }
-                        metrics.ws_frame_out();
+                        if relayed < RELAY_BATCH {
+                            next = match feed.as_mut().map(broadcast::Receiver::try_recv) {
+                                Some(Ok(text)) => Some(text),
+                                Some(Err(broadcast::error::TryRecvError::Lagged(missed))) => {
+                                    log::debug!(target: crate::logging::INFO, "socket {}: client missed {missed} message(s)", route.path);
+                                    None
+                                }
+                                // Nothing waiting; or the channel closed,
+                                // which the next `recv` reports.
+                                _ => None,
+                            };
+                        }
+                    }
+                    if !written || (relayed > 0 && sink.flush().await.is_err()) {
+                        break None;
                     }
                 }
                 // A client that reads slower than the channel is published
