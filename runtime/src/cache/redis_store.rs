@@ -149,7 +149,7 @@ impl RedisStore {
             .cmd("PTTL")
             .arg(key);
         let (count, left) = self.query_pipe::<(i64, i64)>(&pipe).await?;
-        Ok((count, Duration::from_millis(left.max(0).unsigned_abs())))
+        Ok((count, time_left(left)))
     }
 
     /// The value under `key` and the time left before it expires (0 when none).
@@ -160,7 +160,7 @@ impl RedisStore {
         let mut pipe = redis::pipe();
         pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
         let (value, left) = self.query_pipe::<(Option<Vec<u8>>, i64)>(&pipe).await?;
-        Ok((value, Duration::from_millis(left.max(0).unsigned_abs())))
+        Ok((value, time_left(left)))
     }
 
     /// `PUBLISH channel payload`.
@@ -328,6 +328,12 @@ impl RedisStore {
 /// `duration` in whole milliseconds, at least 1 (Redis refuses a zero expiry).
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// A `PTTL` reply as the time left: none for a key without one (-1) or
+/// without a value (-2).
+fn time_left(pttl: i64) -> Duration {
+    Duration::from_millis(pttl.max(0).unsigned_abs())
 }
 
 /// Whether `err` means Redis cannot serve now (the breaker opens), not that

@@ -357,7 +357,7 @@ async fn serve<S: Socket>(
                             next = match feed.as_mut().map(broadcast::Receiver::try_recv) {
                                 Some(Ok(text)) => Some(text),
                                 Some(Err(broadcast::error::TryRecvError::Lagged(missed))) => {
-                                    log::debug!(target: crate::logging::INFO, "socket {}: client missed {missed} message(s)", route.path);
+                                    missed_messages(route, missed);
                                     None
                                 }
                                 // Nothing waiting; or the channel closed,
@@ -373,7 +373,7 @@ async fn serve<S: Socket>(
                 // A client that reads slower than the channel is published
                 // to misses what it fell behind on, and no one else waits.
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    log::debug!(target: crate::logging::INFO, "socket {}: client missed {missed} message(s)", route.path);
+                    missed_messages(route, missed);
                 }
                 Err(broadcast::error::RecvError::Closed) => feed = None,
             },
@@ -421,6 +421,12 @@ async fn serve<S: Socket>(
     let _ = sink.close().await;
     log::debug!(target: crate::logging::INFO, "socket {} closed", route.path);
     S::close(&conn, user).await;
+}
+
+/// A client that reads slower than its channel is published to skips what
+/// it fell behind on; the log says how much.
+fn missed_messages(route: &RouteDecl, missed: u64) {
+    log::debug!(target: crate::logging::INFO, "socket {}: client missed {missed} message(s)", route.path);
 }
 
 /// The endpoint of a `#[keel::ws]` socket.
