@@ -433,8 +433,22 @@ async fn metrics_count_requests_by_route_and_read_backends_when_scraped() {
     assert!(!text.contains("67890"), "{text}");
     // The operational routes are labelled too.
     assert!(text.contains(r#"route="/metrics",method="GET",status="200""#), "{text}");
+    // Each answered request is one observation of its route's duration,
+    // and the histogram adds up: its `+Inf` bucket holds every one.
+    let observed =
+        sample(&text, r#"keel_http_request_duration_seconds_count{route="/v1.00.02/test",method="GET"}"#);
+    assert!(observed >= 6.0, "{text}");
+    let in_inf_bucket = text
+        .lines()
+        .find(|line| {
+            line.starts_with("keel_http_request_duration_seconds_bucket{")
+                && line.contains(r#"route="/v1.00.02/test""#)
+                && line.contains(r#"le="+Inf""#)
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse::<f64>().ok());
+    assert_eq!(in_inf_bucket, Some(observed), "{text}");
     for line in [
-        r#"keel_http_request_duration_seconds_bucket{le="#,
         r#"keel_db_answering{database="default"} 1"#,
         r#"keel_db_pool_connections{database="default",state="open"}"#,
         r#"keel_cache_available{cache="default"} 1"#,

@@ -5,6 +5,7 @@
 use crate::http::answer::{ApiError, ErrorCode, write_error};
 use crate::http::cors::CorsPolicy;
 use crate::logging::request_id::{REQUEST_ID_HEADER, RequestId};
+use crate::metrics::RouteMetrics;
 use crate::state::{AppState, Backends};
 use futures_util::FutureExt;
 use salvo::http::header::{CONNECTION, HeaderValue};
@@ -18,13 +19,13 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// What the frame leaves in every request's depot: the request's id and
 /// the app's state, in one entry (a depot entry is an allocation), and the
-/// matched route's template once its goal runs.
+/// matched route's metrics once its goal runs.
 pub(crate) struct Stamp {
     pub(crate) request_id: RequestId,
     pub(crate) state: Arc<AppState>,
-    /// The route's template (`/v1.00.00/account/{id}`), set by [`Templated`];
-    /// empty while no route matched.
-    pub(crate) route: &'static str,
+    /// The matched route's metrics (labelled with its template), set by
+    /// [`Templated`]; none while no route matched.
+    pub(crate) route: Option<&'static RouteMetrics>,
 }
 
 impl Stamp {
@@ -100,7 +101,7 @@ impl Frame {
             metrics.request_started();
         }
         req.set_secure_max_size(self.state.config().server.body_limit);
-        depot.insert_typed(Stamp { request_id, state: Arc::clone(&self.state), route: "" });
+        depot.insert_typed(Stamp { request_id, state: Arc::clone(&self.state), route: None });
         counted
     }
 
@@ -175,14 +176,9 @@ impl Frame {
         let status = res.status_code.map_or(0, |s| s.as_u16());
         let elapsed = started.elapsed();
         let (request_id, route) =
-            Stamp::of(depot).map_or(("-", ""), |stamp| (stamp.request_id.as_str(), stamp.route));
+            Stamp::of(depot).map_or(("-", None), |stamp| (stamp.request_id.as_str(), stamp.route));
         if counted {
-            crate::metrics::metrics().request_done(
-                route,
-                req.method().as_str(),
-                status,
-                elapsed.as_secs_f64(),
-            );
+            crate::metrics::metrics().request_done(route, req.method().as_str(), status, elapsed);
         }
         crate::logging::access(request_id, req.method().as_str(), req.uri().path(), status, elapsed);
     }
@@ -216,22 +212,24 @@ fn answer_status(status: salvo::http::StatusCode, depot: &mut Depot, res: &mut R
     write_error(ApiError::new(ErrorCode::from_status(status)), depot, res);
 }
 
-/// A route's goal with its template: stamps the template on the request
-/// for the metrics' `route` label, then hands the request to the handler.
+/// A route's goal with its template: puts the route's metrics (labelled
+/// with the template) in the request's stamp, then hands the request to the
+/// handler.
 ///
 /// salvo's `matched-path` feature would give the template too, but builds
 /// it on every request from one `String` per path segment joined into
-/// another; here it is one pointer written into the stamp. The handler's
-/// future is returned as it is: no second boxed future per request.
+/// another; here the route's metrics are found once, when the route table
+/// is built, and a request carries a pointer to them. The handler's future
+/// is returned as it is: no second boxed future per request.
 pub(crate) struct Templated {
-    template: &'static str,
+    route: &'static RouteMetrics,
     handler: Arc<dyn Handler>,
 }
 
 impl Templated {
     /// `handler` labelled `template` (`/v1.00.00/account/{id}`).
     pub(crate) fn new(template: &str, handler: Arc<dyn Handler>) -> Templated {
-        Templated { template: intern(template), handler }
+        Templated { route: crate::metrics::metrics().route(template), handler }
     }
 
     /// The same, shared: a router's goal as it is.
@@ -260,22 +258,8 @@ impl Handler for Templated {
         Self: 'async_trait,
     {
         if let Ok(stamp) = depot.get_typed_mut::<Stamp>() {
-            stamp.route = self.template;
+            stamp.route = Some(self.route);
         }
         self.handler.handle(req, depot, res, ctrl)
     }
-}
-
-/// `template` as a `&'static str`, leaked once per distinct template: the
-/// route table is fixed, and a process that builds its service several
-/// times (tests) still holds one copy of each.
-fn intern(template: &str) -> &'static str {
-    static TEMPLATES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-    let mut templates = TEMPLATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(known) = templates.iter().find(|known| **known == template) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(template.to_owned().into_boxed_str());
-    templates.push(leaked);
-    leaked
 }

@@ -22,16 +22,18 @@
 //! | `keel_migration_version` | `database` |
 //! | `keel_build_info` | `service`, `version`, `keel` |
 
+use latency::Latency;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
+use std::time::Duration;
+
+mod latency;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -107,7 +109,7 @@ pub(crate) enum RowRead {
 pub(crate) struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
-    duration: Family<RouteLabels, Histogram>,
+    duration: Family<RouteLabels, Latency>,
     in_flight: Gauge,
     /// Handles into `keel_cache_row_reads_total` (hit, miss, bypass), taken
     /// once: a cached read costs one atomic add, not a label lookup.
@@ -123,25 +125,22 @@ pub(crate) struct Metrics {
     jobs: Family<JobLabels, Counter>,
     migration: Family<DatabaseLabels, Gauge>,
     build: Family<BuildLabels, Gauge>,
-    /// Per route template, handles into `requests` and `duration`: counting
-    /// a request is one lookup by template (FNV, not SipHash) and atomic
-    /// adds, not a label-set hash per family.
-    routes: RwLock<HashMap<String, RouteMetrics, BuildHasherDefault<Fnv>>>,
+    /// Per route template, handles into `requests` and `duration`, made
+    /// once when the route table is built ([`Metrics::route`]): a request
+    /// carries its route's handles, so counting it takes no lookup and no
+    /// lock on a shared table.
+    routes: Mutex<HashMap<String, &'static RouteMetrics>>,
+    /// The handles of requests no route matched.
+    unmatched: RouteMetrics,
     /// Off (`metrics.enabled = false`): requests are not counted at all.
     enabled: AtomicBool,
-}
-
-fn duration_histogram() -> Histogram {
-    // 0.25 ms … ~4 s.
-    Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
 }
 
 impl Metrics {
     fn new() -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
-        let duration =
-            Family::<RouteLabels, Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let duration = Family::<RouteLabels, Latency>::default();
         let in_flight = Gauge::default();
         let row_read_family = Family::<ResultLabels, Counter>::default();
         let row_reads = ["hit", "miss", "bypass"]
@@ -191,7 +190,8 @@ impl Metrics {
             jobs,
             migration,
             build,
-            routes: RwLock::new(HashMap::default()),
+            routes: Mutex::new(HashMap::new()),
+            unmatched: RouteMetrics::new(""),
             enabled: AtomicBool::new(true),
         }
     }
@@ -211,23 +211,30 @@ impl Metrics {
         self.in_flight.inc();
     }
 
-    /// A request was answered: `template` is the matched route (empty for
-    /// none).
-    pub(crate) fn request_done(&self, template: &str, method: &str, status: u16, seconds: f64) {
-        let method = method_index(method);
-        let counted = {
-            let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
-            routes.get(template).map(|route| route.count(self, method, status, seconds)).is_some()
-        };
-        if !counted {
-            // Templates come from the route table, so the set is bounded; a
-            // path a client made up is `unmatched`, never a label.
-            let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
-            routes
-                .entry(template.to_owned())
-                .or_insert_with(|| RouteMetrics::new(template))
-                .count(self, method, status, seconds);
+    /// The handles of the route `template` (`/v1.00.00/account/{id}`),
+    /// made on its first call and kept for the process: the route table is
+    /// fixed, and a process that builds its service several times (tests)
+    /// still holds one set per template.
+    pub(crate) fn route(&self, template: &str) -> &'static RouteMetrics {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = routes.get(template) {
+            return known;
         }
+        let made: &'static RouteMetrics = Box::leak(Box::new(RouteMetrics::new(template)));
+        routes.insert(template.to_owned(), made);
+        made
+    }
+
+    /// A request was answered: `route` is the matched route's handles
+    /// (none: `unmatched`).
+    pub(crate) fn request_done(
+        &self,
+        route: Option<&RouteMetrics>,
+        method: &str,
+        status: u16,
+        elapsed: Duration,
+    ) {
+        route.unwrap_or(&self.unmatched).count(self, method_index(method), status, elapsed);
         self.in_flight.dec();
     }
 
@@ -309,7 +316,7 @@ fn method_index(method: &str) -> usize {
 
 /// One route template's handles, taken on its first request per method
 /// and status.
-struct RouteMetrics {
+pub(crate) struct RouteMetrics {
     /// The template as labelled: `/v1/x/{id}`, or `unmatched`.
     route: &'static str,
     /// Per entry of [`METHODS`].
@@ -317,7 +324,7 @@ struct RouteMetrics {
 }
 
 struct MethodMetrics {
-    duration: Histogram,
+    duration: Latency,
     /// `(status, counter)`: a handful per route, so a scan.
     statuses: RwLock<Vec<(u16, Counter)>>,
 }
@@ -333,14 +340,14 @@ impl RouteMetrics {
         RouteMetrics { route, methods: Default::default() }
     }
 
-    fn count(&self, metrics: &Metrics, method: usize, status: u16, seconds: f64) {
+    fn count(&self, metrics: &Metrics, method: usize, status: u16, elapsed: Duration) {
         let route = self.route;
         let labels = RouteLabels { route, method: METHODS[method] };
         let by_method = self.methods[method].get_or_init(|| MethodMetrics {
             duration: metrics.duration.get_or_create_owned(&labels),
             statuses: RwLock::new(Vec::new()),
         });
-        by_method.duration.observe(seconds);
+        by_method.duration.observe(elapsed);
         let seen = by_method
             .statuses
             .read()
@@ -357,28 +364,6 @@ impl RouteMetrics {
             if !statuses.iter().any(|(known, _)| *known == status) {
                 statuses.push((status, counter));
             }
-        }
-    }
-}
-
-/// FNV-1a: route templates are short and come from the route table, so a
-/// keyed hash buys nothing here and costs a visible share of a request.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
         }
     }
 }
