@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Upper bounds of the buckets in microseconds: 0.25 ms doubling to about
+/// Upper bounds of the buckets in nanoseconds: 0.25 ms doubling to about
 /// 4 s; one more bucket, `+Inf`, holds the rest.
-const BOUNDS_MICROS: [u64; 15] = {
-    let mut bounds = [250; 15];
+const BOUNDS_NANOS: [u64; 15] = {
+    let mut bounds = [250_000; 15];
     let mut i = 1;
     while i < bounds.len() {
         bounds[i] = bounds[i - 1] * 2;
@@ -31,7 +31,7 @@ pub(crate) struct Latency(Arc<Counts>);
 #[derive(Debug, Default)]
 struct Counts {
     /// Observations per bucket (not cumulative); the last is `+Inf`.
-    buckets: [AtomicU64; BOUNDS_MICROS.len() + 1],
+    buckets: [AtomicU64; BOUNDS_NANOS.len() + 1],
     /// Sum of the observations, in nanoseconds.
     sum_nanos: AtomicU64,
 }
@@ -39,18 +39,18 @@ struct Counts {
 impl Latency {
     /// Counts one request that took `elapsed`.
     pub(crate) fn observe(&self, elapsed: Duration) {
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        // Most requests land in the first bucket or two: a short scan.
-        let bucket = BOUNDS_MICROS.iter().position(|bound| micros <= *bound).unwrap_or(BOUNDS_MICROS.len());
-        self.0.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        // Compared exactly: 250.5 µs is past the 0.25 ms bound.
         let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        // Most requests land in the first bucket or two: a short scan.
+        let bucket = BOUNDS_NANOS.iter().position(|bound| nanos <= *bound).unwrap_or(BOUNDS_NANOS.len());
+        self.0.buckets[bucket].fetch_add(1, Ordering::Relaxed);
         self.0.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 
     /// `(upper bound in seconds, count)` per bucket, the last bound infinite
     /// (encoded `+Inf`), and the count of all observations.
     fn snapshot(&self) -> (Vec<(f64, u64)>, u64) {
-        let bounds = BOUNDS_MICROS.iter().map(|micros| *micros as f64 / 1e6).chain([f64::INFINITY]);
+        let bounds = BOUNDS_NANOS.iter().map(|nanos| *nanos as f64 / 1e9).chain([f64::INFINITY]);
         let buckets: Vec<(f64, u64)> = bounds
             .zip(&self.0.buckets)
             .map(|(bound, count)| (bound, count.load(Ordering::Relaxed)))
@@ -69,6 +69,9 @@ impl TypedMetric for Latency {
 impl EncodeMetric for Latency {
     fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
         let (buckets, count) = self.snapshot();
+        // Read apart from the buckets: a scrape racing an observation may
+        // show its time in `_sum` a scrape before its bucket, a difference
+        // of one request that the next scrape makes good.
         let sum = self.0.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
         encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
     }
@@ -84,21 +87,21 @@ mod tests {
 
     #[test]
     fn bounds_double_from_a_quarter_millisecond() {
-        assert_eq!(BOUNDS_MICROS[0], 250);
-        assert_eq!(BOUNDS_MICROS[1], 500);
-        assert_eq!(BOUNDS_MICROS[14], 250 << 14);
+        assert_eq!(BOUNDS_NANOS[0], 250_000);
+        assert_eq!(BOUNDS_NANOS[1], 500_000);
+        assert_eq!(BOUNDS_NANOS[14], 250_000 << 14);
     }
 
     #[test]
     fn an_observation_lands_in_the_first_bucket_that_holds_it() {
         let latency = Latency::default();
-        for micros in [0, 250, 251, 4_000, 10_000_000] {
-            latency.observe(Duration::from_micros(micros));
+        for nanos in [0, 250_000, 250_001, 4_000_000, 10_000_000_000] {
+            latency.observe(Duration::from_nanos(nanos));
         }
         let (buckets, count) = latency.snapshot();
         assert_eq!(count, 5);
         let counts: Vec<u64> = buckets.iter().map(|(_, n)| *n).collect();
-        // 0 and 250 µs ≤ 0.25 ms; 251 µs ≤ 0.5 ms; 4 ms ≤ 4 ms; 10 s > 4.096 s.
+        // 0 and 250 µs ≤ 0.25 ms; 250.001 µs ≤ 0.5 ms; 4 ms ≤ 4 ms; 10 s > 4.096 s.
         assert_eq!(counts[0], 2);
         assert_eq!(counts[1], 1);
         assert_eq!(counts[4], 1);
