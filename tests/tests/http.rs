@@ -191,6 +191,54 @@ async fn hostile_connections_get_an_envelope_and_are_let_go() {
 }
 
 #[tokio::test]
+async fn kept_alive_and_unread_connections_are_closed_after_the_idle_timeout() {
+    // idle_timeout below header_timeout: a connection waiting for its next
+    // request head is idle, and is closed after the shorter of the two.
+    let mut config = keel::config::Config::default();
+    config.server.header_timeout = 30;
+    config.server.idle_timeout = 1;
+    let addr = boot(App::new(probe::uri_router()).config(config)).await;
+    let second = Duration::from_secs(1);
+
+    // A kept-alive connection after its answer.
+    let started = std::time::Instant::now();
+    let get = "GET /v1.00.02/orders?page=1&size=5 HTTP/1.1\r\nhost: x\r\n\r\n";
+    let raw = raw_exchange(addr, get, None, 4 * second).await;
+    let raw = raw.unwrap_or_else(|| panic!("a kept-alive connection was held past 4s (idle_timeout 1s)"));
+    envelope_of(&raw, 200, 0);
+    assert!(started.elapsed() >= second / 2, "closed before the idle timeout: {:?}", started.elapsed());
+
+    // A client that pipelines requests and never reads the answers (a slow
+    // reader holding the connection): once the answers fill the socket
+    // buffers the server's write stalls, and the connection is closed
+    // after idle_timeout, with most of the requests never answered.
+    const REQUESTS: usize = 40_000;
+    let stream = TcpStream::connect(addr).await.unwrap_or_else(|err| panic!("connect: {err}"));
+    let (mut reader, mut writer) = stream.into_split();
+    let requests = get.repeat(REQUESTS);
+    // Blocks once the server stops reading; ends (with an error) when it closes.
+    let sender = tokio::spawn(async move { writer.write_all(requests.as_bytes()).await });
+    tokio::time::sleep(3 * second).await;
+    let mut answers = Vec::new();
+    let ended = tokio::time::timeout(4 * second, reader.read_to_end(&mut answers)).await;
+    assert!(
+        ended.is_ok(),
+        "an unread connection was still open 7s after its writes stalled (idle_timeout 1s)"
+    );
+    let answered = String::from_utf8_lossy(&answers).matches("HTTP/1.1 200 ").count();
+    // Without the stall timeout every request is answered as the client
+    // finally reads (39 999 of 40 000 when tried); with it, a few hundred.
+    assert!(
+        answered < REQUESTS / 2,
+        "{answered} of {REQUESTS} pipelined requests answered: the stalled write was waited out"
+    );
+    sender.abort();
+
+    // The service still answers.
+    envelope(&self::get(addr, "/v1.00.02/orders?page=1&size=5").await, 200, 0);
+}
+
+#[tokio::test]
 async fn query_strings_page_or_name_the_failing_parameter() {
     let addr = boot(App::new(probe::uri_router())).await;
     let json = envelope(&get(addr, "/v1.00.02/orders?page=3&size=5").await, 200, 0);

@@ -169,11 +169,14 @@ pub struct ServerConfig {
     /// Largest header block accepted, names and values, in bytes (431 beyond).
     pub header_limit: usize,
     /// Seconds a client may take to send a request's headers; past it the
-    /// connection is closed.
+    /// connection is closed. The clock runs from when the server starts
+    /// waiting for a head, so a kept-alive connection waiting for its next
+    /// request is closed after the shorter of this and `idle_timeout`.
     pub header_timeout: u64,
-    /// Seconds a connection may stay silent (a kept-alive connection between
-    /// requests) before it is closed. Open WebSockets are exempt: they have
-    /// `ws_idle_timeout`.
+    /// Seconds a connection may stay silent before it is closed: waiting
+    /// for a request (see `header_timeout`), or with an answer the client
+    /// does not take (a stalled write). Open WebSockets are exempt: they
+    /// have `ws_idle_timeout`.
     pub idle_timeout: u64,
     /// Seconds between pings on an open WebSocket.
     pub ws_ping_interval: u64,
