@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every comparison in one run, each against its baseline in the same run:
 #
-#   keel vs bare salvo   JSON answer, row through Redis (bench/run.sh),
+#   keel vs bare salvo   JSON answer, row through Redis (bench/run.sh: throughput,
+#                        one after the other; bench/together.sh: requests per
+#                        CPU-second, both served at once),
 #                        token check over the public read (TARGET=auth),
 #                        broadcast to 1 000 WebSocket clients (ws_fanout, REPEATS rounds)
 #   keel vs Sanic        JSON, row by primary key, row through Redis, login, broadcast
@@ -41,6 +43,10 @@ if wanted bare; then
     summary+=("JSON answer, $(grep 'keel/bare throughput' "$logs/json")")
     part cached env TARGET=cached bench/run.sh
     summary+=("row through Redis, $(grep 'keel/bare throughput' "$logs/cached")")
+    part json_together env ROUNDS="$PAIRS" bench/together.sh
+    summary+=("JSON answer, both at once, $(grep 'per CPU-second' "$logs/json_together")")
+    part cached_together env ROUNDS="$PAIRS" TARGET=cached bench/together.sh
+    summary+=("row through Redis, both at once, $(grep 'per CPU-second' "$logs/cached_together")")
 fi
 if wanted auth; then
     part auth env TARGET=auth bench/run.sh
