@@ -173,9 +173,10 @@ pub struct ServerConfig {
     /// waiting for a head, so a kept-alive connection waiting for its next
     /// request is closed after the shorter of this and `idle_timeout`.
     pub header_timeout: u64,
-    /// Seconds a connection may stay silent before it is closed: waiting
-    /// for a request (see `header_timeout`), or with an answer the client
-    /// does not take (a stalled write). Open WebSockets are exempt: they
+    /// Seconds one write to the client may stay blocked (a client that
+    /// takes none of its answer) before the connection is closed; also caps
+    /// the wait for the next request (see `header_timeout`). A request being
+    /// handled has no deadline of its own. Open WebSockets are exempt: they
     /// have `ws_idle_timeout`.
     pub idle_timeout: u64,
     /// Seconds between pings on an open WebSocket.
