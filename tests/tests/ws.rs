@@ -366,3 +366,50 @@ async fn a_server_service_answers_http_and_its_socket() {
     }
     assert!(next_frame(&mut client, Duration::from_millis(200)).await.is_none(), "nothing twice");
 }
+
+/// Open WebSockets on the server at `addr`, as its `/metrics` reports them.
+async fn open_sockets(addr: SocketAddr) -> u64 {
+    let reply = call_with(addr, None, "GET", "/metrics", None).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let line = reply.body.lines().find_map(|line| line.strip_prefix("keel_ws_connections "));
+    match line.map(str::parse) {
+        Some(Ok(open)) => open,
+        _ => panic!("no keel_ws_connections in {}", reply.body),
+    }
+}
+
+/// A client that stops reading while messages are relayed to it: its
+/// socket's buffers fill and the server's write blocks. The connection is
+/// dropped once a write has stayed blocked for `ws_idle_timeout`. Before,
+/// the blocked write also stopped the connection's pings, idle check and
+/// shutdown, and the socket was held until the process stopped.
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_after_the_idle_timeout() {
+    let pubsub = keel::pubsub::PubSub::in_process();
+    let mut config = Config::default();
+    config.server.ws_ping_interval = 1;
+    config.server.ws_idle_timeout = 2;
+    let app = keel::App::new(keel_tests::probe::uri_router()).pubsub(pubsub.clone()).config(config);
+    let addr = keel_tests::serve(app).await;
+    let mut client = match tokio_tungstenite::connect_async(format!("ws://{addr}/v2.00.00/echo")).await {
+        Ok((client, _)) => client,
+        Err(err) => panic!("{err}"),
+    };
+    send_text(&mut client, r#"{"type":"follow","data":"prb_room_a"}"#).await;
+    assert_eq!(expect_frame(&mut client, "following").await["data"], "prb_room_a");
+    assert_eq!(open_sockets(addr).await, 1);
+
+    // 16 MiB in 256 messages of 64 KiB, far more than the two sockets'
+    // buffers hold; the client reads none of it.
+    let chunk = "x".repeat(64 * 1024);
+    for _ in 0..256 {
+        assert!(
+            pubsub.publish("prb_room_a", &format!(r#"{{"type":"room","data":"{chunk}"}}"#)).await.is_ok()
+        );
+    }
+    keel_tests::eventually(Duration::from_secs(15), "the client that stopped reading is dropped", || async {
+        open_sockets(addr).await == 0
+    })
+    .await;
+    drop(client);
+}

@@ -182,7 +182,8 @@ pub struct ServerConfig {
     /// Seconds between pings on an open WebSocket.
     pub ws_ping_interval: u64,
     /// Seconds a WebSocket client may stay silent (no message, no pong)
-    /// before it is closed.
+    /// before it is closed; also how long one write to it may stay blocked
+    /// (a client that stopped reading) before the connection is dropped.
     pub ws_idle_timeout: u64,
     /// Connections served at once; past it new ones wait in the kernel's
     /// backlog. Below the usual 1 024 open-file limit, so a flood of idle

@@ -295,7 +295,8 @@ async fn serve<S: Socket>(
     let mut user = match S::open(&conn).await {
         Ok(user) => user,
         Err(err) => {
-            let _ = sink.send(Message::close_with(1008u16, err.message().to_owned())).await;
+            let _ =
+                within(idle_limit, sink.send(Message::close_with(1008u16, err.message().to_owned()))).await;
             return;
         }
     };
@@ -304,17 +305,17 @@ async fn serve<S: Socket>(
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
     let metrics = crate::metrics::metrics();
-    let close = loop {
+    let end = loop {
         tokio::select! {
             incoming = stream.next() => {
                 let msg = match incoming {
                     Some(Ok(msg)) => msg,
-                    Some(Err(err)) if too_big(&err) => break Some((TOO_BIG, "message too big")),
-                    _ => break None,
+                    Some(Err(err)) if too_big(&err) => break End::Close(TOO_BIG, "message too big"),
+                    _ => break End::Gone,
                 };
                 last_heard = Instant::now();
                 if msg.is_close() {
-                    break None;
+                    break End::Gone;
                 }
                 if msg.is_ping() || msg.is_pong() {
                     continue;
@@ -340,34 +341,11 @@ async fn serve<S: Socket>(
                 // This message and those already waiting behind it (a
                 // client that fell behind), written with one flush: a
                 // backlog drains in a write or two, not a write per message.
+                // One limit for the batch: one timer per wake, not per frame.
                 Ok(text) => {
-                    let mut next = Some(text);
-                    let mut relayed = 0;
-                    let mut written = true;
-                    while let Some(text) = next.take() {
-                        if let Some(frame) = S::relay(&conn, &mut user, &text) {
-                            if sink.feed(Message::text(frame)).await.is_err() {
-                                written = false;
-                                break;
-                            }
-                            metrics.ws_frame_out();
-                            relayed += 1;
-                        }
-                        if relayed < RELAY_BATCH {
-                            next = match feed.as_mut().map(broadcast::Receiver::try_recv) {
-                                Some(Ok(text)) => Some(text),
-                                Some(Err(broadcast::error::TryRecvError::Lagged(missed))) => {
-                                    missed_messages(route, missed);
-                                    None
-                                }
-                                // Nothing waiting; or the channel closed,
-                                // which the next `recv` reports.
-                                _ => None,
-                            };
-                        }
-                    }
-                    if !written || (relayed > 0 && sink.flush().await.is_err()) {
-                        break None;
+                    let batch = relay_batch::<S>(&conn, &mut user, &mut feed, text, &mut sink, route);
+                    if let Err(end) = within(idle_limit, batch).await {
+                        break end;
                     }
                 }
                 // A client that reads slower than the channel is published
@@ -378,34 +356,46 @@ async fn serve<S: Socket>(
                 Err(broadcast::error::RecvError::Closed) => feed = None,
             },
             Some(frame) = queued.recv() => {
-                if sink.send(frame).await.is_err() {
-                    break None;
+                if let Err(end) = within(idle_limit, sink.send(frame)).await {
+                    break end;
                 }
                 metrics.ws_frame_out();
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > idle_limit {
-                    break Some((1001u16, "idle timeout"));
+                    break End::Close(1001, "idle timeout");
                 }
-                if sink.send(Message::ping(Vec::<u8>::new())).await.is_err() {
-                    break None;
+                if let Err(end) = within(idle_limit, sink.send(Message::ping(Vec::<u8>::new()))).await {
+                    break end;
                 }
             }
-            _ = shutdown.changed() => break Some((1001u16, "server shutting down")),
+            _ = shutdown.changed() => break End::Close(1001, "server shutting down"),
         }
     };
-    if let Some((TOO_BIG, reason)) = close {
+    if let End::Stalled = end {
+        // Nothing more can be written, a close frame included: drop the
+        // socket, which the client sees as a reset.
+        log::info!(
+            target: crate::logging::INFO,
+            "socket {}: a write stayed blocked {}s (the client stopped reading); connection dropped",
+            route.path,
+            idle_limit.as_secs()
+        );
+        S::close(&conn, user).await;
+        return;
+    }
+    if let End::Close(TOO_BIG, reason) = end {
         // The read failed, so the stream has ended: nothing more can be
         // read, and the rest of the oversized message sits unread in the
         // socket. Closing a socket with unread data sends a reset, which can
         // destroy the close frame before the client reads it: send it, end
         // the write side, and give the client a moment first.
-        if sink.send(Message::close_with(TOO_BIG, reason)).await.is_ok() {
-            let _ = sink.close().await;
+        if within(idle_limit, sink.send(Message::close_with(TOO_BIG, reason))).await.is_ok() {
+            let _ = within(idle_limit, sink.close()).await;
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-    } else if let Some((code, reason)) = close
-        && sink.send(Message::close_with(code, reason)).await.is_ok()
+    } else if let End::Close(code, reason) = end
+        && within(idle_limit, sink.send(Message::close_with(code, reason))).await.is_ok()
     {
         // The closing handshake: give the client a moment to answer the
         // close (reading what it still sends) before the socket goes.
@@ -418,9 +408,74 @@ async fn serve<S: Socket>(
         })
         .await;
     }
-    let _ = sink.close().await;
+    let _ = within(idle_limit, sink.close()).await;
     log::debug!(target: crate::logging::INFO, "socket {} closed", route.path);
     S::close(&conn, user).await;
+}
+
+/// Relays `first` and what is already waiting behind it on `feed` (at most
+/// [`RELAY_BATCH`]), each through [`Socket::relay`], then flushes once.
+async fn relay_batch<S: Socket>(
+    conn: &WsConn,
+    user: &mut S::State,
+    feed: &mut Option<Followed>,
+    first: Arc<str>,
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    route: &RouteDecl,
+) -> Result<(), salvo::Error> {
+    let metrics = crate::metrics::metrics();
+    let mut next = Some(first);
+    let mut relayed = 0;
+    while let Some(text) = next.take() {
+        if let Some(frame) = S::relay(conn, user, &text) {
+            sink.feed(Message::text(frame)).await?;
+            metrics.ws_frame_out();
+            relayed += 1;
+        }
+        if relayed < RELAY_BATCH {
+            next = match feed.as_mut().map(broadcast::Receiver::try_recv) {
+                Some(Ok(text)) => Some(text),
+                Some(Err(broadcast::error::TryRecvError::Lagged(missed))) => {
+                    missed_messages(route, missed);
+                    None
+                }
+                // Nothing waiting; or the channel closed, which the next
+                // `recv` reports.
+                _ => None,
+            };
+        }
+    }
+    if relayed > 0 {
+        sink.flush().await?;
+    }
+    Ok(())
+}
+
+/// Why a connection's loop ended.
+enum End {
+    /// The client closed, or the socket failed: nothing to send.
+    Gone,
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+    /// A write stayed blocked past the idle limit: the client stopped
+    /// reading and its socket's buffers are full.
+    Stalled,
+}
+
+/// One write to the client (a frame, a flush, a close), cut after `limit`.
+/// A client that stops reading fills its socket's buffers, and the write
+/// then waits for room that never comes; meanwhile the connection's task
+/// runs no ping, no idle check and no shutdown, so without a limit the
+/// socket would be held until the process stops.
+async fn within<F>(limit: Duration, write: F) -> Result<(), End>
+where
+    F: Future<Output = Result<(), salvo::Error>>,
+{
+    match tokio::time::timeout(limit, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => Err(End::Stalled),
+    }
 }
 
 /// A client that reads slower than its channel is published to skips what
