@@ -122,6 +122,18 @@ pub async fn slow() -> ApiResult<&'static str> {
     Ok(answer_json("done"))
 }
 
+/// Set when `/late` has done its work; a deadline that cancels the
+/// handler leaves it unset.
+pub static LATE_FINISHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A handler slower than a one-second `server.response_timeout`.
+#[keel::api(method = "get", path = "/late", public)]
+pub async fn late() -> ApiResult<&'static str> {
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    LATE_FINISHED.store(true, std::sync::atomic::Ordering::SeqCst);
+    Ok(answer_json("finished"))
+}
+
 /// A protected route on a service without sign-in: always 401.
 #[keel::api(method = "get", path = "/secret")]
 pub async fn secret() -> ApiResult<&'static str> {
@@ -164,4 +176,4 @@ impl keel::ws::Socket for EchoSocket {
     }
 }
 
-keel::uri_router!(ProbeConf => OrderHandler, OrderStateHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing, slow, secret, EchoSocket);
+keel::uri_router!(ProbeConf => OrderHandler, OrderStateHandler, ItemHandler, ItemMeHandler, queue_work, boom, failing, slow, late, secret, EchoSocket);

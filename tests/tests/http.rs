@@ -288,6 +288,37 @@ async fn panics_and_internal_errors_answer_500_without_internal_text() {
     envelope(&get(addr, "/v2.00.00/item/me").await, 200, 0);
 }
 
+/// A handler slower than `server.response_timeout` is cancelled, and the
+/// client gets the 504 envelope instead of waiting on it (or on a proxy's
+/// own timeout); 0 means no deadline.
+#[tokio::test]
+async fn a_handler_past_the_response_timeout_is_cancelled_with_a_504_envelope() {
+    keel_tests::failed_log::capture();
+    let mut config = keel::config::Config::default();
+    config.server.response_timeout = 1;
+    let addr = boot(App::new(probe::uri_router()).config(config.clone())).await;
+    let json = envelope(&get(addr, "/v2.00.00/late").await, 504, 50400);
+    assert_eq!(json["msg"], "the answer took too long");
+    // The handler was dropped at its `.await`: it never finishes its work.
+    // (A fixed wait: what is checked is that nothing happens.)
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!probe::LATE_FINISHED.load(std::sync::atomic::Ordering::SeqCst), "the handler ran on");
+    let logged = keel_tests::failed_log::lines();
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains("GET /v2.00.00/late: no answer within server.response_timeout (1 s)")),
+        "{logged:?}"
+    );
+    // Other requests are not affected.
+    envelope(&get(addr, "/v2.00.00/item/me").await, 200, 0);
+
+    config.server.response_timeout = 0;
+    let addr = boot(App::new(probe::uri_router()).config(config)).await;
+    assert_eq!(envelope(&get(addr, "/v2.00.00/late").await, 200, 0)["data"], "finished");
+    assert!(probe::LATE_FINISHED.load(std::sync::atomic::Ordering::SeqCst));
+}
+
 #[tokio::test]
 async fn free_fn_routes_take_the_service_version_and_can_answer_202() {
     let addr = boot(App::new(probe::uri_router())).await;

@@ -164,6 +164,13 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Seconds a request body may take to arrive in full (408 beyond).
     pub body_timeout: u64,
+    /// Seconds from a request's head to its answer being ready: past it the
+    /// handler's work is dropped (cancelled at its next `.await`) and the
+    /// client gets the 504 envelope (50400), with a `failed.log` line
+    /// naming the route. Below a proxy's read timeout, so the envelope
+    /// arrives before the proxy gives up. 0: no deadline. Writing the answer
+    /// out is not counted (see `idle_timeout`), nor an open WebSocket.
+    pub response_timeout: u64,
     /// Longest URI accepted, in bytes (414 beyond).
     pub uri_limit: usize,
     /// Largest header block accepted, names and values, in bytes (431 beyond).
@@ -176,7 +183,7 @@ pub struct ServerConfig {
     /// Seconds one write to the client may stay blocked (a client that
     /// takes none of its answer) before the connection is closed; also caps
     /// the wait for the next request (see `header_timeout`). A request being
-    /// handled has no deadline of its own. Open WebSockets are exempt: they
+    /// handled has `response_timeout`. Open WebSockets are exempt: they
     /// have `ws_idle_timeout`.
     pub idle_timeout: u64,
     /// Seconds between pings on an open WebSocket.
@@ -199,6 +206,7 @@ impl Default for ServerConfig {
             shutdown_timeout: 30,
             body_limit: 64 * 1024,
             body_timeout: 10,
+            response_timeout: 25,
             uri_limit: 8 * 1024,
             header_limit: 32 * 1024,
             header_timeout: 10,

@@ -45,6 +45,8 @@ pub enum ErrorCode {
     Internal = 50000,
     /// `50300`: a backend is unavailable.
     Unavailable = 50300,
+    /// `50400`: the answer was not ready within `server.response_timeout`.
+    GatewayTimeout = 50400,
 }
 
 impl ErrorCode {
@@ -65,6 +67,7 @@ impl ErrorCode {
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -86,6 +89,7 @@ impl ErrorCode {
             ErrorCode::TooManyRequests => "too many requests",
             ErrorCode::Internal => "internal error",
             ErrorCode::Unavailable => "service unavailable",
+            ErrorCode::GatewayTimeout => "the answer took too long",
         }
     }
 
@@ -103,6 +107,7 @@ impl ErrorCode {
             431 => ErrorCode::HeadersTooLarge,
             429 => ErrorCode::TooManyRequests,
             503 => ErrorCode::Unavailable,
+            504 => ErrorCode::GatewayTimeout,
             400..=499 => ErrorCode::BadRequest,
             _ => ErrorCode::Internal,
         }

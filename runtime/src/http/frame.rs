@@ -13,7 +13,7 @@ use salvo::http::{HeaderName, ResBody};
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, async_trait};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
@@ -55,12 +55,16 @@ pub(crate) struct Frame {
     state: Arc<AppState>,
     /// `[cors]`, when on.
     cors: Option<CorsPolicy>,
+    /// `server.response_timeout`; none when 0.
+    response_timeout: Option<Duration>,
 }
 
 impl Frame {
     pub(crate) fn new(state: Arc<AppState>) -> Frame {
         let cors = CorsPolicy::from_config(&state.config().cors);
-        Frame { state, cors }
+        let seconds = state.config().server.response_timeout;
+        let response_timeout = (seconds > 0).then(|| Duration::from_secs(seconds));
+        Frame { state, cors, response_timeout }
     }
 }
 
@@ -79,10 +83,20 @@ impl Handler for Frame {
             None => self.refuse_head(req, depot, res),
             Some(cors) => self.refuse_or_preflight(cors, req, depot, res),
         };
-        if !answered
-            && let Err(panic) = AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind().await
-        {
-            answer_panic(&*panic, depot, res);
+        if !answered {
+            let routed = AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind();
+            // The deadline counts from `started`: no clock read of its own,
+            // and no timer at all for a handler that answers on its first
+            // poll (the timer is registered when first polled).
+            let outcome = match self.response_timeout {
+                None => Ok(routed.await),
+                Some(limit) => tokio::time::timeout_at((started + limit).into(), routed).await,
+            };
+            match outcome {
+                Ok(Ok(_)) => {}
+                Ok(Err(panic)) => answer_panic(&*panic, depot, res),
+                Err(_) => answer_late(self.response_timeout, req, depot, res),
+            }
         }
         self.close(req, depot, res, started, counted);
     }
@@ -202,6 +216,22 @@ fn answer_panic(panic: &(dyn std::any::Any + Send), depot: &mut Depot, res: &mut
         .unwrap_or_else(|| "non-text panic payload".to_owned());
     res.replace_body(ResBody::None);
     write_error(ApiError::internal(format!("handler panicked: {what}")), depot, res);
+}
+
+/// The answer was not ready within `server.response_timeout`: the
+/// handler's future is gone (dropped by the timeout), and what it had put
+/// in the response is replaced by the 504 envelope.
+#[cold]
+#[inline(never)]
+fn answer_late(limit: Option<Duration>, req: &Request, depot: &mut Depot, res: &mut Response) {
+    let seconds = limit.map_or(0, |limit| limit.as_secs());
+    let cause = format!(
+        "{} {}: no answer within server.response_timeout ({seconds} s); cancelled",
+        req.method(),
+        req.uri().path()
+    );
+    res.replace_body(ResBody::None);
+    write_error(ApiError::new(ErrorCode::GatewayTimeout).with_source(cause), depot, res);
 }
 
 /// An error status that nobody gave a body: the envelope for it.
