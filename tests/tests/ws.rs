@@ -382,13 +382,15 @@ async fn open_sockets(addr: SocketAddr) -> u64 {
 /// socket's buffers fill and the server's write blocks. The connection is
 /// dropped once a write has stayed blocked for `ws_idle_timeout`. Before,
 /// the blocked write also stopped the connection's pings, idle check and
-/// shutdown, and the socket was held until the process stopped.
+/// shutdown, and the socket was held until the process stopped. The
+/// socket also outlives `server.response_timeout`, which is for requests.
 #[tokio::test]
 async fn a_client_that_stops_reading_is_dropped_after_the_idle_timeout() {
     let pubsub = keel::pubsub::PubSub::in_process();
     let mut config = Config::default();
     config.server.ws_ping_interval = 1;
     config.server.ws_idle_timeout = 2;
+    config.server.response_timeout = 1;
     let app = keel::App::new(keel_tests::probe::uri_router()).pubsub(pubsub.clone()).config(config);
     let addr = keel_tests::serve(app).await;
     let mut client = match tokio_tungstenite::connect_async(format!("ws://{addr}/v2.00.00/echo")).await {
@@ -398,6 +400,11 @@ async fn a_client_that_stops_reading_is_dropped_after_the_idle_timeout() {
     send_text(&mut client, r#"{"type":"follow","data":"prb_room_a"}"#).await;
     assert_eq!(expect_frame(&mut client, "following").await["data"], "prb_room_a");
     assert_eq!(open_sockets(addr).await, 1);
+    // An open socket is not a request in progress: `server.response_timeout`
+    // (1 s here) does not cut it. (A fixed wait: nothing must happen.)
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    send_text(&mut client, r#"{"type":"say","data":"still here"}"#).await;
+    assert_eq!(expect_frame(&mut client, "echo").await["data"], "still here");
 
     // 16 MiB in 256 messages of 64 KiB, far more than the two sockets'
     // buffers hold; the client reads none of it.
