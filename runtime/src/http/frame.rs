@@ -11,8 +11,11 @@ use futures_util::FutureExt;
 use salvo::http::header::{CONNECTION, HeaderValue};
 use salvo::http::{HeaderName, ResBody};
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, async_trait};
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
@@ -85,17 +88,12 @@ impl Handler for Frame {
         };
         if !answered {
             let routed = AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind();
-            // The deadline counts from `started`: no clock read of its own,
-            // and no timer at all for a handler that answers on its first
-            // poll (the timer is registered when first polled).
-            let outcome = match self.response_timeout {
-                None => Ok(routed.await),
-                Some(limit) => tokio::time::timeout_at((started + limit).into(), routed).await,
-            };
-            match outcome {
-                Ok(Ok(_)) => {}
-                Ok(Err(panic)) => answer_panic(&*panic, depot, res),
-                Err(_) => answer_late(self.response_timeout, req, depot, res),
+            // The deadline counts from `started`: no clock read of its own.
+            let deadline = self.response_timeout.map(|limit| started + limit);
+            match by_deadline(routed, deadline).await {
+                Some(Ok(_)) => {}
+                Some(Err(panic)) => answer_panic(&*panic, depot, res),
+                None => answer_late(self.response_timeout, req, depot, res),
             }
         }
         self.close(req, depot, res, started, counted);
@@ -216,6 +214,35 @@ fn answer_panic(panic: &(dyn std::any::Any + Send), depot: &mut Depot, res: &mut
         .unwrap_or_else(|| "non-text panic payload".to_owned());
     res.replace_body(ResBody::None);
     write_error(ApiError::internal(format!("handler panicked: {what}")), depot, res);
+}
+
+/// `routed`'s output, or none when `deadline` passes first (the future is
+/// then dropped, which cancels the handler at the `.await` it waits on).
+///
+/// The timer is made only when the handler does not answer on its first
+/// poll. Most answers (a computed JSON, a cache hit in memory) are ready at
+/// once, and `tokio::time::timeout_at` around every request — a timer entry
+/// and the runtime handle it clones — cost about 1 % of such a request
+/// (`bench/together.sh`, deadline on against off).
+async fn by_deadline<F: Future>(routed: F, deadline: Option<Instant>) -> Option<F::Output> {
+    let Some(deadline) = deadline else {
+        return Some(routed.await);
+    };
+    let mut routed = pin!(routed);
+    let mut timer = pin!(None::<tokio::time::Sleep>);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = routed.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        if timer.is_none() {
+            timer.set(Some(tokio::time::sleep_until(deadline.into())));
+        }
+        match timer.as_mut().as_pin_mut() {
+            Some(timer) => timer.poll(cx).map(|()| None),
+            None => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// The answer was not ready within `server.response_timeout`: the
