@@ -13,9 +13,9 @@ use salvo::http::{HeaderName, ResBody};
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, async_trait};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
@@ -87,10 +87,16 @@ impl Handler for Frame {
             Some(cors) => self.refuse_or_preflight(cors, req, depot, res),
         };
         if !answered {
-            let routed = AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind();
             // The deadline counts from `started`: no clock read of its own.
             let deadline = self.response_timeout.map(|limit| started + limit);
-            match by_deadline(routed, deadline).await {
+            // In a block: the handler's future is dropped (cancelled, when
+            // late) before the answer is touched.
+            let outcome = {
+                let mut routed = pin!(AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind());
+                let mut timer = None;
+                std::future::poll_fn(|cx| by_deadline(routed.as_mut(), deadline, &mut timer, cx)).await
+            };
+            match outcome {
                 Some(Ok(_)) => {}
                 Some(Err(panic)) => answer_panic(&*panic, depot, res),
                 None => answer_late(self.response_timeout, req, depot, res),
@@ -216,33 +222,35 @@ fn answer_panic(panic: &(dyn std::any::Any + Send), depot: &mut Depot, res: &mut
     write_error(ApiError::internal(format!("handler panicked: {what}")), depot, res);
 }
 
-/// `routed`'s output, or none when `deadline` passes first (the future is
-/// then dropped, which cancels the handler at the `.await` it waits on).
+/// Polls `routed`; ready with none when `deadline` passes first (the
+/// caller then drops `routed`, which cancels the handler at the `.await` it
+/// waits on).
 ///
 /// The timer is made only when the handler does not answer on its first
 /// poll. Most answers (a computed JSON, a cache hit in memory) are ready at
 /// once, and `tokio::time::timeout_at` around every request — a timer entry
 /// and the runtime handle it clones — cost about 1 % of such a request
-/// (`bench/together.sh`, deadline on against off).
-async fn by_deadline<F: Future>(routed: F, deadline: Option<Instant>) -> Option<F::Output> {
-    let Some(deadline) = deadline else {
-        return Some(routed.await);
-    };
-    let mut routed = pin!(routed);
-    let mut timer = pin!(None::<tokio::time::Sleep>);
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(out) = routed.as_mut().poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        if timer.is_none() {
-            timer.set(Some(tokio::time::sleep_until(deadline.into())));
-        }
-        match timer.as_mut().as_pin_mut() {
-            Some(timer) => timer.poll(cx).map(|()| None),
-            None => Poll::Pending,
-        }
-    })
-    .await
+/// (`bench/together.sh`, deadline on against off). A plain function polled
+/// from the frame's own future, not a future of its own: no extra layer of
+/// state machine on every request. The timer is boxed so that it does not
+/// make every request's future larger, used or not.
+fn by_deadline<F: Future>(
+    routed: Pin<&mut F>,
+    deadline: Option<Instant>,
+    timer: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<F::Output>> {
+    if let Poll::Ready(out) = routed.poll(cx) {
+        return Poll::Ready(Some(out));
+    }
+    match deadline {
+        None => Poll::Pending,
+        Some(deadline) => timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())))
+            .as_mut()
+            .poll(cx)
+            .map(|()| None),
+    }
 }
 
 /// The answer was not ready within `server.response_timeout`: the
