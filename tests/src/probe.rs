@@ -134,6 +134,27 @@ pub async fn late() -> ApiResult<&'static str> {
     Ok(answer_json("finished"))
 }
 
+/// A hoop that marks the answer cacheable and sets a cookie before the
+/// route runs, as a middleware might. An error envelope that replaces the
+/// route's answer (a panic, the deadline) must carry neither.
+pub struct Decorates;
+
+#[salvo::async_trait]
+impl salvo::Handler for Decorates {
+    async fn handle(
+        &self,
+        req: &mut salvo::Request,
+        depot: &mut salvo::Depot,
+        res: &mut salvo::Response,
+        ctrl: &mut salvo::FlowCtrl,
+    ) {
+        res.headers_mut()
+            .insert("cache-control", salvo::http::HeaderValue::from_static("public, max-age=3600"));
+        res.add_cookie(salvo::http::cookie::Cookie::new("prb_session", "from-the-hoop"));
+        ctrl.call_next(req, depot, res).await;
+    }
+}
+
 /// A protected route on a service without sign-in: always 401.
 #[keel::api(method = "get", path = "/secret")]
 pub async fn secret() -> ApiResult<&'static str> {

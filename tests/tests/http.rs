@@ -296,9 +296,18 @@ async fn a_handler_past_the_response_timeout_is_cancelled_with_a_504_envelope() 
     keel_tests::failed_log::capture();
     let mut config = keel::config::Config::default();
     config.server.response_timeout = 1;
-    let addr = boot(App::new(probe::uri_router()).config(config.clone())).await;
-    let json = envelope(&get(addr, "/v2.00.00/late").await, 504, 50400);
+    // A hoop set a public Cache-Control and a cookie before the handler
+    // ran: the envelope that replaces its answer drops both (so does the
+    // one for a panic).
+    let app = App::new(probe::uri_router()).config(config.clone()).hoop(probe::Decorates);
+    let addr = boot(app).await;
+    let late = get(addr, "/v2.00.00/late").await;
+    let json = envelope(&late, 504, 50400);
     assert_eq!(json["msg"], "the answer took too long");
+    for reply in [&late, &get(addr, "/v2.00.00/boom").await] {
+        assert_eq!(reply.header("cache-control"), None, "{}", reply.body);
+        assert_eq!(reply.header("set-cookie"), None, "{}", reply.body);
+    }
     // The handler was dropped at its `.await`: it never finishes its work.
     // (A fixed wait: what is checked is that nothing happens.)
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -310,6 +319,13 @@ async fn a_handler_past_the_response_timeout_is_cancelled_with_a_504_envelope() 
             .any(|l| l.contains("GET /v2.00.00/late: no answer within server.response_timeout (1 s)")),
         "{logged:?}"
     );
+    // The cancelled handler left its body unread: the kept-alive
+    // connection is closed after the 504 (hyper does not reuse it), not
+    // offered for a next request that would start mid-body.
+    let head = "GET /v2.00.00/late HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n";
+    let raw = raw_exchange(addr, head, None, Duration::from_secs(4)).await;
+    let raw = raw.unwrap_or_else(|| panic!("the connection stayed open after the 504"));
+    envelope_of(&raw, 504, 50400);
     // Other requests are not affected.
     envelope(&get(addr, "/v2.00.00/item/me").await, 200, 0);
 

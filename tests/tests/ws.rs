@@ -393,7 +393,17 @@ async fn a_client_that_stops_reading_is_dropped_after_the_idle_timeout() {
     config.server.response_timeout = 1;
     let app = keel::App::new(keel_tests::probe::uri_router()).pubsub(pubsub.clone()).config(config);
     let addr = keel_tests::serve(app).await;
-    let mut client = match tokio_tungstenite::connect_async(format!("ws://{addr}/v2.00.00/echo")).await {
+    // A small receive buffer on the client's side, so that what is sent
+    // fills the sockets' buffers whatever the machine's defaults.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap_or_else(|err| panic!("{err}"));
+    socket.set_recv_buffer_size(4096).unwrap_or_else(|err| panic!("{err}"));
+    let stream = socket.connect(addr).await.unwrap_or_else(|err| panic!("{err}"));
+    let mut client = match tokio_tungstenite::client_async(
+        format!("ws://{addr}/v2.00.00/echo"),
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+    )
+    .await
+    {
         Ok((client, _)) => client,
         Err(err) => panic!("{err}"),
     };
@@ -418,5 +428,20 @@ async fn a_client_that_stops_reading_is_dropped_after_the_idle_timeout() {
         open_sockets(addr).await == 0
     })
     .await;
-    drop(client);
+    // It was dropped for its blocked write, not closed as idle (which
+    // comes with a close frame, after every message): reading now finds
+    // part of the messages and then the end of the connection.
+    let mut delivered = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, client.next()).await {
+            Ok(Some(Ok(Message::Text(_)))) => delivered += 1,
+            Ok(Some(Ok(Message::Close(frame)))) => panic!("closed with {frame:?}, not dropped"),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) => break,
+            Err(_) => panic!("the connection is still open on the client's side"),
+        }
+    }
+    assert!(delivered < 256, "all {delivered} messages arrived: no write was ever blocked");
 }

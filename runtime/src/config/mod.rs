@@ -165,11 +165,14 @@ pub struct ServerConfig {
     /// Seconds a request body may take to arrive in full (408 beyond).
     pub body_timeout: u64,
     /// Seconds from a request's head to its answer being ready: past it the
-    /// handler's work is dropped (cancelled at its next `.await`) and the
-    /// client gets the 504 envelope (50400), with a `failed.log` line
-    /// naming the route. Below a proxy's read timeout, so the envelope
-    /// arrives before the proxy gives up. 0: no deadline. Writing the answer
-    /// out is not counted (see `idle_timeout`), nor an open WebSocket.
+    /// handler's work is dropped (cancelled at its next `.await`), the
+    /// client gets the 504 envelope (50400), and a `failed.log` line names
+    /// the method and path. 0: no deadline.
+    /// Keep it below a proxy's read timeout, so the envelope arrives before
+    /// the proxy gives up, and above `body_timeout`, so a slow upload gets
+    /// its 408. Not counted: time a connection waited to be accepted (past
+    /// `max_connections`), writing the answer out (see `idle_timeout`), and
+    /// open WebSockets.
     pub response_timeout: u64,
     /// Longest URI accepted, in bytes (414 beyond).
     pub uri_limit: usize,

@@ -218,7 +218,7 @@ fn answer_panic(panic: &(dyn std::any::Any + Send), depot: &mut Depot, res: &mut
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "non-text panic payload".to_owned());
-    res.replace_body(ResBody::None);
+    discard_answer(res);
     write_error(ApiError::internal(format!("handler panicked: {what}")), depot, res);
 }
 
@@ -254,8 +254,8 @@ fn by_deadline<F: Future>(
 }
 
 /// The answer was not ready within `server.response_timeout`: the
-/// handler's future is gone (dropped by the timeout), and what it had put
-/// in the response is replaced by the 504 envelope.
+/// handler's future is gone (dropped by the deadline), and what it had put
+/// in the response gives way to the 504 envelope.
 #[cold]
 #[inline(never)]
 fn answer_late(limit: Option<Duration>, req: &Request, depot: &mut Depot, res: &mut Response) {
@@ -263,10 +263,24 @@ fn answer_late(limit: Option<Duration>, req: &Request, depot: &mut Depot, res: &
     let cause = format!(
         "{} {}: no answer within server.response_timeout ({seconds} s); cancelled",
         req.method(),
-        req.uri().path()
+        crate::logging::capped(req.uri().path())
     );
-    res.replace_body(ResBody::None);
+    discard_answer(res);
     write_error(ApiError::new(ErrorCode::GatewayTimeout).with_source(cause), depot, res);
+}
+
+/// Empties a response a handler had begun (before a panic or the
+/// deadline): body, headers and cookies. A `Set-Cookie`, a public
+/// `Cache-Control` or a `Content-Encoding` meant for the handler's answer
+/// must not travel with the error envelope. The request id stays.
+fn discard_answer(res: &mut Response) {
+    let request_id = res.headers().get(&X_REQUEST_ID).cloned();
+    res.headers_mut().clear();
+    if let Some(request_id) = request_id {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), request_id);
+    }
+    res.cookies = Default::default();
+    res.replace_body(ResBody::None);
 }
 
 /// An error status that nobody gave a body: the envelope for it.

@@ -296,7 +296,7 @@ const ACCESS_PATH_CAP: usize = 256;
 
 /// `path`, cut at [`ACCESS_PATH_CAP`] bytes (on a character boundary) with
 /// its full length noted.
-fn capped(path: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn capped(path: &str) -> std::borrow::Cow<'_, str> {
     if path.len() <= ACCESS_PATH_CAP {
         return std::borrow::Cow::Borrowed(path);
     }

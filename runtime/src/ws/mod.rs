@@ -57,6 +57,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc};
 use tokio_tungstenite::tungstenite;
 use tungstenite::protocol::WebSocketConfig;
+use write::{End, missed_messages, relay_batch, within};
+
+mod write;
 
 /// A WebSocket endpoint's behaviour; declared with `#[keel::ws]`.
 pub trait Socket: Send + Sync + 'static {
@@ -209,10 +212,6 @@ async fn next_published(feed: &mut Option<Followed>) -> Result<Arc<str>, broadca
 /// Frames queued per connection before new ones are dropped.
 const OUTBOX: usize = 256;
 
-/// Published messages relayed per wake at most: a client far behind still
-/// lets its connection read, ping and shut down in between.
-const RELAY_BATCH: usize = 64;
-
 /// The salvo handler of a socket (made by `#[keel::ws]`).
 pub struct WsEndpoint<S: Socket> {
     route: &'static RouteDecl,
@@ -341,10 +340,9 @@ async fn serve<S: Socket>(
                 // This message and those already waiting behind it (a
                 // client that fell behind), written with one flush: a
                 // backlog drains in a write or two, not a write per message.
-                // One limit for the batch: one timer per wake, not per frame.
                 Ok(text) => {
-                    let batch = relay_batch::<S>(&conn, &mut user, &mut feed, text, &mut sink, route);
-                    if let Err(end) = within(idle_limit, batch).await {
+                    let relayed = relay_batch::<S>(&conn, &mut user, &mut feed, text, &mut sink, (route, idle_limit));
+                    if let Err(end) = relayed.await {
                         break end;
                     }
                 }
@@ -372,116 +370,54 @@ async fn serve<S: Socket>(
             _ = shutdown.changed() => break End::Close(1001, "server shutting down"),
         }
     };
-    if let End::Stalled = end {
-        // Nothing more can be written, a close frame included: drop the
-        // socket, which the client sees as a reset.
-        log::info!(
-            target: crate::logging::INFO,
-            "socket {}: a write stayed blocked {}s (the client stopped reading); connection dropped",
-            route.path,
-            idle_limit.as_secs()
-        );
-        S::close(&conn, user).await;
-        return;
-    }
-    if let End::Close(TOO_BIG, reason) = end {
+    // A close frame when there is one to send; a write that stalls here
+    // ends like one that stalled in the loop.
+    let closing = match end {
+        End::Close(code, reason) => {
+            within(idle_limit, sink.send(Message::close_with(code, reason))).await.map(|()| Some(code))
+        }
+        End::Gone => Ok(None),
+        End::Stalled => Err(End::Stalled),
+    };
+    match closing {
+        Err(End::Stalled) => {
+            // Nothing more can be written: drop the socket. The process lets
+            // go of it now; the kernel ends the TCP connection.
+            log::info!(
+                target: crate::logging::INFO,
+                "socket {}: a write stayed blocked {}s (the client stopped reading); connection dropped",
+                route.path,
+                idle_limit.as_secs()
+            );
+            S::close(&conn, user).await;
+            return;
+        }
         // The read failed, so the stream has ended: nothing more can be
         // read, and the rest of the oversized message sits unread in the
         // socket. Closing a socket with unread data sends a reset, which can
-        // destroy the close frame before the client reads it: send it, end
-        // the write side, and give the client a moment first.
-        if within(idle_limit, sink.send(Message::close_with(TOO_BIG, reason))).await.is_ok() {
+        // destroy the close frame before the client reads it: end the write
+        // side, and give the client a moment first.
+        Ok(Some(TOO_BIG)) => {
             let _ = within(idle_limit, sink.close()).await;
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-    } else if let End::Close(code, reason) = end
-        && within(idle_limit, sink.send(Message::close_with(code, reason))).await.is_ok()
-    {
         // The closing handshake: give the client a moment to answer the
         // close (reading what it still sends) before the socket goes.
-        let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            while let Some(Ok(msg)) = stream.next().await {
-                if msg.is_close() {
-                    break;
+        Ok(Some(_)) => {
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                while let Some(Ok(msg)) = stream.next().await {
+                    if msg.is_close() {
+                        break;
+                    }
                 }
-            }
-        })
-        .await;
+            })
+            .await;
+        }
+        Ok(None) | Err(_) => {}
     }
     let _ = within(idle_limit, sink.close()).await;
     log::debug!(target: crate::logging::INFO, "socket {} closed", route.path);
     S::close(&conn, user).await;
-}
-
-/// Relays `first` and what is already waiting behind it on `feed` (at most
-/// [`RELAY_BATCH`]), each through [`Socket::relay`], then flushes once.
-async fn relay_batch<S: Socket>(
-    conn: &WsConn,
-    user: &mut S::State,
-    feed: &mut Option<Followed>,
-    first: Arc<str>,
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    route: &RouteDecl,
-) -> Result<(), salvo::Error> {
-    let metrics = crate::metrics::metrics();
-    let mut next = Some(first);
-    let mut relayed = 0;
-    while let Some(text) = next.take() {
-        if let Some(frame) = S::relay(conn, user, &text) {
-            sink.feed(Message::text(frame)).await?;
-            metrics.ws_frame_out();
-            relayed += 1;
-        }
-        if relayed < RELAY_BATCH {
-            next = match feed.as_mut().map(broadcast::Receiver::try_recv) {
-                Some(Ok(text)) => Some(text),
-                Some(Err(broadcast::error::TryRecvError::Lagged(missed))) => {
-                    missed_messages(route, missed);
-                    None
-                }
-                // Nothing waiting; or the channel closed, which the next
-                // `recv` reports.
-                _ => None,
-            };
-        }
-    }
-    if relayed > 0 {
-        sink.flush().await?;
-    }
-    Ok(())
-}
-
-/// Why a connection's loop ended.
-enum End {
-    /// The client closed, or the socket failed: nothing to send.
-    Gone,
-    /// Close with this code and reason.
-    Close(u16, &'static str),
-    /// A write stayed blocked past the idle limit: the client stopped
-    /// reading and its socket's buffers are full.
-    Stalled,
-}
-
-/// One write to the client (a frame, a flush, a close), cut after `limit`.
-/// A client that stops reading fills its socket's buffers, and the write
-/// then waits for room that never comes; meanwhile the connection's task
-/// runs no ping, no idle check and no shutdown, so without a limit the
-/// socket would be held until the process stops.
-async fn within<F>(limit: Duration, write: F) -> Result<(), End>
-where
-    F: Future<Output = Result<(), salvo::Error>>,
-{
-    match tokio::time::timeout(limit, write).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(End::Gone),
-        Err(_) => Err(End::Stalled),
-    }
-}
-
-/// A client that reads slower than its channel is published to skips what
-/// it fell behind on; the log says how much.
-fn missed_messages(route: &RouteDecl, missed: u64) {
-    log::debug!(target: crate::logging::INFO, "socket {}: client missed {missed} message(s)", route.path);
 }
 
 /// The endpoint of a `#[keel::ws]` socket.
