@@ -1,7 +1,39 @@
-//! The one time format of answers: RFC 3339, UTC, `Z`, whole seconds.
+//! The one time format of answers: RFC 3339, UTC, `Z`, whole seconds; and
+//! the runtime's lazy time limit, [`poll_within`].
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+/// The timer of [`poll_within`]: none until the work first has to wait.
+/// Boxed, so that a future holding one is not larger by a `Sleep` for the
+/// common case that never makes it.
+pub(crate) type LazyTimer = Option<Pin<Box<tokio::time::Sleep>>>;
+
+/// Polls `work`; ready with none when the timer fires first (the caller
+/// then drops `work`, which cancels it at the `.await` it waits on).
+///
+/// The timer is made, by `start`, only once `work` returns `Pending`. Most
+/// work limited this way is done on its first poll — a request's answer
+/// computed at once, a WebSocket frame written into a buffer — and
+/// `tokio::time::timeout` around each of them (a timer entry, a clone of
+/// the runtime's handle) cost about 1 % of the cheapest request
+/// (`bench/together.sh`, the request deadline on against off). A function
+/// polled from the caller's own future, not a future of its own: no extra
+/// layer of state machine on every request.
+pub(crate) fn poll_within<F: Future>(
+    work: Pin<&mut F>,
+    timer: &mut LazyTimer,
+    start: impl FnOnce() -> tokio::time::Sleep,
+    cx: &mut Context<'_>,
+) -> Poll<Option<F::Output>> {
+    if let Poll::Ready(out) = work.poll(cx) {
+        return Poll::Ready(Some(out));
+    }
+    timer.get_or_insert_with(|| Box::pin(start())).as_mut().poll(cx).map(|()| None)
+}
 
 /// Formats `at` as `2026-11-25T10:00:00Z`.
 pub fn rfc3339(at: OffsetDateTime) -> String {

@@ -7,15 +7,15 @@ use crate::http::cors::CorsPolicy;
 use crate::logging::request_id::{REQUEST_ID_HEADER, RequestId};
 use crate::metrics::RouteMetrics;
 use crate::state::{AppState, Backends};
+use crate::time::poll_within;
 use futures_util::FutureExt;
 use salvo::http::header::{CONNECTION, HeaderValue};
 use salvo::http::{HeaderName, ResBody};
 use salvo::{Depot, FlowCtrl, Handler, Request, Response, async_trait};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
@@ -94,7 +94,16 @@ impl Handler for Frame {
             let outcome = {
                 let mut routed = pin!(AssertUnwindSafe(ctrl.call_next(req, depot, res)).catch_unwind());
                 let mut timer = None;
-                std::future::poll_fn(|cx| by_deadline(routed.as_mut(), deadline, &mut timer, cx)).await
+                std::future::poll_fn(|cx| match deadline {
+                    None => routed.as_mut().poll(cx).map(Some),
+                    Some(deadline) => poll_within(
+                        routed.as_mut(),
+                        &mut timer,
+                        || tokio::time::sleep_until(deadline.into()),
+                        cx,
+                    ),
+                })
+                .await
             };
             match outcome {
                 Some(Ok(_)) => {}
@@ -220,37 +229,6 @@ fn answer_panic(panic: &(dyn std::any::Any + Send), depot: &mut Depot, res: &mut
         .unwrap_or_else(|| "non-text panic payload".to_owned());
     discard_answer(res);
     write_error(ApiError::internal(format!("handler panicked: {what}")), depot, res);
-}
-
-/// Polls `routed`; ready with none when `deadline` passes first (the
-/// caller then drops `routed`, which cancels the handler at the `.await` it
-/// waits on).
-///
-/// The timer is made only when the handler does not answer on its first
-/// poll. Most answers (a computed JSON, a cache hit in memory) are ready at
-/// once, and `tokio::time::timeout_at` around every request — a timer entry
-/// and the runtime handle it clones — cost about 1 % of such a request
-/// (`bench/together.sh`, deadline on against off). A plain function polled
-/// from the frame's own future, not a future of its own: no extra layer of
-/// state machine on every request. The timer is boxed so that it does not
-/// make every request's future larger, used or not.
-fn by_deadline<F: Future>(
-    routed: Pin<&mut F>,
-    deadline: Option<Instant>,
-    timer: &mut Option<Pin<Box<tokio::time::Sleep>>>,
-    cx: &mut Context<'_>,
-) -> Poll<Option<F::Output>> {
-    if let Poll::Ready(out) = routed.poll(cx) {
-        return Poll::Ready(Some(out));
-    }
-    match deadline {
-        None => Poll::Pending,
-        Some(deadline) => timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())))
-            .as_mut()
-            .poll(cx)
-            .map(|()| None),
-    }
 }
 
 /// The answer was not ready within `server.response_timeout`: the

@@ -3,12 +3,12 @@
 
 use super::{Followed, Socket, WsConn};
 use crate::http::declare::RouteDecl;
+use crate::time::poll_within;
 use futures_util::SinkExt;
 use salvo::websocket::{Message, WebSocket};
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -72,21 +72,16 @@ pub(super) enum End {
 /// no shutdown, so without a limit the socket would be held until the
 /// process stops. A client that reads slowly makes room within the limit
 /// on every write and is kept. The clock starts when the write first has
-/// to wait: most writes only fill tungstenite's buffer and are done at
-/// once, without a timer.
+/// to wait ([`poll_within`]): most writes only fill tungstenite's buffer
+/// and are done at once, without a timer.
 pub(super) async fn within<F>(limit: Duration, write: F) -> Result<(), End>
 where
     F: Future<Output = Result<(), salvo::Error>>,
 {
     let mut write = pin!(write);
-    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
-    let written = std::future::poll_fn(|cx| {
-        if let Poll::Ready(done) = write.as_mut().poll(cx) {
-            return Poll::Ready(Some(done));
-        }
-        timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit))).as_mut().poll(cx).map(|()| None)
-    })
-    .await;
+    let mut timer = None;
+    let start = || tokio::time::sleep(limit);
+    let written = std::future::poll_fn(|cx| poll_within(write.as_mut(), &mut timer, start, cx)).await;
     match written {
         Some(Ok(())) => Ok(()),
         Some(Err(_)) => Err(End::Gone),
