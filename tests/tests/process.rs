@@ -188,6 +188,21 @@ async fn every_request_leaves_an_access_line_and_internal_errors_reach_failed_lo
 
     let info = home.read("logs/probe/info.log");
     assert_log_has(&info, &["ok-1", "GET", "/v2.00.00/item/me", " 200 ", "ms"]);
+    // The access line whole: `<time> INFO  <id> <method> <path> <status> <ms>ms`,
+    // its time of day the wall clock's (the line derives it from the
+    // monotonic clock between resyncs).
+    let line = info.lines().find(|line| line.contains(" ok-1 ")).unwrap_or_default();
+    let (stamp, rest) = line.split_once(' ').unwrap_or_default();
+    let latency =
+        rest.strip_prefix("INFO  ok-1 GET /v2.00.00/item/me 200 ").and_then(|ms| ms.strip_suffix("ms"));
+    let (whole, frac) = latency.and_then(|ms| ms.split_once('.')).unwrap_or_default();
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    assert!(digits(whole, 1..=6) && digits(frac, 3..=3), "{line:?}");
+    let at = time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339);
+    let age = at.map(|at| (time::OffsetDateTime::now_utc() - at).whole_seconds());
+    assert!(matches!(age, Ok(0..=60)), "{line:?} was stamped {age:?} s ago");
     assert_log_has(&info, &["nf-1", "GET", "/v2.00.00/missing", " 404 "]);
     assert_log_has(&info, &["fail-1", "/v2.00.00/failing", " 500 "]);
     let failed = home.read("logs/probe/failed.log");

@@ -201,13 +201,15 @@ impl Frame {
             res.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         }
         let status = res.status_code.map_or(0, |s| s.as_u16());
-        let elapsed = started.elapsed();
+        // One clock read for the latency and the access line's time of day.
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(started);
         let (request_id, route) =
-            Stamp::of(depot).map_or(("-", None), |stamp| (stamp.request_id.as_str(), stamp.route));
+            Stamp::of(depot).map_or((&b"-"[..], None), |stamp| (stamp.request_id.as_bytes(), stamp.route));
         if counted {
             crate::metrics::metrics().request_done(route, req.method().as_str(), status, elapsed);
         }
-        crate::logging::access(request_id, req.method().as_str(), req.uri().path(), status, elapsed);
+        crate::logging::access(request_id, req.method().as_str(), req.uri().path(), status, elapsed, now);
     }
 }
 

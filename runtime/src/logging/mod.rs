@@ -13,6 +13,7 @@
 //! than half the throughput (docs/benchmarks.md). [`LogGuard`] writes what is
 //! buffered on a clean shutdown, so no line is lost.
 
+mod access;
 mod mult_logger;
 pub mod request_id;
 mod shared_file;
@@ -20,16 +21,19 @@ mod shared_file;
 pub use mult_logger::{ACCESS, FAILED, FILE_TARGET_PREFIX, INFO, MultLogger};
 pub use request_id::RequestId;
 
+use access::write_timestamp;
+pub(crate) use access::{access, capped};
+
 use crate::config::LogConfig;
 use log4rs::append::Append;
 use log4rs::config::{Appender, Config, Logger, Root};
 use shared_file::SharedFile;
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the writer takes the buffered lines.
 pub const WRITE_INTERVAL: Duration = Duration::from_millis(50);
@@ -43,7 +47,7 @@ struct Pending {
 }
 
 struct Buffers {
-    files: Vec<String>,
+    files: Vec<Vec<u8>>,
     bytes: usize,
     stop: bool,
 }
@@ -86,7 +90,7 @@ pub fn init(home: &Path, service: &str, config: &LogConfig) -> Result<LogGuard, 
         files.push(rolling_file(&dir, name, config)?);
     }
     let pending = Arc::new(Pending {
-        buffers: Mutex::new(Buffers { files: vec![String::new(); files.len()], bytes: 0, stop: false }),
+        buffers: Mutex::new(Buffers { files: vec![Vec::new(); files.len()], bytes: 0, stop: false }),
         wake: Condvar::new(),
     });
     let shared = pending.clone();
@@ -148,7 +152,7 @@ fn rolling_file(dir: &Path, name: &str, config: &LogConfig) -> Result<SharedFile
 /// Every [`WRITE_INTERVAL`] (or when woken), swaps the buffers out and
 /// writes each in one appender call; after `stop`, writes the rest and ends.
 fn write_loop(pending: &Pending, files: &mut [SharedFile]) {
-    let mut spare: Vec<String> = vec![String::new(); files.len()];
+    let mut spare: Vec<Vec<u8>> = vec![Vec::new(); files.len()];
     loop {
         let stop = {
             let Ok(guard) = pending.buffers.lock() else { return };
@@ -163,7 +167,7 @@ fn write_loop(pending: &Pending, files: &mut [SharedFile]) {
         };
         for (file, text) in files.iter_mut().zip(spare.iter_mut()) {
             if !text.is_empty() {
-                if let Err(err) = file.append(text.as_bytes()) {
+                if let Err(err) = file.append(text) {
                     eprintln!("keel: cannot write a log file: {err}");
                 }
                 text.clear();
@@ -190,19 +194,19 @@ impl std::fmt::Debug for BufferAppender {
 
 thread_local! {
     /// Formatting scratch, reused so a line costs no allocation.
-    static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Pending {
     /// Appends one formatted line to `file`'s buffer.
-    fn push(&self, file: usize, line: &str) {
+    fn push(&self, file: usize, line: &[u8]) {
         // A poisoned lock means the writer died; the line has nowhere to go.
         if let Ok(mut buffers) = self.buffers.lock()
             && !buffers.stop
         {
             buffers.bytes += line.len();
             if let Some(buffer) = buffers.files.get_mut(file) {
-                buffer.push_str(line);
+                buffer.extend_from_slice(line);
             }
             if buffers.bytes >= WAKE_BYTES {
                 self.wake.notify_one();
@@ -218,7 +222,7 @@ impl Append for BufferAppender {
         }
         LINE.with_borrow_mut(|line| {
             line.clear();
-            write_timestamp(line);
+            write_timestamp(line, Instant::now());
             let _ = write!(line, " {:<5} ", record.level());
             // The MultLogger targets name the file already; show the source
             // module for everything else (salvo, hyper, …).
@@ -241,122 +245,3 @@ static ACCESS_ON: AtomicBool = AtomicBool::new(true);
 
 /// The buffers of the installed logger, for the access line's fast path.
 static ACCESS_SINK: OnceLock<Arc<Pending>> = OnceLock::new();
-
-/// Writes the access line of one request to `info.log`:
-/// `<time> INFO  <request id> <method> <path> <status> <latency>ms`.
-///
-/// It is the one line every request writes, so it skips the `log` facade's
-/// dispatch and goes straight to the buffer; without an installed keel
-/// logger (tests, embedding) it goes through `log` like any other line.
-pub(crate) fn access(request_id: &str, method: &str, path: &str, status: u16, elapsed: Duration) {
-    if !ACCESS_ON.load(Ordering::Relaxed) {
-        return;
-    }
-    let path = capped(path);
-    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    let (ms, frac) = (micros / 1000, micros % 1000);
-    match ACCESS_SINK.get() {
-        // Pieces pushed one by one, numbers by hand: `fmt` machinery was a
-        // visible share of a small request's time (`perf record`).
-        Some(pending) => LINE.with_borrow_mut(|line| {
-            line.clear();
-            write_timestamp(line);
-            for piece in [" INFO  ", request_id, " ", method, " ", &path, " "] {
-                line.push_str(piece);
-            }
-            push_decimal(line, u64::from(status), 1);
-            line.push(' ');
-            push_decimal(line, ms, 1);
-            line.push('.');
-            push_decimal(line, frac, 3);
-            line.push_str("ms\n");
-            pending.push(0, line);
-        }),
-        None => log::info!(target: ACCESS, "{request_id} {method} {path} {status} {ms}.{frac:03}ms"),
-    }
-}
-
-/// `value` in decimal, zero-padded to at least `width` digits.
-fn push_decimal(line: &mut String, mut value: u64, width: usize) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    while value > 0 || digits.len() - start < width {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-    }
-    for &digit in &digits[start..] {
-        line.push(char::from(digit));
-    }
-}
-
-/// Longest path written in an access line: a hostile 60 KB URL costs the
-/// log a few hundred bytes, not 60 KB a line.
-const ACCESS_PATH_CAP: usize = 256;
-
-/// `path`, cut at [`ACCESS_PATH_CAP`] bytes (on a character boundary) with
-/// its full length noted.
-pub(crate) fn capped(path: &str) -> std::borrow::Cow<'_, str> {
-    if path.len() <= ACCESS_PATH_CAP {
-        return std::borrow::Cow::Borrowed(path);
-    }
-    let mut end = ACCESS_PATH_CAP;
-    while !path.is_char_boundary(end) {
-        end -= 1;
-    }
-    std::borrow::Cow::Owned(format!("{}…({} bytes)", &path[..end], path.len()))
-}
-
-thread_local! {
-    /// The current second as `2026-11-25T10:00:00`, formatted once a second per thread.
-    static SECOND: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
-}
-
-/// `2026-11-25T10:00:00.123Z`, UTC.
-fn write_timestamp(line: &mut String) {
-    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = since_epoch.as_secs();
-    SECOND.with_borrow_mut(|(cached, text)| {
-        if *cached != secs {
-            let at = i64::try_from(secs)
-                .ok()
-                .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-            let (h, m, s) = at.to_hms();
-            text.clear();
-            let _ = write!(text, "{}T{h:02}:{m:02}:{s:02}", at.date());
-            *cached = secs;
-        }
-        line.push_str(text);
-    });
-    line.push('.');
-    push_decimal(line, u64::from(since_epoch.subsec_millis()), 3);
-    line.push('Z');
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn decimals_are_zero_padded_to_their_width() {
-        for (value, width, text) in [
-            (0, 1, "0"),
-            (7, 3, "007"),
-            (404, 1, "404"),
-            (1234, 3, "1234"),
-            (u64::MAX, 1, "18446744073709551615"),
-        ] {
-            let mut line = String::new();
-            super::push_decimal(&mut line, value, width);
-            assert_eq!(line, text);
-        }
-    }
-
-    #[test]
-    fn long_paths_are_cut_on_a_character_boundary_with_their_length() {
-        assert_eq!(super::capped("/v1/x"), "/v1/x");
-        let long = format!("/{}", "é".repeat(300));
-        let cut = super::capped(&long);
-        assert!(cut.len() < 300, "{cut}");
-        assert!(cut.ends_with(&format!("…({} bytes)", long.len())), "{cut}");
-    }
-}

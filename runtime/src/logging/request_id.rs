@@ -24,6 +24,11 @@ impl RequestId {
         std::str::from_utf8(self.0.as_bytes()).unwrap_or("-")
     }
 
+    /// The id's bytes (ASCII), without the check `as_str` makes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
     /// The id as the `X-Request-Id` header value.
     pub(crate) fn header_value(&self) -> HeaderValue {
         self.0.clone()
