@@ -51,6 +51,7 @@ case "$TARGET" in
         URL_PATH=/v1.00.00/account/500/cached
         taskset -c 1 redis-server --bind 127.0.0.1 --port $REDIS_PORT --save "" --appendonly no >/dev/null &
         for _ in $(seq 50); do redis-cli -p $REDIS_PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
+        redis-cli -p $REDIS_PORT ping >/dev/null 2>&1 || { echo "redis-server did not start on port $REDIS_PORT" >&2; exit 1; }
         redis_url="redis://127.0.0.1:$REDIS_PORT/0"
         keel_extra=(KEEL_DATABASE__DEFAULT="sqlite://data/bench.db" KEEL_CACHE__DEFAULT="$redis_url")
         bare_extra=("sqlite://$home/keel/data/bench.db" "$redis_url") ;;
@@ -66,7 +67,8 @@ serve_keel() {
     local name=$1 port=$2 bin=$3
     shift 3
     mkdir -p "$home/$name"
-    env KEEL_HOME="$home/$name" "${keel_extra[@]}" "$bin" db init-db >/dev/null
+    # The server's own settings too: one may name another database.
+    env KEEL_HOME="$home/$name" "${keel_extra[@]}" "$@" "$bin" db init-db >/dev/null
     env KEEL_HOME="$home/$name" KEEL_SERVER__BIND=127.0.0.1 KEEL_SERVER__PORT="$port" "${keel_extra[@]}" "$@" \
         taskset -c 0 "$bin" >/dev/null &
 }
@@ -111,6 +113,8 @@ round() {
     wait $keel_wrk $!
     k1=$(ticks $keel_pid)
     b1=$(ticks $base_pid)
+    wrk_sane keel <"$home/keel.wrk"
+    wrk_sane "$BASELINE" <"$home/base.wrk"
     echo "$(awk '/requests in/ { print $1 }' "$home/keel.wrk") $((k1 - k0)) $(awk '/requests in/ { print $1 }' "$home/base.wrk") $((b1 - b0))"
 }
 
