@@ -100,7 +100,9 @@ const RESYNC: Duration = Duration::from_secs(1);
 /// per [`RESYNC`] per thread, and in between the time of day is that
 /// reading plus the monotonic time since. The two clocks drift apart by
 /// microseconds a second at most (NTP slews by ≤ 500 ppm), far below the
-/// milliseconds a log line shows.
+/// milliseconds a log line shows. A clock step, or a host resumed from
+/// suspend (the monotonic clock does not count the suspended time), shows
+/// in the lines at the next resync, within a second.
 struct WallClock {
     /// The monotonic and wall readings taken together; none before the first line.
     anchor: Option<(Instant, Duration)>,
