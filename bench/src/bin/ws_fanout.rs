@@ -1,7 +1,7 @@
-//! Broadcast to many WebSocket clients: keel's socket (pub/sub → per-client
-//! forwarder → connection task) against the same fan-out written directly
-//! on salvo's WebSocket support (a broadcast channel read by each
-//! connection task), in one process, on loopback.
+//! Broadcast to many WebSocket clients: keel's socket (pub/sub read by
+//! each connection's task) against the same fan-out written directly on
+//! salvo's WebSocket support (a broadcast channel read by each connection
+//! task), in one process, on loopback.
 //!
 //! `ws_fanout [clients [messages]]` (defaults 1000 and 100). Both servers
 //! run side by side; `ROUNDS` rounds (default 6) each broadcast to bare

@@ -53,12 +53,14 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use gate::Woken;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc};
 use tokio_tungstenite::tungstenite;
 use tungstenite::protocol::WebSocketConfig;
 use write::{End, missed_messages, relay_batch, within};
 
+mod gate;
 mod write;
 
 /// A WebSocket endpoint's behaviour; declared with `#[keel::ws]`.
@@ -304,9 +306,12 @@ async fn serve<S: Socket>(
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
     let metrics = crate::metrics::metrics();
+    // The client's frames and the outbox are polled only once woken: a
+    // relayed message wakes this task without a read attempt (gate.rs).
+    let (reading, sending) = (Woken::new(), Woken::new());
     let end = loop {
         tokio::select! {
-            incoming = stream.next() => {
+            incoming = std::future::poll_fn(|cx| reading.poll(cx, |cx| stream.poll_next_unpin(cx))) => {
                 let msg = match incoming {
                     Some(Ok(msg)) => msg,
                     Some(Err(err)) if too_big(&err) => break End::Close(TOO_BIG, "message too big"),
@@ -353,7 +358,7 @@ async fn serve<S: Socket>(
                 }
                 Err(broadcast::error::RecvError::Closed) => feed = None,
             },
-            Some(frame) = queued.recv() => {
+            Some(frame) = std::future::poll_fn(|cx| sending.poll(cx, |cx| queued.poll_recv(cx))) => {
                 if let Err(end) = within(idle_limit, sink.send(frame)).await {
                     break end;
                 }
