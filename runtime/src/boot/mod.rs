@@ -279,7 +279,13 @@ impl<K: Kind> App<K> {
         metrics.build_info(service.name, service.version);
         let operational =
             crate::http::health::routes(&self.router, self.health.clone(), &self.config.metrics);
-        let root = Router::new().push(routes).push(operational);
+        let root = if self.hoops.is_empty() {
+            // No hoop to keep to the versioned routes: their nodes go in the
+            // root itself, one router level fewer for every request to walk.
+            routes.push(operational)
+        } else {
+            Router::new().push(routes).push(operational)
+        };
         salvo::Service::new(root).hoop(Frame::new(self.state()))
     }
 
