@@ -327,8 +327,13 @@ async fn a_handler_past_the_response_timeout_is_cancelled_with_a_504_envelope() 
     let raw = raw_exchange(addr, head, None, Duration::from_secs(4)).await;
     let raw = raw.unwrap_or_else(|| panic!("the connection stayed open after the 504"));
     envelope_of(&raw, 504, 50400);
-    // Other requests are not affected.
-    envelope(&get(addr, "/v2.00.00/item/me").await, 200, 0);
+    // Other requests are not affected; the hoop runs on every versioned
+    // route, and not on the operational ones.
+    let other = get(addr, "/v2.00.00/item/me").await;
+    envelope(&other, 200, 0);
+    assert!(other.header("set-cookie").is_some_and(|c| c.contains("from-the-hoop")), "{}", other.body);
+    let health = get(addr, "/health").await;
+    assert_eq!(health.header("set-cookie"), None, "{}", health.body);
 
     config.server.response_timeout = 0;
     let addr = boot(App::new(probe::uri_router()).config(config)).await;
