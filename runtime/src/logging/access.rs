@@ -9,14 +9,12 @@
 //! (callgrind counted ~960 instructions per request for the line before:
 //! 4 % of a JSON answer.)
 
-use super::{ACCESS, ACCESS_ON, ACCESS_SINK};
+use super::{ACCESS, ACCESS_ON, ACCESS_SINK, LINE};
 use std::cell::RefCell;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 thread_local! {
-    /// Formatting scratch for access lines, reused so a line costs no allocation.
-    static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// This thread's wall clock: see [`WallClock`].
     static CLOCK: RefCell<WallClock> = const { RefCell::new(WallClock::new()) };
 }

@@ -193,7 +193,8 @@ impl std::fmt::Debug for BufferAppender {
 }
 
 thread_local! {
-    /// Formatting scratch, reused so a line costs no allocation.
+    /// Formatting scratch for every line (access lines too), reused so a
+    /// line costs no allocation.
     static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
